@@ -1,0 +1,47 @@
+// `recourse`: the command-line face of the library. Dispatches to one subcommand.
+#include <cstdio>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "commands.hpp"
+
+namespace {
+
+constexpr std::string_view usage = R"(usage: recourse <command> [arguments]
+
+commands:
+  explain CONFIG [KEY]   the effective, normalized policy of every key (or one key) in
+                         CONFIG, with the layer and line each field came from
+  help                   this text
+
+Exit codes: 0 ok, 1 a check failed, 2 usage or configuration error.
+)";
+
+struct Command {
+  std::string_view name;
+  int (*run)(std::span<const std::string_view>);
+};
+
+constexpr Command commands[] = {
+    {"explain", recourse::cli::explain_command},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::fputs(usage.data(), stderr);
+    return recourse::cli::exit_usage;
+  }
+  if (args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    std::fputs(usage.data(), stdout);
+    return recourse::cli::exit_ok;
+  }
+  for (const Command& c : commands)
+    if (c.name == args[0]) return c.run(std::span(args).subspan(1));
+  std::fprintf(stderr, "recourse: unknown command \"%.*s\"\n\n%s", static_cast<int>(args[0].size()), args[0].data(),
+               usage.data());
+  return recourse::cli::exit_usage;
+}

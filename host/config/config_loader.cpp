@@ -1,0 +1,147 @@
+// The top level of a recourse TOML file (see config.cppm): which tables exist, and the
+// [policies] keys. Each known table is read by its own reader.
+module;
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <expected>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "toml_reading.hpp"
+
+module recourse.host.config;
+
+import recourse.core;
+import :policy_patch_reader;
+
+namespace recourse::host {
+namespace {
+
+using namespace toml_reading;
+
+const std::vector<std::string_view> top_level_tables{"defaults", "policies"};
+
+// "payments.*" → "payments"; empty when the text is not a wildcard.
+std::string_view wildcard_namespace(std::string_view text) {
+  return text.ends_with(".*") ? text.substr(0, text.size() - 2) : std::string_view{};
+}
+
+class ConfigReader {
+ public:
+  explicit ConfigReader(std::string file) : patches_(std::move(file), errors_) {}
+
+  std::expected<Config, ConfigErrors> read(const toml::table& root) {
+    Config config;
+    for (auto&& [key, node] : root) {
+      const std::string path = path_segment(key.str());
+      const toml::table* table = node.as_table();
+      if (std::ranges::find(top_level_tables, key.str()) == top_level_tables.end()) {
+        std::string message = "unknown table \"" + std::string(key.str()) + "\"";
+        if (auto close = close_matches(key.str(), top_level_tables); !close.empty())
+          message += "; did you mean " + join(close) + "?";
+        patches_.fail(key.source(), path, message + " Known: " + join(top_level_tables));
+      } else if (table == nullptr) {
+        patches_.fail(node.source(), path, "expected a table, got " + std::string(type_name(node)));
+      } else if (key.str() == "defaults") {
+        config.policies.defaults = patches_.read(*table, path);
+      } else {
+        read_policies(*table, config.policies);
+      }
+    }
+    if (!errors_.empty()) return std::unexpected(ConfigErrors{std::move(errors_)});
+    return config;
+  }
+
+ private:
+  void read_policies(const toml::table& policies, PolicyTable& out) {
+    for (auto&& [key, node] : policies) {
+      const std::string path = "policies." + path_segment(key.str());
+      const toml::table* body = node.as_table();
+      if (body == nullptr) {
+        patches_.fail(node.source(), path, "expected a table of policy sections, got " + std::string(type_name(node)));
+        continue;
+      }
+      const std::string_view text = key.str();
+      if (const std::string_view ns = wildcard_namespace(text); !ns.empty() || text == "*" || text == ".*") {
+        add_wildcard(key, ns, *body, path, out);
+      } else if (auto parsed = Key::parse(text)) {
+        add(out.exact, parsed->str(), key, *body, path);
+      } else {
+        patches_.fail(key.source(), path,
+                      "invalid policy key \"" + std::string(text) + "\": " + std::string(to_string(parsed.error())));
+      }
+    }
+  }
+
+  void add_wildcard(const toml::key& key, std::string_view ns, const toml::table& body, const std::string& path,
+                    PolicyTable& out) {
+    if (ns.empty()) {
+      patches_.fail(key.source(), path, "a wildcard needs a namespace (\"payments.*\"); use [defaults] for every key");
+      return;
+    }
+    auto parsed = Key::parse(ns);
+    if (!parsed) {
+      patches_.fail(key.source(), path,
+                    "invalid namespace \"" + std::string(ns) + "\": " + std::string(to_string(parsed.error())));
+    } else if (!parsed->ns().empty() || parsed->str().find('.') != std::string::npos) {
+      patches_.fail(key.source(), path,
+                    "a namespace ends at the first dot, so \"" + std::string(key.str()) +
+                        "\" can never match; write \"" + std::string(parsed->str().substr(0, parsed->str().find('.'))) +
+                        ".*\"");
+    } else {
+      add(out.namespaces, parsed->str(), key, body, path);
+    }
+  }
+
+  void add(std::map<std::string, PolicyPatch, std::less<>>& layer, const std::string& canonical,
+           const toml::key& key, const toml::table& body, const std::string& path) {
+    auto [it, inserted] = layer.try_emplace(canonical);
+    if (!inserted) {
+      patches_.fail(key.source(), path,
+                    "duplicate policy for \"" + canonical + "\" (first at " + to_string(it->second.where) + ")");
+      return;
+    }
+    it->second = patches_.read(body, path);
+  }
+
+  std::vector<ConfigError> errors_;
+  PolicyPatchReader patches_;
+};
+
+}  // namespace
+
+std::expected<Config, ConfigErrors> parse_config(std::string_view toml_text, std::string file_label) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, file_label);
+  } catch (const toml::parse_error& e) {
+    const auto& begin = e.source().begin;
+    return std::unexpected(ConfigErrors{{ConfigError{SourceLocation{file_label, begin.line, begin.column}, "",
+                                                     "TOML syntax error: " + std::string(e.description())}}});
+  }
+  return ConfigReader(std::move(file_label)).read(root);
+}
+
+std::expected<Config, ConfigErrors> load_config(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    const std::error_code why(errno, std::generic_category());
+    return std::unexpected(ConfigErrors{{ConfigError{SourceLocation{file.string(), 0, 0}, "",
+                                                     "cannot read config file: " + why.message()}}});
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto config = parse_config(text.str(), file.string());
+  if (config) config->file = file;
+  return config;
+}
+
+}  // namespace recourse::host

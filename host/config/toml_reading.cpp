@@ -1,0 +1,77 @@
+// Helpers for reading TOML into recourse types (see toml_reading.hpp).
+#include "toml_reading.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+namespace recourse::host::toml_reading {
+
+std::string_view type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table: return "table";
+    case toml::node_type::array: return "array";
+    case toml::node_type::string: return "string";
+    case toml::node_type::integer: return "integer";
+    case toml::node_type::floating_point: return "float";
+    case toml::node_type::boolean: return "boolean";
+    case toml::node_type::date: return "date";
+    case toml::node_type::time: return "time";
+    case toml::node_type::date_time: return "date-time";
+    case toml::node_type::none: break;
+  }
+  return "nothing";
+}
+
+std::string quote(const toml::node& node) {
+  if (node.is_table()) return "{...}";
+  if (node.is_array()) return "[...]";
+  std::ostringstream out;
+  node.visit([&out](const auto& value) { out << value; });
+  return out.str();
+}
+
+std::string path_segment(std::string_view key) {
+  const bool bare = !key.empty() && std::ranges::all_of(key, [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '-';
+  });
+  if (bare) return std::string(key);
+  return "\"" + std::string(key) + "\"";
+}
+
+std::string join_path(std::string_view parent, std::string_view key) {
+  if (parent.empty()) return path_segment(key);
+  return std::string(parent) + "." + path_segment(key);
+}
+
+namespace {
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+}  // namespace
+
+std::vector<std::string_view> close_matches(std::string_view typo, const std::vector<std::string_view>& known) {
+  std::vector<std::string_view> matches;
+  for (std::string_view k : known)
+    if (edit_distance(typo, k) <= 2) matches.push_back(k);
+  return matches;
+}
+
+std::string join(const std::vector<std::string_view>& names) {
+  std::string text;
+  for (std::string_view n : names) text.append(text.empty() ? "" : ", ").append(n);
+  return text;
+}
+
+}  // namespace recourse::host::toml_reading

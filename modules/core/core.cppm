@@ -1,0 +1,5 @@
+// recourse.core — the umbrella: `import recourse.core;` is all a user writes.
+export module recourse.core;
+
+export import recourse.key;
+export import recourse.policy;
