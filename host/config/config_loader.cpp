@@ -8,7 +8,9 @@ module;
 #include <expected>
 #include <filesystem>
 #include <fstream>
+#include <cstdint>
 #include <map>
+#include <utility>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -28,6 +30,10 @@ namespace {
 using namespace toml_reading;
 
 const std::vector<std::string_view> top_level_tables{"defaults", "policies"};
+
+std::pair<std::uint32_t, std::uint32_t> position(const toml::source_region& where) {
+  return {where.begin.line, where.begin.column};
+}
 
 // "payments.*" → "payments"; empty when the text is not a wildcard.
 std::string_view wildcard_namespace(std::string_view text) {
@@ -56,13 +62,25 @@ class ConfigReader {
         read_policies(*table, config.policies);
       }
     }
-    if (!errors_.empty()) return std::unexpected(ConfigErrors{std::move(errors_)});
+    if (!errors_.empty()) {
+      // Report in file order, whatever order the tables were visited in.
+      std::ranges::stable_sort(errors_, std::less<>{}, [](const ConfigError& e) {
+        return std::pair(e.where.line, e.where.column);
+      });
+      return std::unexpected(ConfigErrors{std::move(errors_)});
+    }
     return config;
   }
 
  private:
   void read_policies(const toml::table& policies, PolicyTable& out) {
-    for (auto&& [key, node] : policies) {
+    // toml::table iterates in key order; duplicates are judged in file order ("first at").
+    std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order;
+    for (auto&& [key, node] : policies) in_file_order.emplace_back(&key, &node);
+    std::ranges::sort(in_file_order, std::less<>{}, [](const auto& entry) { return position(entry.first->source()); });
+    for (const auto& [key_ptr, node_ptr] : in_file_order) {
+      const toml::key& key = *key_ptr;
+      const toml::node& node = *node_ptr;
       const std::string path = "policies." + path_segment(key.str());
       const toml::table* body = node.as_table();
       if (body == nullptr) {

@@ -42,7 +42,9 @@ class RECOURSE_API Key {
   const std::string& str() const noexcept { return text_; }
   std::size_t hash() const noexcept { return hash_; }
 
-  friend bool operator==(const Key& a, const Key& b) noexcept { return a.text_ == b.text_; }
+  // `inline`: a friend defined in a module class is not implicitly inline, and hidden
+  // visibility would keep importers from linking it.
+  friend inline bool operator==(const Key& a, const Key& b) noexcept { return a.text_ == b.text_; }
 
  private:
   Key(std::string text, std::uint32_t ns_size);
@@ -70,7 +72,7 @@ class RECOURSE_API KeyHandle {
   std::uint32_t id() const noexcept;
   std::size_t hash() const noexcept { return key().hash(); }
 
-  friend bool operator==(KeyHandle a, KeyHandle b) noexcept { return a.entry_ == b.entry_; }
+  friend inline bool operator==(KeyHandle a, KeyHandle b) noexcept { return a.entry_ == b.entry_; }
 
  private:
   explicit KeyHandle(const detail::InternedKey* entry) noexcept : entry_(entry) {}

@@ -21,7 +21,13 @@ class Clamp {
   template <class T>
   void set(std::string_view path, T& value, T next) {
     if (value == next) return;
-    changes_.push_back({std::string(path), format_field_value(value), format_field_value(next)});
+    // A field clamped twice (max_backoff: into range, then up to initial_backoff) is one
+    // change from the configured value to the final one.
+    const auto existing = std::ranges::find(changes_, path, &FieldChange::path);
+    if (existing == changes_.end())
+      changes_.push_back({std::string(path), format_field_value(value), format_field_value(next)});
+    else
+      existing->after = format_field_value(next);
     value = std::move(next);
   }
 
