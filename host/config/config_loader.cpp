@@ -52,8 +52,8 @@ class ConfigReader {
       if (std::ranges::find(top_level_tables, key.str()) == top_level_tables.end()) {
         std::string message = "unknown table \"" + std::string(key.str()) + "\"";
         if (auto close = close_matches(key.str(), top_level_tables); !close.empty())
-          message += "; did you mean " + join(close) + "?";
-        patches_.fail(key.source(), path, message + " Known: " + join(top_level_tables));
+          message += " (did you mean " + join(close) + "?)";
+        patches_.fail(key.source(), path, message + "; known: " + join(top_level_tables));
       } else if (table == nullptr) {
         patches_.fail(node.source(), path, "expected a table, got " + std::string(type_name(node)));
       } else if (key.str() == "defaults") {

@@ -81,8 +81,8 @@ void PolicyPatchReader::read_section(const toml::table& table, std::string_view 
       const std::vector<std::string_view> known = names_under(schema_prefix);
       std::string message = "unknown field \"" + std::string(key.str()) + "\"";
       if (auto close = close_matches(key.str(), known); !close.empty())
-        message += "; did you mean " + join(close) + "?";
-      message += " Known " + (schema_prefix.empty() ? std::string("sections") : "fields of " + std::string(schema_prefix)) +
+        message += " (did you mean " + join(close) + "?)";
+      message += "; known " + (schema_prefix.empty() ? std::string("sections") : "fields of " + std::string(schema_prefix)) +
                  ": " + join(known);
       fail(key.source(), path, std::move(message));
     }

@@ -36,17 +36,17 @@ BOOST_AUTO_TEST_CASE(toml_syntax_error_names_line_and_column) {
 
 BOOST_AUTO_TEST_CASE(unknown_table_suggests_the_close_name) {
   expect_error("[defualts]\nretry.max_attempts = 3\n",
-               {"bad.toml:1:2", "defualts", "unknown table", "did you mean defaults?"});
+               {"bad.toml:1:2", "defualts", "unknown table", "(did you mean defaults?); known: defaults, policies"});
 }
 
 BOOST_AUTO_TEST_CASE(unknown_field_is_a_typo_error_with_its_path) {
   expect_error("[policies.\"a.b\"]\nretry.max_attemps = 3\n",
-               {"bad.toml:2:7", "policies.\"a.b\".retry.max_attemps", "unknown field", "did you mean max_attempts?"});
+               {"bad.toml:2:7", "policies.\"a.b\".retry.max_attemps", "unknown field", "(did you mean max_attempts?); known fields of retry: max_attempts,"});
 }
 
 BOOST_AUTO_TEST_CASE(unknown_section_lists_the_known_ones) {
   expect_error("[defaults]\nretri.max_attempts = 3\n",
-               {"bad.toml:2:1", "defaults.retri", "did you mean retry?", "Known sections: retry, hedge, circuit"});
+               {"bad.toml:2:1", "defaults.retri", "did you mean retry?", "; known sections: retry, hedge, circuit"});
 }
 
 BOOST_AUTO_TEST_CASE(field_outside_its_section_is_unknown) {
