@@ -3,3 +3,5 @@ export module recourse.core;
 
 export import recourse.key;
 export import recourse.policy;
+export import recourse.plugin;
+export import recourse.executor;

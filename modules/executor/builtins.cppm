@@ -1,0 +1,137 @@
+// recourse.executor:builtins — the components available with no plugin loaded: classifiers
+// `always` (the default) and `never`, backoffs `exponential` and `constant`, budget
+// `unlimited`, the built-in and static policy providers, the system and virtual clocks, and
+// the random sources.
+module;
+#include "recourse/export.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string_view>
+#include <thread>
+
+export module recourse.executor:builtins;
+
+import recourse.plugin;
+
+export namespace recourse {
+
+// The failing reason a protocol status implies, or nullopt when it reports success (or there
+// is none): HTTP 0 → http_transport_error, HTTP >= 400 → http_<status>, gRPC != OK → grpc_<code>.
+RECOURSE_API std::optional<std::string_view> protocol_failure_reason(const ProtocolStatus& status) noexcept;
+
+// Retries any failure: exceptions, error codes, failing protocol statuses, deadline-exceeded
+// attempts. Cancellation aborts. Honours Retry-After / pushback as a backoff override.
+class RECOURSE_API AlwaysClassifier final : public Classifier {
+ public:
+  Outcome classify(const AttemptView& attempt) const override;
+};
+
+// Never retries: a value is success, anything else is non-retryable; cancellation aborts.
+class RECOURSE_API NeverClassifier final : public Classifier {
+ public:
+  Outcome classify(const AttemptView& attempt) const override;
+};
+
+// initial × multiplier^(retry−1), capped at max_backoff; overflow-safe for any retry number.
+class RECOURSE_API ExponentialBackoff final : public BackoffStrategy {
+ public:
+  Duration delay(const BackoffInput& input) const override;
+};
+
+// Always initial_backoff.
+class RECOURSE_API ConstantBackoff final : public BackoffStrategy {
+ public:
+  Duration delay(const BackoffInput& input) const override;
+};
+
+// Allows everything; what a policy with no budget would do, but explicit and named.
+class RECOURSE_API UnlimitedBudget final : public Budget {
+ public:
+  BudgetDecision acquire(const BudgetRequest& request) override;
+};
+
+// The built-in policy for every key: what an Executor built without a provider uses.
+class RECOURSE_API BuiltinPolicyProvider final : public PolicyProvider {
+ public:
+  std::optional<ResolvedPolicy> policy_for(const Key& key) const override;
+};
+
+// Policies from a PolicyTable (usually loaded from TOML). A key no layer matches has no
+// policy, so the executor's missing-policy mode decides; a [defaults] table matches every key.
+class RECOURSE_API StaticPolicyProvider final : public PolicyProvider {
+ public:
+  explicit StaticPolicyProvider(PolicyTable table);
+  std::optional<ResolvedPolicy> policy_for(const Key& key) const override;
+  const PolicyTable& table() const noexcept;
+
+ private:
+  PolicyTable table_;
+};
+
+// Real time: std::chrono::steady_clock, with one timer thread started on first use.
+class RECOURSE_API SystemClock final : public Clock {
+ public:
+  SystemClock();
+  ~SystemClock() override;
+  TimePoint now() const noexcept override;
+  bool sleep_until(TimePoint until, std::stop_token stop) override;
+  TimerId schedule(TimePoint when, std::function<void()> fire) override;
+  void cancel(TimerId id) noexcept override;
+
+ private:
+  struct Timers;
+  std::unique_ptr<Timers> timers_;
+};
+
+// Virtual time for tests and the simulator: sleeping advances the clock at once, firing every
+// timer due on the way (so a deadline timer interrupts the sleep it falls into). Time never
+// moves by itself.
+class RECOURSE_API VirtualClock final : public Clock {
+ public:
+  explicit VirtualClock(TimePoint start = TimePoint{});
+  TimePoint now() const noexcept override;
+  bool sleep_until(TimePoint until, std::stop_token stop) override;
+  TimerId schedule(TimePoint when, std::function<void()> fire) override;
+  void cancel(TimerId id) noexcept override;
+  // Moves time forward by `by`, firing due timers; what a test does between calls.
+  void advance(Duration by);
+
+ private:
+  // Fires the earliest timer due at or before `until`; false when there is none.
+  bool fire_next(TimePoint until);
+
+  mutable std::mutex mutex_;
+  TimePoint now_;
+  TimerId next_id_ = 1;
+  std::multimap<TimePoint, std::pair<TimerId, std::function<void()>>> timers_;
+};
+
+// SplitMix64 over an atomic counter: lock-free, thread-safe, reproducible for a seed.
+class RECOURSE_API SplitMixRandom final : public RandomSource {
+ public:
+  explicit SplitMixRandom(std::uint64_t seed);
+  double next_unit() noexcept override;
+
+ private:
+  std::atomic<std::uint64_t> state_;
+};
+
+// Always the same value: pins jitter in tests (`jitter_random = 0.5` in a scenario).
+class RECOURSE_API FixedRandom final : public RandomSource {
+ public:
+  explicit FixedRandom(double value);
+  double next_unit() noexcept override;
+
+ private:
+  double value_;
+};
+
+}  // namespace recourse

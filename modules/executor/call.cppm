@@ -1,0 +1,229 @@
+// recourse.executor:call — the machinery of one call, used by Executor's templates: CallState
+// (the non-template part of the retry loop, compiled once in the core) and the templates that
+// invoke an operation and describe its result to a classifier.
+//
+// The loop itself (run_call) is a template so the operation is called directly and its value
+// never leaves the caller's stack; everything that does not depend on the operation's type
+// lives in CallState.
+module;
+#include "recourse/export.h"
+
+#include <any>
+#include <concepts>
+#include <cstdint>
+#include <exception>
+#include <expected>
+#include <functional>
+#include <optional>
+#include <stop_token>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+export module recourse.executor:call;
+
+import recourse.plugin;
+import :failure;
+import :options;
+
+export namespace recourse::detail {
+
+struct ExecutorState;
+struct CompiledPolicy;
+
+enum class Verdict : std::uint8_t { succeed, fail, retry };
+
+// Turns a stop request on the caller's token into one on the attempt's source.
+struct ForwardStop {
+  std::stop_source* target;
+  void operator()() const noexcept { target->request_stop(); }
+};
+
+class RECOURSE_API CallState {
+ public:
+  CallState(ExecutorState& executor, const CallOptions& options) noexcept;
+  ~CallState();
+  CallState(const CallState&) = delete;
+  CallState& operator=(const CallState&) = delete;
+
+  // Finds the key's policy; a refusal (invalid key, no policy, ...) makes refused() true.
+  void begin(std::string_view key);
+  void begin(KeyHandle key);
+  bool refused() const noexcept { return refused_; }
+
+  const Attempt& start_attempt();
+  // Classifies the finished attempt and records it; decides whether the call is over.
+  Verdict finish_attempt(AttemptView& view);
+  void end_attempt() noexcept;
+  // Before the next attempt: budget, backoff, interruptible sleep. False ends the call.
+  bool prepare_retry();
+
+  void succeed();
+  Failure fail();
+  void remember_error_value(std::any value) { last_error_value_ = std::move(value); }
+
+ private:
+  void refuse(std::string_view reason);
+  void open(const CompiledPolicy* policy);
+  void arm_deadline(TimePoint deadline);
+  bool end_with(std::string_view reason);
+  Outcome classify(const AttemptView& view) noexcept;
+  void record_attempt(const AttemptView& view, const Outcome& outcome, TimePoint end);
+  bool ask_budget(TimePoint now);
+  std::optional<Duration> next_delay(const Outcome& outcome, TimePoint now);
+  void release_budget() noexcept;
+  bool capturing() const noexcept { return timeline_ != nullptr; }
+
+  ExecutorState& executor_;
+  const CallOptions& options_;
+  const CompiledPolicy* policy_ = nullptr;
+  std::string_view key_text_;
+  Timeline* timeline_ = nullptr;
+  std::optional<Timeline> own_timeline_;  // when observers need one and the caller gave none
+  bool refused_ = false;
+  bool timed_ = false;  // a deadline applies: clock reads and timers are needed
+
+  Attempt attempt_;
+  int attempts_done_ = 0;
+  TimePoint call_start_{};
+  TimePoint attempt_start_{};
+  TimePoint overall_deadline_ = TimePoint::max();
+  std::optional<std::stop_source> attempt_stop_;
+  std::optional<std::stop_callback<ForwardStop>> forward_stop_;
+  TimerId deadline_timer_ = 0;
+
+  Outcome last_outcome_;
+  std::string_view final_reason_;
+  std::exception_ptr last_exception_;
+  std::error_code last_error_;
+  std::any last_error_value_;
+
+  // The retry budget reservation for the attempt about to run (or running).
+  bool reservation_held_ = false;
+  std::uint64_t reservation_token_ = 0;
+  std::string_view admitted_by_;  // budget reason recorded on the next attempt
+  Duration slept_before_{};
+  Duration previous_delay_{};
+};
+
+// --- the operation's side: result types and invocation --------------------------------------
+
+template <class T>
+struct ExpectedTraits : std::false_type {};
+template <class T, class E>
+struct ExpectedTraits<std::expected<T, E>> : std::true_type {
+  using value_type = T;
+  using error_type = E;
+};
+
+template <class Op>
+using RawResult = std::invoke_result_t<Op&, const Attempt&>;
+
+template <class Raw>
+struct ResultOfRaw {
+  using type = Raw;
+};
+template <>
+struct ResultOfRaw<std::error_code> {
+  using type = void;
+};
+template <class T, class E>
+struct ResultOfRaw<std::expected<T, E>> {
+  using type = T;
+};
+
+// What run() returns for an operation: its value type (void for void or error_code ops).
+template <class Op>
+using ResultOf = typename ResultOfRaw<std::remove_cvref_t<RawResult<Op>>>::type;
+
+template <class R>
+using Stored = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
+
+template <class R>
+struct AttemptResult {
+  std::optional<Stored<R>> value;
+  AttemptView view;
+};
+
+template <class Op, class R = ResultOf<Op>>
+void invoke_attempt(Op& op, const Attempt& attempt, AttemptResult<R>& result, CallState& call) {
+  using Raw = std::remove_cvref_t<RawResult<Op>>;
+  AttemptView& view = result.view;
+  try {
+    if constexpr (std::is_void_v<Raw>) {
+      std::invoke(op, attempt);
+      result.value.emplace();
+      view.has_value = true;
+    } else if constexpr (std::is_same_v<Raw, std::error_code>) {
+      const std::error_code ec = std::invoke(op, attempt);
+      if (ec) {
+        view.error = ec;
+      } else {
+        result.value.emplace();
+        view.has_value = true;
+      }
+    } else if constexpr (ExpectedTraits<Raw>::value) {
+      using E = typename ExpectedTraits<Raw>::error_type;
+      Raw returned = std::invoke(op, attempt);
+      if (returned.has_value()) {
+        if constexpr (!std::is_void_v<R>) view.status = protocol_status_of(*returned);
+        if constexpr (std::is_void_v<R>) result.value.emplace();
+        else result.value.emplace(std::move(*returned));
+        view.has_value = true;
+      } else {
+        view.status = protocol_status_of(returned.error());
+        if constexpr (std::is_same_v<E, std::error_code>) {
+          view.error = returned.error();
+        } else {
+          view.has_error_value = true;
+          call.remember_error_value(std::any(std::move(returned.error())));
+        }
+      }
+    } else {
+      result.value.emplace(std::invoke(op, attempt));
+      view.status = protocol_status_of(*result.value);
+      view.has_value = true;
+    }
+  } catch (...) {
+    view.exception = std::current_exception();
+  }
+}
+
+// Ends the attempt (timers, budget reservation) however the scope is left.
+class AttemptScope {
+ public:
+  explicit AttemptScope(CallState& call) : call_(call), attempt_(call.start_attempt()) {}
+  ~AttemptScope() { call_.end_attempt(); }
+  AttemptScope(const AttemptScope&) = delete;
+  AttemptScope& operator=(const AttemptScope&) = delete;
+  const Attempt& attempt() const noexcept { return attempt_; }
+
+ private:
+  CallState& call_;
+  const Attempt& attempt_;
+};
+
+template <class Op>
+std::expected<ResultOf<Op>, Failure> run_call(CallState& call, Op& op) {
+  using R = ResultOf<Op>;
+  if (call.refused()) return std::unexpected(call.fail());
+  for (;;) {
+    AttemptResult<R> result;
+    Verdict verdict;
+    {
+      AttemptScope scope(call);
+      invoke_attempt<Op, R>(op, scope.attempt(), result, call);
+      verdict = call.finish_attempt(result.view);
+    }
+    if (verdict == Verdict::succeed) {
+      call.succeed();
+      if constexpr (std::is_void_v<R>) return {};
+      else return std::move(*result.value);
+    }
+    if (verdict == Verdict::fail || !call.prepare_retry()) return std::unexpected(call.fail());
+  }
+}
+
+}  // namespace recourse::detail

@@ -1,0 +1,304 @@
+// CallState: one call's retry loop, minus the operation itself (see call.cppm). The order of
+// the checks in finish_attempt and prepare_retry is the contract of DESIGN.md §4 "Executor".
+module;
+#include <algorithm>
+#include <any>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <stop_token>
+#include <string_view>
+#include <utility>
+
+module recourse.executor;
+
+import :state;
+
+namespace recourse::detail {
+
+CallState::CallState(ExecutorState& executor, const CallOptions& options) noexcept
+    : executor_(executor), options_(options) {}
+
+CallState::~CallState() { release_budget(); }
+
+void CallState::begin(std::string_view key) {
+  key_text_ = key;
+  const CompiledPolicy* policy = executor_.find(key);
+  if (policy == nullptr) {
+    const auto parsed = Key::parse(key);
+    if (!parsed) {
+      open(nullptr);
+      refuse(reason::invalid_key);
+      return;
+    }
+    policy = executor_.policy_for(key, *parsed);
+  }
+  open(policy);
+}
+
+void CallState::begin(KeyHandle key) {
+  key_text_ = key.key().str();
+  const CompiledPolicy* policy = executor_.find(key);
+  open(policy != nullptr ? policy : executor_.policy_for(key));
+}
+
+void CallState::open(const CompiledPolicy* policy) {
+  policy_ = policy;
+  const bool observed = !executor_.observers.empty();
+  timeline_ = options_.timeline;
+  if (timeline_ == nullptr && observed) timeline_ = &own_timeline_.emplace();
+  timed_ = policy != nullptr && policy->timed;
+  if (timed_ || timeline_ != nullptr || observed) call_start_ = executor_.clock.now();
+  if (policy != nullptr) {
+    attempt_.policy_id = policy->resolved.policy.id;
+    const Duration overall = policy->resolved.policy.retry.overall_timeout;
+    if (overall > Duration::zero()) overall_deadline_ = call_start_ + overall;
+  }
+  if (timeline_ != nullptr) {
+    Timeline& t = *timeline_;
+    t = Timeline{};
+    t.key = key_text_;
+    t.start = call_start_;
+    if (policy != nullptr) {
+      t.policy_id = policy->resolved.policy.id;
+      t.policy_source = policy->resolved.policy.source;
+      t.normalization = policy->resolved.policy.normalized;
+      t.modes_used = policy->modes_used;
+      t.cardinality_limited = policy->cardinality_limited;
+    }
+  }
+  if (observed) {
+    const CallInfo info{key_text_, attempt_.policy_id,
+                        policy ? policy->resolved.policy.source : PolicySource::builtin_default, call_start_};
+    executor_.notify([&](Observer& o) { o.on_start(info); });
+  }
+  if (policy != nullptr && !policy->refusal.empty()) refuse(policy->refusal);
+}
+
+void CallState::refuse(std::string_view reason) {
+  refused_ = true;
+  final_reason_ = reason;
+}
+
+const Attempt& CallState::start_attempt() {
+  attempt_.index = attempts_done_;
+  attempt_.retry_index = attempts_done_;
+  if (!timed_) {
+    attempt_.stop = options_.stop;
+    if (capturing()) attempt_start_ = executor_.clock.now();
+    return attempt_;
+  }
+  attempt_start_ = executor_.clock.now();
+  TimePoint deadline = overall_deadline_;
+  const Duration per_attempt = policy_->resolved.policy.retry.per_attempt_timeout;
+  if (per_attempt > Duration::zero()) deadline = std::min(deadline, attempt_start_ + per_attempt);
+  attempt_.deadline = deadline;
+  // A fresh source per attempt: a stopped source cannot be reset, and the next attempt must
+  // start unstopped. The caller's token is forwarded into it.
+  forward_stop_.reset();
+  attempt_stop_.emplace();
+  if (options_.stop.stop_possible()) forward_stop_.emplace(options_.stop, ForwardStop{&*attempt_stop_});
+  attempt_.stop = attempt_stop_->get_token();
+  if (deadline != TimePoint::max()) arm_deadline(deadline);
+  return attempt_;
+}
+
+void CallState::arm_deadline(TimePoint deadline) {
+  deadline_timer_ = executor_.clock.schedule(deadline, [source = *attempt_stop_]() mutable { source.request_stop(); });
+}
+
+void CallState::end_attempt() noexcept {
+  if (deadline_timer_ != 0) {
+    executor_.clock.cancel(deadline_timer_);
+    deadline_timer_ = 0;
+  }
+  forward_stop_.reset();
+  release_budget();
+}
+
+Outcome CallState::classify(const AttemptView& view) noexcept {
+  try {
+    Outcome outcome = policy_->classifier->classify(view);
+    if (outcome.kind > OutcomeKind::abort) return {OutcomeKind::non_retryable, reason::unknown_outcome, std::nullopt};
+    if (outcome.reason.empty()) outcome.reason = to_string(outcome.kind);
+    return outcome;
+  } catch (...) {
+    return {OutcomeKind::non_retryable, reason::classifier_error, std::nullopt};
+  }
+}
+
+Verdict CallState::finish_attempt(AttemptView& view) {
+  ++attempts_done_;
+  const bool observed = !executor_.observers.empty();
+  TimePoint end{};
+  if (timed_ || capturing() || policy_->retry_budget != nullptr) end = executor_.clock.now();
+  view.attempt_index = attempt_.index;
+  view.call_idempotent = options_.idempotent;
+  view.cancelled = options_.stop.stop_requested();
+  view.deadline_exceeded = timed_ && end >= attempt_.deadline;
+
+  const Outcome outcome = classify(view);
+  last_outcome_ = outcome;
+  if (policy_->retry_budget != nullptr) policy_->retry_budget->record(policy_->key, outcome.kind, end);
+  if (capturing() || observed) record_attempt(view, outcome, end);
+  if (outcome.kind == OutcomeKind::success) return Verdict::succeed;
+
+  last_exception_ = view.exception;
+  last_error_ = view.error;
+  if (!view.has_error_value) last_error_value_.reset();
+
+  if (view.cancelled) return end_with(reason::cancelled), Verdict::fail;
+  if (timed_ && end >= overall_deadline_) return end_with(reason::deadline_exceeded), Verdict::fail;
+  if (outcome.kind != OutcomeKind::retryable) return end_with(outcome.reason), Verdict::fail;
+  if (policy_->single_attempt || attempts_done_ >= policy_->resolved.policy.retry.max_attempts)
+    return end_with(reason::max_attempts), Verdict::fail;
+  return Verdict::retry;
+}
+
+void CallState::record_attempt(const AttemptView& view, const Outcome& outcome, TimePoint end) {
+  AttemptRecord record;
+  record.index = attempt_.index;
+  record.retry_index = attempt_.retry_index;
+  record.start = attempt_start_;
+  record.end = end;
+  record.kind = outcome.kind;
+  record.reason = outcome.reason;
+  record.backoff_before = slept_before_;
+  record.budget_reason = admitted_by_;
+  record.deadline_overrun = timed_ && end > attempt_.deadline;
+  record.classifier_fallback = policy_->classifier_fallback;
+  (void)view;
+  if (timeline_ != nullptr) timeline_->attempts.push_back(record);
+  if (!executor_.observers.empty()) {
+    const CallInfo info{key_text_, attempt_.policy_id, policy_->resolved.policy.source, call_start_};
+    executor_.notify([&](Observer& o) { o.on_attempt(info, record); });
+  }
+}
+
+bool CallState::end_with(std::string_view reason) {
+  final_reason_ = reason;
+  return false;
+}
+
+bool CallState::prepare_retry() {
+  const TimePoint now = executor_.clock.now();
+  if (!ask_budget(now)) return false;
+  const std::optional<Duration> delay = next_delay(last_outcome_, now);
+  if (!delay) return false;
+  slept_before_ = *delay;
+  if (*delay > Duration::zero() && !executor_.clock.sleep_until(now + *delay, options_.stop))
+    return end_with(reason::cancelled);
+  if (options_.stop.stop_requested()) return end_with(reason::cancelled);
+  if (timed_ && executor_.clock.now() >= overall_deadline_) return end_with(reason::deadline_exceeded);
+  return true;
+}
+
+bool CallState::ask_budget(TimePoint now) {
+  const CompiledPolicy& p = *policy_;
+  bool allowed = true;
+  std::string_view why = reason::no_budget;
+  if (!p.retry_budget_name.empty()) {
+    if (p.retry_budget_missing) {
+      allowed = executor_.options.missing.budget == MissingMode::allow;
+      why = reason::budget_not_found;
+    } else {
+      const BudgetRequest request{p.key, false, attempts_done_, p.resolved.policy.retry.budget.cost, now};
+      try {
+        const BudgetDecision decision = p.retry_budget->acquire(request);
+        allowed = decision.allowed;
+        why = !decision.reason.empty() ? decision.reason : allowed ? reason::allowed : reason::budget_denied;
+        if (allowed) {
+          reservation_held_ = true;
+          reservation_token_ = decision.token;
+        }
+      } catch (...) {
+        allowed = false;
+        why = reason::budget_error;
+      }
+    }
+  }
+  admitted_by_ = why;
+  if (!executor_.observers.empty()) {
+    const CallInfo info{key_text_, attempt_.policy_id, p.resolved.policy.source, call_start_};
+    const BudgetEvent event{attempts_done_, false, p.retry_budget_name, allowed, why};
+    executor_.notify([&](Observer& o) { o.on_budget_decision(info, event); });
+  }
+  return allowed || end_with(why);
+}
+
+std::optional<Duration> CallState::next_delay(const Outcome& outcome, TimePoint now) {
+  const RetryPolicy& retry = policy_->resolved.policy.retry;
+  const bool bounded = overall_deadline_ != TimePoint::max();
+  if (outcome.backoff_override) {
+    // The server said when: no jitter, capped by max_retry_after (not max_backoff).
+    const Duration wanted = std::clamp(*outcome.backoff_override, Duration::zero(), retry.max_retry_after);
+    if (bounded && now + wanted > overall_deadline_) return end_with(reason::retry_after_exceeds_deadline), std::nullopt;
+    previous_delay_ = wanted;
+    return wanted;
+  }
+  Duration base;
+  try {
+    base = policy_->backoff->delay(BackoffInput{attempts_done_, &retry, previous_delay_});
+  } catch (...) {
+    return end_with(reason::backoff_error), std::nullopt;
+  }
+  const double b = static_cast<double>(std::max(base, Duration::zero()).count());
+  const double cap = static_cast<double>(retry.max_backoff.count());
+  double jittered = b;
+  switch (retry.jitter) {
+    case Jitter::none: break;
+    case Jitter::full: jittered = executor_.random.next_unit() * b; break;
+    case Jitter::equal: jittered = b / 2 + executor_.random.next_unit() * b / 2; break;
+    case Jitter::decorrelated: {
+      const double low = static_cast<double>(retry.initial_backoff.count());
+      const double previous = previous_delay_ > Duration::zero() ? static_cast<double>(previous_delay_.count()) : low;
+      const double high = std::max(low, 3 * previous);
+      jittered = low + executor_.random.next_unit() * (high - low);
+      break;
+    }
+  }
+  const Duration delay(static_cast<Duration::rep>(std::min(jittered, cap)));
+  // Sleeping into the deadline only to fail there would waste the caller's time.
+  if (bounded && now + delay >= overall_deadline_) return end_with(reason::deadline_exceeded), std::nullopt;
+  previous_delay_ = delay;
+  return delay;
+}
+
+void CallState::release_budget() noexcept {
+  if (!reservation_held_) return;
+  reservation_held_ = false;
+  const CompiledPolicy& p = *policy_;
+  const BudgetRequest request{p.key, false, attempt_.index, p.resolved.policy.retry.budget.cost, TimePoint{}};
+  try {
+    p.retry_budget->release(request, reservation_token_);
+  } catch (...) {
+  }
+}
+
+void CallState::succeed() {
+  if (timeline_ == nullptr) return;
+  timeline_->end = timeline_->attempts.empty() ? call_start_ : timeline_->attempts.back().end;
+  timeline_->final_reason = reason::success;
+  if (!executor_.observers.empty()) {
+    const CallInfo info{key_text_, attempt_.policy_id, policy_->resolved.policy.source, call_start_};
+    executor_.notify([&](Observer& o) { o.on_success(info, *timeline_); });
+  }
+}
+
+Failure CallState::fail() {
+  release_budget();
+  if (timeline_ != nullptr) {
+    timeline_->end = executor_.clock.now();
+    timeline_->final_reason = final_reason_;
+    if (!executor_.observers.empty()) {
+      const CallInfo info{key_text_, attempt_.policy_id,
+                          policy_ ? policy_->resolved.policy.source : PolicySource::builtin_default, call_start_};
+      executor_.notify([&](Observer& o) { o.on_failure(info, *timeline_); });
+    }
+  }
+  return Failure{final_reason_, attempts_done_ ? last_outcome_.kind : OutcomeKind::unknown, attempts_done_,
+                 std::move(last_exception_), last_error_, std::move(last_error_value_)};
+}
+
+}  // namespace recourse::detail

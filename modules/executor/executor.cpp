@@ -1,0 +1,33 @@
+// Executor and Error: the out-of-line parts (see executor.cppm, failure.cppm).
+module;
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+module recourse.executor;
+
+import :state;
+
+namespace recourse {
+
+Executor::Executor(ExecutorOptions options) : state_(std::make_unique<detail::ExecutorState>(std::move(options))) {}
+Executor::~Executor() = default;
+
+std::uint64_t Executor::observer_errors() const noexcept {
+  return state_->observer_errors.load(std::memory_order_relaxed);
+}
+
+Clock& Executor::clock() const noexcept { return state_->clock; }
+
+Error::Error(std::string_view key, Failure failure)
+    : failure_(std::move(failure)),
+      message_("recourse: " + std::string(key) + ": " + std::string(failure_.reason) + " after " +
+               std::to_string(failure_.attempts) + (failure_.attempts == 1 ? " attempt" : " attempts")) {}
+
+const char* Error::what() const noexcept { return message_.c_str(); }
+const Failure& Error::failure() const noexcept { return failure_; }
+std::string_view Error::reason() const noexcept { return failure_.reason; }
+
+}  // namespace recourse

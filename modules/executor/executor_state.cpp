@@ -1,0 +1,184 @@
+// ExecutorState: components with their defaults, and compilation of a key's policy into the
+// immutable CompiledPolicy the hot path reads (see executor_state.cppm).
+module;
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+module recourse.executor;
+
+import :state;
+
+namespace recourse::detail {
+namespace {
+
+template <class Component, class Builtin>
+void add_builtin(ComponentRegistry<Component>& registry, std::string name) {
+  if (registry.find(name) == nullptr) (void)registry.add(std::move(name), std::make_shared<Builtin>());
+}
+
+ExecutorOptions with_defaults(ExecutorOptions options) {
+  if (!options.provider) options.provider = std::make_shared<BuiltinPolicyProvider>();
+  if (!options.clock) options.clock = std::make_shared<SystemClock>();
+  if (!options.random) {
+    // Per-executor stream; only the seed comes from outside the injected sources.
+    const auto seed = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+                      reinterpret_cast<std::uintptr_t>(&options);
+    options.random = std::make_shared<SplitMixRandom>(seed);
+  }
+  add_builtin<Classifier, AlwaysClassifier>(options.classifiers, "always");
+  add_builtin<Classifier, NeverClassifier>(options.classifiers, "never");
+  add_builtin<BackoffStrategy, ExponentialBackoff>(options.backoffs, "exponential");
+  add_builtin<BackoffStrategy, ConstantBackoff>(options.backoffs, "constant");
+  add_builtin<Budget, UnlimitedBudget>(options.budgets, "unlimited");
+  return options;
+}
+
+std::size_t hash_of(std::string_view text) noexcept { return std::hash<std::string_view>{}(text); }
+
+}  // namespace
+
+ExecutorState::ExecutorState(ExecutorOptions opts)
+    : options(with_defaults(std::move(opts))),
+      observers(options.observers),
+      clock(*options.clock),
+      random(*options.random),
+      default_classifier(options.classifiers.find(options.default_classifier)),
+      strings_(options.max_keys * 4) {
+  if (default_classifier == nullptr) default_classifier = options.classifiers.find("always");
+}
+
+const CompiledPolicy* ExecutorState::find(std::string_view raw_text) const noexcept {
+  return strings_.find(raw_text, hash_of(raw_text));
+}
+
+const CompiledPolicy* ExecutorState::policy_for(std::string_view raw_text, const Key& key) {
+  const std::size_t hash = hash_of(raw_text);
+  const CompiledPolicy* policy;
+  bool report = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (const CompiledPolicy* raced = strings_.find(raw_text, hash)) return raced;
+    policy = compile_locked(key);
+    if (!policy->cardinality_limited) strings_.insert(raw_text, hash, policy);
+    else if (reported_over_limit_.size() < options.max_keys * 10) report = reported_over_limit_.insert(key.str()).second;
+  }
+  if (report) notify([&](Observer& o) { o.on_cardinality_exceeded(key.str()); });
+  return policy;
+}
+
+const CompiledPolicy* ExecutorState::policy_for(KeyHandle handle) {
+  const CompiledPolicy* policy;
+  bool report = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (const CompiledPolicy* raced = handles_.find(handle.id())) return raced;
+    policy = compile_locked(handle.key());
+    if (!policy->cardinality_limited) handles_.insert(handle.id(), policy);
+    else if (reported_over_limit_.size() < options.max_keys * 10)
+      report = reported_over_limit_.insert(handle.key().str()).second;
+  }
+  if (report) notify([&](Observer& o) { o.on_cardinality_exceeded(handle.key().str()); });
+  return policy;
+}
+
+const CompiledPolicy* ExecutorState::compile_locked(const Key& key) {
+  if (const auto it = by_key_.find(key.str()); it != by_key_.end()) return it->second;
+  if (by_key_.size() >= options.max_keys) {
+    if (!over_limit_) {
+      static const PolicyTable no_layers;
+      over_limit_ = compile(key, resolve(no_layers, key));
+      over_limit_->key.clear();
+      over_limit_->cardinality_limited = true;
+    }
+    return over_limit_.get();
+  }
+  std::optional<ResolvedPolicy> resolved;
+  try {
+    resolved = options.provider->policy_for(key);
+  } catch (...) {
+    resolved.reset();  // a provider that throws has no policy for the key
+  }
+  const CompiledPolicy* policy = compiled_.emplace_back(compile(key, std::move(resolved))).get();
+  by_key_.emplace(policy->key, policy);
+  return policy;
+}
+
+std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::optional<ResolvedPolicy> resolved) const {
+  auto c = std::make_unique<CompiledPolicy>();
+  c->key = key.str();
+  if (!resolved) {
+    static const PolicyTable no_layers;
+    resolved = resolve(no_layers, key);
+    switch (options.missing.policy) {
+      case MissingMode::deny:
+        c->refusal = reason::no_policy;
+        c->modes_used.push_back("policy:deny");
+        break;
+      case MissingMode::fallback: c->modes_used.push_back("policy:fallback"); break;
+      case MissingMode::allow:
+        c->single_attempt = true;
+        c->modes_used.push_back("policy:allow");
+        break;
+    }
+  }
+  c->resolved = std::move(*resolved);
+  const RetryPolicy& retry = c->resolved.policy.retry;
+
+  c->classifier = options.classifiers.find(retry.classifier);
+  if (c->classifier == nullptr) {
+    switch (options.missing.classifier) {
+      case MissingMode::deny:
+        if (c->refusal.empty()) c->refusal = reason::classifier_not_found;
+        c->classifier = default_classifier;
+        c->modes_used.push_back("classifier:deny");
+        break;
+      case MissingMode::fallback:
+        c->classifier = default_classifier;
+        c->classifier_fallback = true;
+        c->modes_used.push_back("classifier:fallback");
+        break;
+      case MissingMode::allow:
+        c->classifier = options.classifiers.find("never");
+        c->modes_used.push_back("classifier:allow");
+        break;
+    }
+  }
+
+  c->backoff = options.backoffs.find(retry.backoff);
+  if (c->backoff == nullptr) {
+    c->backoff = options.backoffs.find("exponential");
+    c->modes_used.push_back("backoff:fallback");
+  }
+
+  if (!retry.budget.name.empty()) {
+    c->retry_budget_name = retry.budget.name;
+    c->retry_budget = options.budgets.find(retry.budget.name);
+    if (c->retry_budget == nullptr) {
+      switch (options.missing.budget) {
+        case MissingMode::deny:
+          c->retry_budget_missing = true;
+          c->modes_used.push_back("budget:deny");
+          break;
+        case MissingMode::fallback:
+          c->retry_budget = options.budgets.find("unlimited");
+          c->modes_used.push_back("budget:fallback");
+          break;
+        case MissingMode::allow:
+          c->retry_budget_missing = true;
+          c->modes_used.push_back("budget:allow");
+          break;
+      }
+    }
+  }
+  c->timed = retry.per_attempt_timeout > Duration::zero() || retry.overall_timeout > Duration::zero();
+  return c;
+}
+
+}  // namespace recourse::detail

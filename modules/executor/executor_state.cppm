@@ -1,0 +1,122 @@
+// recourse.executor:state (internal) — what an Executor holds: its components, and the
+// per-key compiled policies with the lock-free indexes the hot path reads.
+module;
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+export module recourse.executor:state;
+
+import recourse.plugin;
+import :builtins;
+import :options;
+
+namespace recourse::detail {
+
+// Everything a call needs about its key, resolved once: the policy and the components it
+// names. Immutable after construction, and never freed before the executor, so calls hold
+// plain pointers to it.
+struct CompiledPolicy {
+  std::string key;
+  ResolvedPolicy resolved;
+  const Classifier* classifier = nullptr;
+  bool classifier_fallback = false;
+  const BackoffStrategy* backoff = nullptr;
+  Budget* retry_budget = nullptr;
+  std::string_view retry_budget_name;
+  bool retry_budget_missing = false;  // named, not registered; MissingModes::budget decides
+  std::string_view refusal;           // non-empty: every call is refused with this reason
+  bool single_attempt = false;        // an `allow` mode: one unprotected attempt
+  bool cardinality_limited = false;
+  bool timed = false;                 // a per-attempt or overall timeout is set
+  std::vector<std::string_view> modes_used;
+};
+
+// Raw key text → compiled policy, readable without a lock. Open addressing over atomic slots;
+// inserts (under the cache mutex) only ever fill empty slots, so a reader sees either nothing
+// or a complete entry.
+class StringIndex {
+ public:
+  explicit StringIndex(std::size_t capacity);
+  const CompiledPolicy* find(std::string_view text, std::size_t hash) const noexcept;
+  // False when the table is too full; the caller then resolves under the lock every time.
+  bool insert(std::string_view text, std::size_t hash, const CompiledPolicy* policy);
+
+ private:
+  struct Entry {
+    std::string text;
+    std::size_t hash;
+    const CompiledPolicy* policy;
+  };
+  std::size_t mask_;
+  std::size_t used_ = 0;
+  std::unique_ptr<std::atomic<const Entry*>[]> slots_;
+  std::deque<Entry> entries_;
+};
+
+// KeyHandle id → compiled policy: two-level array of atomic pointers, chunks made on demand.
+class HandleIndex {
+ public:
+  static constexpr std::size_t chunk_size = 1024, chunks = 64;
+  HandleIndex();
+  ~HandleIndex();
+  const CompiledPolicy* find(std::uint32_t id) const noexcept;
+  void insert(std::uint32_t id, const CompiledPolicy* policy);
+
+ private:
+  using Chunk = std::array<std::atomic<const CompiledPolicy*>, chunk_size>;
+  std::array<std::atomic<Chunk*>, chunks> chunks_;
+};
+
+struct ExecutorState {
+  explicit ExecutorState(ExecutorOptions options);
+
+  // The compiled policy for a valid key: from the indexes, or compiled under the lock.
+  const CompiledPolicy* policy_for(std::string_view raw_text, const Key& key);
+  const CompiledPolicy* policy_for(KeyHandle key);
+  const CompiledPolicy* find(std::string_view raw_text) const noexcept;
+  const CompiledPolicy* find(KeyHandle key) const noexcept { return handles_.find(key.id()); }
+
+  // Observer fan-out with containment: an observer that throws is counted, nothing more.
+  template <class Event>
+  void notify(Event&& event) noexcept {
+    for (const auto& observer : observers) {
+      try {
+        event(*observer);
+      } catch (...) {
+        observer_errors.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  }
+
+  ExecutorOptions options;
+  const std::vector<std::shared_ptr<Observer>>& observers;
+  Clock& clock;
+  RandomSource& random;
+  const Classifier* default_classifier;
+  std::atomic<std::uint64_t> observer_errors{0};
+
+ private:
+  const CompiledPolicy* compile_locked(const Key& key);
+  std::unique_ptr<CompiledPolicy> compile(const Key& key, std::optional<ResolvedPolicy> resolved) const;
+
+  std::mutex mutex_;
+  std::map<std::string, const CompiledPolicy*, std::less<>> by_key_;  // distinct canonical keys
+  std::deque<std::unique_ptr<CompiledPolicy>> compiled_;
+  std::unique_ptr<CompiledPolicy> over_limit_;  // the default policy for keys past max_keys
+  std::set<std::string, std::less<>> reported_over_limit_;
+  StringIndex strings_;
+  HandleIndex handles_;
+};
+
+}  // namespace recourse::detail

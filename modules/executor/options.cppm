@@ -1,0 +1,61 @@
+// recourse.executor:options — how an executor is assembled (ExecutorOptions) and what one call
+// may ask for (CallOptions). Everything is injectable; defaults are real time, a per-executor
+// PRNG and the built-in policy for every key.
+module;
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+export module recourse.executor:options;
+
+import recourse.plugin;
+import :registry;
+
+export namespace recourse {
+
+// What to do when a policy, classifier or budget a call needs does not exist.
+enum class MissingMode : std::uint8_t {
+  deny,      // refuse: the call (policy, classifier) or the retry (budget) does not happen
+  fallback,  // use the default (built-in policy, default classifier, unlimited budget)
+  allow,     // proceed unprotected (single attempt; `never` classifier; retries allowed)
+};
+
+template <>
+struct EnumNames<MissingMode> {
+  static constexpr std::string_view what = "missing mode";
+  static constexpr std::array<std::string_view, 3> names{"deny", "fallback", "allow"};
+};
+
+struct MissingModes {
+  MissingMode policy = MissingMode::deny;
+  MissingMode classifier = MissingMode::fallback;
+  MissingMode budget = MissingMode::deny;
+};
+
+struct ExecutorOptions {
+  std::shared_ptr<PolicyProvider> provider;  // null: the built-in policy for every key
+  // The executor adds its built-ins (classifiers always and never, backoffs exponential and
+  // constant, budget unlimited) to whatever these hold.
+  ComponentRegistry<Classifier> classifiers{"classifier"};
+  ComponentRegistry<BackoffStrategy> backoffs{"backoff strategy"};
+  ComponentRegistry<Budget> budgets{"budget"};
+  std::vector<std::shared_ptr<Observer>> observers;
+  std::shared_ptr<Clock> clock;          // null: SystemClock
+  std::shared_ptr<RandomSource> random;  // null: a SplitMixRandom of this executor's own
+  MissingModes missing;
+  std::size_t max_keys = 1000;  // distinct keys before new ones get the default policy
+  std::string default_classifier = "always";
+};
+
+struct CallOptions {
+  std::stop_token stop;          // the caller's cancellation
+  Timeline* timeline = nullptr;  // capture this call's timeline here
+  bool idempotent = false;       // tell classifiers the operation may be repeated safely
+};
+
+}  // namespace recourse

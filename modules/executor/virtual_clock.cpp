@@ -1,0 +1,63 @@
+// VirtualClock: time moves only when someone sleeps or advances it (see builtins.cppm).
+module;
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <stop_token>
+#include <utility>
+
+module recourse.executor;
+
+namespace recourse {
+
+VirtualClock::VirtualClock(TimePoint start) : now_(start) {}
+
+TimePoint VirtualClock::now() const noexcept {
+  std::lock_guard lock(mutex_);
+  return now_;
+}
+
+bool VirtualClock::fire_next(TimePoint until) {
+  std::function<void()> fire;
+  {
+    std::lock_guard lock(mutex_);
+    if (timers_.empty() || timers_.begin()->first > until) return false;
+    auto node = timers_.extract(timers_.begin());
+    if (now_ < node.key()) now_ = node.key();
+    fire = std::move(node.mapped().second);
+  }
+  fire();
+  return true;
+}
+
+bool VirtualClock::sleep_until(TimePoint until, std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    if (fire_next(until)) continue;
+    std::lock_guard lock(mutex_);
+    if (now_ < until) now_ = until;
+    return true;
+  }
+  return false;
+}
+
+TimerId VirtualClock::schedule(TimePoint when, std::function<void()> fire) {
+  std::lock_guard lock(mutex_);
+  const TimerId id = next_id_++;
+  timers_.emplace(when, std::pair(id, std::move(fire)));
+  return id;
+}
+
+void VirtualClock::cancel(TimerId id) noexcept {
+  std::lock_guard lock(mutex_);
+  for (auto it = timers_.begin(); it != timers_.end(); ++it) {
+    if (it->second.first == id) {
+      timers_.erase(it);
+      return;
+    }
+  }
+}
+
+void VirtualClock::advance(Duration by) { sleep_until(now() + by, {}); }
+
+}  // namespace recourse

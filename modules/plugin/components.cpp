@@ -1,0 +1,26 @@
+// Out-of-line members of the plugin interfaces: the vtables and typeinfo live here, once.
+module;
+#include <cstdint>
+#include <string_view>
+
+module recourse.plugin;
+
+namespace recourse {
+
+Clock::~Clock() = default;
+RandomSource::~RandomSource() = default;
+Classifier::~Classifier() = default;
+BackoffStrategy::~BackoffStrategy() = default;
+Budget::~Budget() = default;
+void Budget::release(const BudgetRequest&, std::uint64_t) noexcept {}
+void Budget::record(std::string_view, OutcomeKind, TimePoint) noexcept {}
+Observer::~Observer() = default;
+void Observer::on_start(const CallInfo&) {}
+void Observer::on_attempt(const CallInfo&, const AttemptRecord&) {}
+void Observer::on_budget_decision(const CallInfo&, const BudgetEvent&) {}
+void Observer::on_success(const CallInfo&, const Timeline&) {}
+void Observer::on_failure(const CallInfo&, const Timeline&) {}
+void Observer::on_cardinality_exceeded(std::string_view) {}
+PolicyProvider::~PolicyProvider() = default;
+
+}  // namespace recourse

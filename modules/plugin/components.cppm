@@ -1,0 +1,90 @@
+// recourse.plugin:components — the interfaces plugins implement: Classifier, BackoffStrategy,
+// Budget, Observer, PolicyProvider. Pure interfaces (Envoy's envoy/ vs source/): built-ins and
+// plugins live elsewhere. Each has an out-of-line destructor in components.cpp so its vtable and
+// typeinfo are emitted once, in librecourse_core.so.
+module;
+#include "recourse/export.h"
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+export module recourse.plugin:components;
+
+import recourse.key;
+import recourse.policy;
+import :attempt;
+import :outcome;
+import :timeline;
+
+export namespace recourse {
+
+class RECOURSE_API Classifier {
+ public:
+  virtual ~Classifier();
+  // Must be thread-safe. Throwing, or answering OutcomeKind::unknown, ends the call as
+  // non-retryable (classifier_error / unknown_outcome): never a blind retry.
+  virtual Outcome classify(const AttemptView& attempt) const = 0;
+};
+
+struct BackoffInput {
+  int retry = 1;  // 1 for the first retry
+  const RetryPolicy* policy = nullptr;
+  Duration previous{};  // the delay used before the previous retry (zero before the first)
+};
+
+class RECOURSE_API BackoffStrategy {
+ public:
+  virtual ~BackoffStrategy();
+  // The delay before retry `input.retry`, before jitter and the max_backoff cap. Must not
+  // overflow for any retry number. Thread-safe.
+  virtual Duration delay(const BackoffInput& input) const = 0;
+};
+
+struct BudgetRequest {
+  std::string_view key;
+  bool is_hedge = false;
+  int attempt_index = 0;
+  int cost = 1;
+  TimePoint now{};
+};
+
+struct BudgetDecision {
+  bool allowed = false;
+  std::string_view reason;  // allowed, budget_denied, or a backend's own code
+  std::uint64_t token = 0;  // passed back to release()
+};
+
+class RECOURSE_API Budget {
+ public:
+  virtual ~Budget();
+  // Asked before every retry and every hedge, never before a first attempt.
+  virtual BudgetDecision acquire(const BudgetRequest& request) = 0;
+  // Called exactly once for every granted decision, when its attempt has ended (however).
+  virtual void release(const BudgetRequest& request, std::uint64_t token) noexcept;
+  // Every attempt's outcome under a policy naming this budget, first attempts included.
+  virtual void record(std::string_view key, OutcomeKind outcome, TimePoint now) noexcept;
+};
+
+// Callbacks are contained: an observer that throws is counted and never changes a call.
+class RECOURSE_API Observer {
+ public:
+  virtual ~Observer();
+  virtual void on_start(const CallInfo& call);
+  virtual void on_attempt(const CallInfo& call, const AttemptRecord& attempt);
+  virtual void on_budget_decision(const CallInfo& call, const BudgetEvent& decision);
+  virtual void on_success(const CallInfo& call, const Timeline& timeline);
+  virtual void on_failure(const CallInfo& call, const Timeline& timeline);
+  // A key past the executor's cardinality limit; reported once per key.
+  virtual void on_cardinality_exceeded(std::string_view key);
+};
+
+class RECOURSE_API PolicyProvider {
+ public:
+  virtual ~PolicyProvider();
+  // The effective policy for `key`, or nullopt when the provider has none for it (the
+  // executor's missing-policy mode decides then).
+  virtual std::optional<ResolvedPolicy> policy_for(const Key& key) const = 0;
+};
+
+}  // namespace recourse

@@ -1,0 +1,87 @@
+// Reason-code tables (see outcome.cppm). http_<status> strings are built once into static
+// storage so an Outcome can point at them.
+module;
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+module recourse.plugin;
+
+namespace recourse {
+namespace {
+
+constexpr std::array<std::string_view, 17> grpc_reasons{
+    "grpc_ok",
+    "grpc_cancelled",
+    "grpc_unknown",
+    "grpc_invalid_argument",
+    "grpc_deadline_exceeded",
+    "grpc_not_found",
+    "grpc_already_exists",
+    "grpc_permission_denied",
+    "grpc_resource_exhausted",
+    "grpc_failed_precondition",
+    "grpc_aborted",
+    "grpc_out_of_range",
+    "grpc_unimplemented",
+    "grpc_internal",
+    "grpc_unavailable",
+    "grpc_data_loss",
+    "grpc_unauthenticated",
+};
+
+constexpr std::array<std::string_view, 17> grpc_names{
+    "OK",        "CANCELLED",          "UNKNOWN",  "INVALID_ARGUMENT",    "DEADLINE_EXCEEDED", "NOT_FOUND",
+    "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
+    "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+};
+
+// "http_" + three digits for every status 100..599.
+struct HttpReasons {
+  static constexpr int first = 100, count = 500, width = 8;
+  std::array<char, count * width> text{};
+  constexpr HttpReasons() {
+    for (int i = 0; i < count; ++i) {
+      const int status = first + i;
+      char* out = &text[static_cast<std::size_t>(i * width)];
+      out[0] = 'h', out[1] = 't', out[2] = 't', out[3] = 'p', out[4] = '_';
+      out[5] = static_cast<char>('0' + status / 100);
+      out[6] = static_cast<char>('0' + status / 10 % 10);
+      out[7] = static_cast<char>('0' + status % 10);
+    }
+  }
+};
+constexpr HttpReasons http_reasons;
+
+}  // namespace
+
+std::string_view to_string(OutcomeKind kind) noexcept {
+  switch (kind) {
+    case OutcomeKind::success: return "success";
+    case OutcomeKind::retryable: return "retryable";
+    case OutcomeKind::non_retryable: return "non_retryable";
+    case OutcomeKind::abort: return "abort";
+    case OutcomeKind::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+std::string_view http_reason(int status) noexcept {
+  if (status < HttpReasons::first || status >= HttpReasons::first + HttpReasons::count) return "http_invalid_status";
+  return {&http_reasons.text[static_cast<std::size_t>((status - HttpReasons::first) * HttpReasons::width)],
+          HttpReasons::width};
+}
+
+std::string_view grpc_reason(int code) noexcept {
+  if (code < 0 || code >= static_cast<int>(grpc_reasons.size())) return "grpc_invalid_code";
+  return grpc_reasons[static_cast<std::size_t>(code)];
+}
+
+std::optional<int> grpc_code_from_name(std::string_view name) noexcept {
+  for (std::size_t i = 0; i < grpc_names.size(); ++i)
+    if (grpc_names[i] == name) return static_cast<int>(i);
+  return std::nullopt;
+}
+
+}  // namespace recourse

@@ -1,0 +1,64 @@
+// recourse.plugin:timeline — the structured record of one call: what each attempt did and why
+// the call ended. Captured on request (CallOptions::timeline) or when an observer is attached;
+// free when neither. Field names are a stable contract (docs/reason-codes.md).
+module;
+#include <string>
+#include <string_view>
+#include <vector>
+
+export module recourse.plugin:timeline;
+
+import recourse.policy;
+import :attempt;
+import :outcome;
+
+export namespace recourse {
+
+struct AttemptRecord {
+  int index = 0;
+  int retry_index = 0;
+  bool is_hedge = false;
+  int hedge_index = 0;
+  TimePoint start{};
+  TimePoint end{};
+  OutcomeKind kind = OutcomeKind::unknown;
+  std::string_view reason;
+  Duration backoff_before{};       // slept before this attempt started
+  std::string_view budget_reason;  // the decision that admitted it; empty for a first attempt
+  bool deadline_overrun = false;   // returned after its deadline (ignored its stop_token)
+  bool classifier_fallback = false;  // the policy's classifier was missing; the default decided
+};
+
+struct Timeline {
+  std::string key;
+  std::string policy_id;
+  PolicySource policy_source = PolicySource::builtin_default;
+  std::vector<FieldChange> normalization;
+  TimePoint start{};
+  TimePoint end{};
+  std::vector<AttemptRecord> attempts;
+  std::string_view final_reason;
+  // Which missing-component modes decided something in this call ("policy:fallback",
+  // "classifier:fallback", "budget:deny", ...) and whether the key was over the cardinality
+  // limit and got the default policy.
+  std::vector<std::string_view> modes_used;
+  bool cardinality_limited = false;
+};
+
+// What observers are told about the call an event belongs to.
+struct CallInfo {
+  std::string_view key;
+  std::string_view policy_id;
+  PolicySource policy_source = PolicySource::builtin_default;
+  TimePoint start{};
+};
+
+struct BudgetEvent {
+  int attempt_index = 0;  // the attempt the decision was for
+  bool is_hedge = false;
+  std::string_view budget;  // budget name; empty when the policy has none
+  bool allowed = false;
+  std::string_view reason;
+};
+
+}  // namespace recourse
