@@ -38,7 +38,7 @@ enum class Verdict : std::uint8_t { succeed, fail, retry };
 // Turns a stop request on the caller's token into one on the attempt's source.
 struct ForwardStop {
   std::stop_source* target;
-  void operator()() const noexcept { target->request_stop(); }
+  inline void operator()() const noexcept { target->request_stop(); }
 };
 
 class RECOURSE_API CallState {
@@ -51,7 +51,7 @@ class RECOURSE_API CallState {
   // Finds the key's policy; a refusal (invalid key, no policy, ...) makes refused() true.
   void begin(std::string_view key);
   void begin(KeyHandle key);
-  bool refused() const noexcept { return refused_; }
+  inline bool refused() const noexcept { return refused_; }
 
   const Attempt& start_attempt();
   // Classifies the finished attempt and records it; decides whether the call is over.
@@ -62,7 +62,7 @@ class RECOURSE_API CallState {
 
   void succeed();
   Failure fail();
-  void remember_error_value(std::any value) { last_error_value_ = std::move(value); }
+  inline void remember_error_value(std::any value) { last_error_value_ = std::move(value); }
 
  private:
   void refuse(std::string_view reason);
@@ -74,7 +74,7 @@ class RECOURSE_API CallState {
   bool ask_budget(TimePoint now);
   std::optional<Duration> next_delay(const Outcome& outcome, TimePoint now);
   void release_budget() noexcept;
-  bool capturing() const noexcept { return timeline_ != nullptr; }
+  inline bool capturing() const noexcept { return timeline_ != nullptr; }
 
   ExecutorState& executor_;
   const CallOptions& options_;
@@ -194,11 +194,13 @@ void invoke_attempt(Op& op, const Attempt& attempt, AttemptResult<R>& result, Ca
 // Ends the attempt (timers, budget reservation) however the scope is left.
 class AttemptScope {
  public:
-  explicit AttemptScope(CallState& call) : call_(call), attempt_(call.start_attempt()) {}
-  ~AttemptScope() { call_.end_attempt(); }
+  // `inline` throughout: members defined in a module's class are not implicitly inline, and
+  // this is the hot path.
+  inline explicit AttemptScope(CallState& call) : call_(call), attempt_(call.start_attempt()) {}
+  inline ~AttemptScope() { call_.end_attempt(); }
   AttemptScope(const AttemptScope&) = delete;
   AttemptScope& operator=(const AttemptScope&) = delete;
-  const Attempt& attempt() const noexcept { return attempt_; }
+  inline const Attempt& attempt() const noexcept { return attempt_; }
 
  private:
   CallState& call_;

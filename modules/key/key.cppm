@@ -33,14 +33,14 @@ class RECOURSE_API Key {
   static std::expected<Key, KeyError> parse(std::string_view text);
 
   // The namespace ("payments"), possibly empty.
-  std::string_view ns() const noexcept { return std::string_view(text_).substr(0, ns_size_); }
+  inline std::string_view ns() const noexcept { return std::string_view(text_).substr(0, ns_size_); }
   // The operation name ("Charge"), never empty.
-  std::string_view name() const noexcept {
+  inline std::string_view name() const noexcept {
     return ns_size_ == 0 ? std::string_view(text_) : std::string_view(text_).substr(ns_size_ + 1);
   }
   // Canonical text; parse(k.str()) == k.
-  const std::string& str() const noexcept { return text_; }
-  std::size_t hash() const noexcept { return hash_; }
+  inline const std::string& str() const noexcept { return text_; }
+  inline std::size_t hash() const noexcept { return hash_; }
 
   // `inline`: a friend defined in a module class is not implicitly inline, and hidden
   // visibility would keep importers from linking it.
@@ -70,7 +70,7 @@ class RECOURSE_API KeyHandle {
   const Key& key() const noexcept;
   // Dense, starting at 0, in interning order.
   std::uint32_t id() const noexcept;
-  std::size_t hash() const noexcept { return key().hash(); }
+  inline std::size_t hash() const noexcept { return key().hash(); }
 
   friend inline bool operator==(KeyHandle a, KeyHandle b) noexcept { return a.entry_ == b.entry_; }
 

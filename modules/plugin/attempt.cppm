@@ -40,8 +40,8 @@ struct ProtocolStatus {
   std::optional<Duration> retry_after;  // Retry-After, gRPC pushback
   bool idempotent = false;  // the request may safely be repeated, whatever its method
 
-  bool has_http() const noexcept { return http_status >= 0; }
-  bool has_grpc() const noexcept { return grpc_code >= 0; }
+  inline bool has_http() const noexcept { return http_status >= 0; }
+  inline bool has_grpc() const noexcept { return grpc_code >= 0; }
 };
 
 // The customization point. A type exposes its status with a free function found by
@@ -79,7 +79,7 @@ struct AttemptView {
   int attempt_index = 0;
   bool call_idempotent = false;    // the call site marked the operation idempotent
 
-  bool failed() const noexcept { return !has_value; }
+  inline bool failed() const noexcept { return !has_value; }
 };
 
 }  // namespace recourse
