@@ -5,7 +5,9 @@
 // value; all errors of a file are reported together. toml++ stays inside the implementation.
 module;
 #include <expected>
+#include <cstddef>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,15 +19,37 @@ export import :error;
 
 export namespace recourse::host {
 
+// [executor]: what the executor does when something a call needs is missing, and how many
+// distinct keys it tracks.
+struct ExecutorSettings {
+  MissingModes missing;
+  std::size_t max_keys = 1000;
+  std::string default_classifier = "always";
+};
+
+// [budgets.<name>]: a budget instance; `backend` names the implementation, which validates
+// the rest of the table itself.
+struct BudgetSpec {
+  std::string name;
+  std::string backend;
+  ConfigNode table;
+};
+
 struct Config {
   std::filesystem::path file;
   PolicyTable policies;
+  ExecutorSettings executor;
+  std::vector<BudgetSpec> budgets;
 };
 
 // `file_label` names the text in messages (usually the path it was read from).
-std::expected<Config, ConfigErrors> parse_config(std::string_view toml_text, std::string file_label);
+// `extra_tables` are further top-level keys the caller reads itself (a scenario's [[calls]]);
+// they are skipped rather than reported as unknown.
+std::expected<Config, ConfigErrors> parse_config(std::string_view toml_text, std::string file_label,
+                                                 std::span<const std::string_view> extra_tables = {});
 
 // Reads and parses a file; an unreadable file is a ConfigError too.
-std::expected<Config, ConfigErrors> load_config(const std::filesystem::path& file);
+std::expected<Config, ConfigErrors> load_config(const std::filesystem::path& file,
+                                                std::span<const std::string_view> extra_tables = {});
 
 }  // namespace recourse::host

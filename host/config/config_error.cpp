@@ -1,4 +1,4 @@
-// Formatting of configuration errors (see config.cppm).
+// Formatting of a file's configuration errors (see config_error.cppm).
 module;
 #include <string>
 
@@ -6,16 +6,9 @@ module recourse.host.config;
 
 namespace recourse::host {
 
-std::string to_string(const ConfigError& error) {
-  std::string text = recourse::to_string(error.where);
-  if (!text.empty()) text += ": ";
-  if (!error.field_path.empty()) text += error.field_path + ": ";
-  return text + error.message;
-}
-
 std::string to_string(const ConfigErrors& errors) {
   std::string text;
-  for (const ConfigError& e : errors.errors) text += to_string(e) + "\n";
+  for (const ConfigError& e : errors.errors) text += recourse::to_string(e) + "\n";
   return text;
 }
 

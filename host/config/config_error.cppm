@@ -1,4 +1,5 @@
-// recourse.host.config:error — one configuration problem, located and named.
+// recourse.host.config:error — the errors of one configuration file. A single error is the
+// core's recourse::ConfigError (plugins report theirs with the same type).
 module;
 #include <string>
 #include <vector>
@@ -9,14 +10,7 @@ import recourse.core;
 
 export namespace recourse::host {
 
-struct ConfigError {
-  SourceLocation where;
-  std::string field_path;  // as written in TOML: policies."payments.Charge".retry.jitter
-  std::string message;
-};
-
-// "file:line:col: field.path: message"
-std::string to_string(const ConfigError& error);
+using ConfigError = recourse::ConfigError;
 
 struct ConfigErrors {
   std::vector<ConfigError> errors;

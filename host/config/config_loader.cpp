@@ -10,6 +10,7 @@ module;
 #include <fstream>
 #include <cstdint>
 #include <map>
+#include <span>
 #include <utility>
 #include <sstream>
 #include <string>
@@ -23,13 +24,14 @@ module recourse.host.config;
 
 import recourse.core;
 import :policy_patch_reader;
+import :config_node_reader;
 
 namespace recourse::host {
 namespace {
 
 using namespace toml_reading;
 
-const std::vector<std::string_view> top_level_tables{"defaults", "policies"};
+const std::vector<std::string_view> top_level_tables{"defaults", "policies", "executor", "budgets"};
 
 std::pair<std::uint32_t, std::uint32_t> position(const toml::source_region& where) {
   return {where.begin.line, where.begin.column};
@@ -42,13 +44,15 @@ std::string_view wildcard_namespace(std::string_view text) {
 
 class ConfigReader {
  public:
-  explicit ConfigReader(std::string file) : patches_(std::move(file), errors_) {}
+  ConfigReader(std::string file, std::span<const std::string_view> extra)
+      : file_(file), extra_(extra), patches_(std::move(file), errors_) {}
 
   std::expected<Config, ConfigErrors> read(const toml::table& root) {
     Config config;
     for (auto&& [key, node] : root) {
       const std::string path = path_segment(key.str());
       const toml::table* table = node.as_table();
+      if (std::ranges::find(extra_, key.str()) != extra_.end()) continue;
       if (std::ranges::find(top_level_tables, key.str()) == top_level_tables.end()) {
         std::string message = "unknown table \"" + std::string(key.str()) + "\"";
         if (auto close = close_matches(key.str(), top_level_tables); !close.empty())
@@ -58,6 +62,10 @@ class ConfigReader {
         patches_.fail(node.source(), path, "expected a table, got " + std::string(type_name(node)));
       } else if (key.str() == "defaults") {
         config.policies.defaults = patches_.read(*table, path);
+      } else if (key.str() == "executor") {
+        read_executor(to_config_node(*table, path, file_), config.executor);
+      } else if (key.str() == "budgets") {
+        read_budgets(*table, config.budgets);
       } else {
         read_policies(*table, config.policies);
       }
@@ -73,6 +81,56 @@ class ConfigReader {
   }
 
  private:
+  void keep(const ConfigError& error) { errors_.push_back(error); }
+
+  template <class T>
+  bool check(const ConfigResult<T>& result) {
+    if (!result) keep(result.error());
+    return result.has_value();
+  }
+
+  void read_executor(const ConfigNode& node, ExecutorSettings& out) {
+    const ConfigView view(node);
+    static constexpr std::string_view known[]{"missing_policy", "missing_classifier", "missing_budget", "max_keys",
+                                              "default_classifier"};
+    for (const ConfigError& e : view.unknown_fields(known)) keep(e);
+    const auto mode = [&](std::string_view field, MissingMode& target) {
+      const auto text = view.string(field);
+      if (!check(text) || !*text) return;
+      if (auto parsed = parse_enum<MissingMode>(**text)) target = *parsed;
+      else keep(view.error(field, parsed.error()));
+    };
+    mode("missing_policy", out.missing.policy);
+    mode("missing_classifier", out.missing.classifier);
+    mode("missing_budget", out.missing.budget);
+    if (const auto keys = view.integer("max_keys", 1, 1'000'000); check(keys) && *keys)
+      out.max_keys = static_cast<std::size_t>(**keys);
+    if (const auto name = view.string("default_classifier"); check(name) && *name) {
+      if ((*name)->empty()) keep(view.error("default_classifier", "must not be empty"));
+      else out.default_classifier = **name;
+    }
+  }
+
+  void read_budgets(const toml::table& budgets, std::vector<BudgetSpec>& out) {
+    for (auto&& [key, node] : budgets) {
+      const std::string path = "budgets." + path_segment(key.str());
+      const toml::table* table = node.as_table();
+      if (table == nullptr) {
+        patches_.fail(node.source(), path, "expected a table with a backend, got " + std::string(type_name(node)));
+        continue;
+      }
+      BudgetSpec spec{std::string(key.str()), "", to_config_node(*table, path, file_)};
+      const auto backend = ConfigView(spec.table).string("backend");
+      if (!check(backend)) continue;
+      if (!*backend || (*backend)->empty()) {
+        keep(ConfigError{spec.table.where, path, "a budget needs a backend (e.g. backend = \"token_bucket\")"});
+        continue;
+      }
+      spec.backend = **backend;
+      out.push_back(std::move(spec));
+    }
+  }
+
   void read_policies(const toml::table& policies, PolicyTable& out) {
     // toml::table iterates in key order; duplicates are judged in file order ("first at").
     std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order;
@@ -130,13 +188,16 @@ class ConfigReader {
     it->second = patches_.read(body, path);
   }
 
+  std::string file_;
+  std::span<const std::string_view> extra_;
   std::vector<ConfigError> errors_;
   PolicyPatchReader patches_;
 };
 
 }  // namespace
 
-std::expected<Config, ConfigErrors> parse_config(std::string_view toml_text, std::string file_label) {
+std::expected<Config, ConfigErrors> parse_config(std::string_view toml_text, std::string file_label,
+                                                 std::span<const std::string_view> extra_tables) {
   toml::table root;
   try {
     root = toml::parse(toml_text, file_label);
@@ -145,10 +206,11 @@ std::expected<Config, ConfigErrors> parse_config(std::string_view toml_text, std
     return std::unexpected(ConfigErrors{{ConfigError{SourceLocation{file_label, begin.line, begin.column}, "",
                                                      "TOML syntax error: " + std::string(e.description())}}});
   }
-  return ConfigReader(std::move(file_label)).read(root);
+  return ConfigReader(std::move(file_label), extra_tables).read(root);
 }
 
-std::expected<Config, ConfigErrors> load_config(const std::filesystem::path& file) {
+std::expected<Config, ConfigErrors> load_config(const std::filesystem::path& file,
+                                                std::span<const std::string_view> extra_tables) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     const std::error_code why(errno, std::generic_category());
@@ -157,7 +219,7 @@ std::expected<Config, ConfigErrors> load_config(const std::filesystem::path& fil
   }
   std::ostringstream text;
   text << in.rdbuf();
-  auto config = parse_config(text.str(), file.string());
+  auto config = parse_config(text.str(), file.string(), extra_tables);
   if (config) config->file = file;
   return config;
 }

@@ -10,3 +10,4 @@ export import :outcome;
 export import :clock;
 export import :timeline;
 export import :components;
+export import :config_view;

@@ -14,7 +14,7 @@ std::vector<std::string> errors_of(std::string_view text) {
   auto config = recourse::host::parse_config(text, "bad.toml");
   BOOST_REQUIRE_MESSAGE(!config.has_value(), "expected the config to be rejected");
   std::vector<std::string> lines;
-  for (const auto& e : config.error().errors) lines.push_back(recourse::host::to_string(e));
+  for (const auto& e : config.error().errors) lines.push_back(recourse::to_string(e));
   return lines;
 }
 

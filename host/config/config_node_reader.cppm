@@ -1,0 +1,49 @@
+// recourse.host.config:config_node_reader (internal) — copies a TOML subtree into the core's
+// ConfigNode, so a component validates its own parameters without seeing toml++.
+module;
+#include <toml++/toml.h>
+
+#include <sstream>
+#include <string>
+
+#include "toml_reading.hpp"
+
+module recourse.host.config:config_node_reader;
+
+import recourse.core;
+
+namespace recourse::host {
+
+inline ConfigNode to_config_node(const toml::node& node, const std::string& path, const std::string& file) {
+  ConfigNode out;
+  out.path = path;
+  out.where = SourceLocation{file, node.source().begin.line, node.source().begin.column};
+  if (const auto* table = node.as_table()) {
+    out.kind = ConfigNode::Kind::table;
+    for (auto&& [key, value] : *table)
+      out.fields.push_back({std::string(key.str()), to_config_node(value, toml_reading::join_path(path, key.str()), file)});
+  } else if (const auto* array = node.as_array()) {
+    out.kind = ConfigNode::Kind::array;
+    for (std::size_t i = 0; i < array->size(); ++i)
+      out.items.push_back(to_config_node(*array->get(i), path + "[" + std::to_string(i) + "]", file));
+  } else if (auto b = node.value_exact<bool>()) {
+    out.kind = ConfigNode::Kind::boolean;
+    out.boolean = *b;
+  } else if (auto i = node.value_exact<std::int64_t>()) {
+    out.kind = ConfigNode::Kind::integer;
+    out.integer = *i;
+  } else if (auto d = node.value_exact<double>()) {
+    out.kind = ConfigNode::Kind::number;
+    out.number = *d;
+  } else if (auto s = node.value_exact<std::string>()) {
+    out.kind = ConfigNode::Kind::string;
+    out.string = *s;
+  } else {
+    // Dates and times: kept as their TOML text; no recourse field takes one.
+    out.kind = ConfigNode::Kind::string;
+    out.string = toml_reading::quote(node);
+  }
+  return out;
+}
+
+}  // namespace recourse::host

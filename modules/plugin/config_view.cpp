@@ -1,0 +1,144 @@
+// ConfigView's typed getters (see config_view.cppm).
+module;
+#include <cmath>
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+module recourse.plugin;
+
+namespace recourse {
+namespace {
+
+std::string describe(const ConfigNode& node) {
+  switch (node.kind) {
+    case ConfigNode::Kind::boolean: return node.boolean ? "boolean true" : "boolean false";
+    case ConfigNode::Kind::integer: return "integer " + std::to_string(node.integer);
+    case ConfigNode::Kind::number: return "float " + std::to_string(node.number);
+    case ConfigNode::Kind::string: return "string \"" + node.string + "\"";
+    case ConfigNode::Kind::array: return "array";
+    case ConfigNode::Kind::table: return "table";
+  }
+  return "value";
+}
+
+ConfigError at(const ConfigNode& node, std::string message) { return ConfigError{node.where, node.path, std::move(message)}; }
+
+std::unexpected<ConfigError> wrong(const ConfigNode& node, std::string_view expected) {
+  return std::unexpected(at(node, "expected " + std::string(expected) + ", got " + describe(node)));
+}
+
+}  // namespace
+
+std::string to_string(const ConfigError& error) {
+  std::string text = to_string(error.where);
+  if (!text.empty()) text += ": ";
+  if (!error.field_path.empty()) text += error.field_path + ": ";
+  return text + error.message;
+}
+
+std::string_view to_string(ConfigNode::Kind kind) noexcept {
+  switch (kind) {
+    case ConfigNode::Kind::boolean: return "boolean";
+    case ConfigNode::Kind::integer: return "integer";
+    case ConfigNode::Kind::number: return "number";
+    case ConfigNode::Kind::string: return "string";
+    case ConfigNode::Kind::array: return "array";
+    case ConfigNode::Kind::table: return "table";
+  }
+  return "value";
+}
+
+ConfigView::ConfigView(const ConfigNode& table) noexcept : table_(&table) {}
+
+const ConfigNode* ConfigView::find(std::string_view key) const noexcept {
+  for (const ConfigField& field : table_->fields)
+    if (field.name == key) return &field.value;
+  return nullptr;
+}
+
+const SourceLocation& ConfigView::where() const noexcept { return table_->where; }
+const std::string& ConfigView::path() const noexcept { return table_->path; }
+
+ConfigResult<std::optional<bool>> ConfigView::boolean(std::string_view key) const {
+  const ConfigNode* node = find(key);
+  if (node == nullptr) return std::nullopt;
+  if (node->kind != ConfigNode::Kind::boolean) return wrong(*node, "a boolean");
+  return node->boolean;
+}
+
+ConfigResult<std::optional<std::int64_t>> ConfigView::integer(std::string_view key, std::int64_t min,
+                                                              std::int64_t max) const {
+  const ConfigNode* node = find(key);
+  if (node == nullptr) return std::nullopt;
+  if (node->kind != ConfigNode::Kind::integer) return wrong(*node, "an integer");
+  if (node->integer < min || node->integer > max)
+    return std::unexpected(at(*node, "out of range: " + std::to_string(node->integer) + "; allowed from " +
+                                         std::to_string(min) + " to " + std::to_string(max)));
+  return node->integer;
+}
+
+ConfigResult<std::optional<double>> ConfigView::number(std::string_view key, double min, double max) const {
+  const ConfigNode* node = find(key);
+  if (node == nullptr) return std::nullopt;
+  double value;
+  if (node->kind == ConfigNode::Kind::integer) value = static_cast<double>(node->integer);
+  else if (node->kind == ConfigNode::Kind::number) value = node->number;
+  else return wrong(*node, "a number");
+  if (!std::isfinite(value) || value < min || value > max)
+    return std::unexpected(at(*node, "out of range: " + std::to_string(value) + "; allowed from " +
+                                         std::to_string(min) + " to " + std::to_string(max)));
+  return value;
+}
+
+ConfigResult<std::optional<std::string>> ConfigView::string(std::string_view key) const {
+  const ConfigNode* node = find(key);
+  if (node == nullptr) return std::nullopt;
+  if (node->kind != ConfigNode::Kind::string) return wrong(*node, "a string");
+  return node->string;
+}
+
+ConfigResult<std::optional<Duration>> ConfigView::duration(std::string_view key) const {
+  const ConfigNode* node = find(key);
+  if (node == nullptr) return std::nullopt;
+  if (node->kind != ConfigNode::Kind::string) return wrong(*node, "a duration string such as \"250ms\"");
+  auto parsed = parse_duration(node->string);
+  if (!parsed) return std::unexpected(at(*node, parsed.error()));
+  return *parsed;
+}
+
+ConfigResult<std::optional<std::vector<bool>>> ConfigView::booleans(std::string_view key) const {
+  const ConfigNode* node = find(key);
+  if (node == nullptr) return std::nullopt;
+  if (node->kind != ConfigNode::Kind::array) return wrong(*node, "an array of booleans");
+  std::vector<bool> values;
+  for (const ConfigNode& item : node->items) {
+    if (item.kind != ConfigNode::Kind::boolean) return wrong(item, "a boolean");
+    values.push_back(item.boolean);
+  }
+  return values;
+}
+
+std::vector<ConfigError> ConfigView::unknown_fields(std::span<const std::string_view> known) const {
+  std::vector<ConfigError> errors;
+  for (const auto& [name, node] : table_->fields) {
+    bool ok = false;
+    for (std::string_view k : known) ok = ok || k == name;
+    if (ok) continue;
+    std::string list;
+    for (std::string_view k : known) list.append(list.empty() ? "" : ", ").append(k);
+    errors.push_back(at(node, "unknown field \"" + name + "\"; known: " + list));
+  }
+  return errors;
+}
+
+ConfigError ConfigView::error(std::string_view key, std::string message) const {
+  if (const ConfigNode* node = find(key)) return at(*node, std::move(message));
+  return ConfigError{table_->where, table_->path, std::move(message)};
+}
+
+}  // namespace recourse
