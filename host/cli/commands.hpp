@@ -12,5 +12,6 @@ inline constexpr int exit_check_failed = 1;
 inline constexpr int exit_usage = 2;
 
 int explain_command(std::span<const std::string_view> args);
+int test_command(std::span<const std::string_view> args);
 
 }  // namespace recourse::cli

@@ -13,6 +13,7 @@ constexpr std::string_view usage = R"(usage: recourse <command> [arguments]
 commands:
   explain CONFIG [KEY]   the effective, normalized policy of every key (or one key) in
                          CONFIG, with the layer and line each field came from
+  test SCENARIO|DIR...    run policy scenarios in virtual time; PASS/FAIL per call
   help                   this text
 
 Exit codes: 0 ok, 1 a check failed, 2 usage or configuration error.
@@ -25,6 +26,7 @@ struct Command {
 
 constexpr Command commands[] = {
     {"explain", recourse::cli::explain_command},
+    {"test", recourse::cli::test_command},
 };
 
 }  // namespace

@@ -40,6 +40,7 @@ struct Config {
   PolicyTable policies;
   ExecutorSettings executor;
   std::vector<BudgetSpec> budgets;
+  std::vector<ConfigField> extra;  // the caller's extra top-level keys, as read
 };
 
 // `file_label` names the text in messages (usually the path it was read from).

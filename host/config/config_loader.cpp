@@ -52,7 +52,10 @@ class ConfigReader {
     for (auto&& [key, node] : root) {
       const std::string path = path_segment(key.str());
       const toml::table* table = node.as_table();
-      if (std::ranges::find(extra_, key.str()) != extra_.end()) continue;
+      if (std::ranges::find(extra_, key.str()) != extra_.end()) {
+        config.extra.push_back({std::string(key.str()), to_config_node(node, path, file_)});
+        continue;
+      }
       if (std::ranges::find(top_level_tables, key.str()) == top_level_tables.end()) {
         std::string message = "unknown table \"" + std::string(key.str()) + "\"";
         if (auto close = close_matches(key.str(), top_level_tables); !close.empty())
