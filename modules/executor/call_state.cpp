@@ -16,6 +16,19 @@ module recourse.executor;
 import :state;
 
 namespace recourse::detail {
+namespace {
+
+// The documented reason for a classifier answer that gave none.
+std::string_view default_reason(OutcomeKind kind) noexcept {
+  switch (kind) {
+    case OutcomeKind::success: return reason::success;
+    case OutcomeKind::retryable: return reason::retryable_error;
+    case OutcomeKind::non_retryable: return reason::non_retryable_error;
+    default: return reason::abort;
+  }
+}
+
+}  // namespace
 
 CallState::CallState(ExecutorState& executor, const CallOptions& options) noexcept
     : executor_(executor), options_(options) {}
@@ -121,7 +134,7 @@ Outcome CallState::classify(const AttemptView& view) noexcept {
   try {
     Outcome outcome = policy_->classifier->classify(view);
     if (outcome.kind > OutcomeKind::abort) return {OutcomeKind::non_retryable, reason::unknown_outcome, std::nullopt};
-    if (outcome.reason.empty()) outcome.reason = to_string(outcome.kind);
+    if (outcome.reason.empty()) outcome.reason = default_reason(outcome.kind);
     return outcome;
   } catch (...) {
     return {OutcomeKind::non_retryable, reason::classifier_error, std::nullopt};
