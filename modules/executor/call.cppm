@@ -27,6 +27,7 @@ export module recourse.executor:call;
 import recourse.plugin;
 import :failure;
 import :options;
+import :key_index;
 
 export namespace recourse::detail {
 
@@ -54,8 +55,9 @@ class RECOURSE_API CallState {
   inline bool refused() const noexcept { return refused_; }
 
   const Attempt& start_attempt();
-  // Classifies the finished attempt and records it; decides whether the call is over.
-  Verdict finish_attempt(AttemptView& view);
+  // Classifies the finished attempt (unless `classified` already holds its outcome) and
+  // records it; decides whether the call is over.
+  Verdict finish_attempt(AttemptView& view, const Outcome* classified = nullptr);
   void end_attempt() noexcept;
   // Before the next attempt: budget, backoff, interruptible sleep. False ends the call.
   bool prepare_retry();
@@ -70,6 +72,7 @@ class RECOURSE_API CallState {
   void arm_deadline(TimePoint deadline);
   bool end_with(std::string_view reason);
   Outcome classify(const AttemptView& view) noexcept;
+  static Outcome validated(Outcome outcome) noexcept;
   void record_attempt(const AttemptView& view, const Outcome& outcome, TimePoint end);
   bool ask_budget(TimePoint now);
   std::optional<Duration> next_delay(const Outcome& outcome, TimePoint now);
@@ -145,10 +148,11 @@ template <class R>
 struct AttemptResult {
   std::optional<Stored<R>> value;
   AttemptView view;
+  std::any error_value;  // the E of a std::expected<T, E> that failed
 };
 
 template <class Op, class R = ResultOf<Op>>
-void invoke_attempt(Op& op, const Attempt& attempt, AttemptResult<R>& result, CallState& call) {
+inline void invoke_attempt(Op& op, const Attempt& attempt, AttemptResult<R>& result) {
   using Raw = std::remove_cvref_t<RawResult<Op>>;
   AttemptView& view = result.view;
   try {
@@ -178,7 +182,7 @@ void invoke_attempt(Op& op, const Attempt& attempt, AttemptResult<R>& result, Ca
           view.error = returned.error();
         } else {
           view.has_error_value = true;
-          call.remember_error_value(std::any(std::move(returned.error())));
+          result.error_value = std::move(returned.error());
         }
       }
     } else {
@@ -207,16 +211,17 @@ class AttemptScope {
   const Attempt& attempt_;
 };
 
+// Attempts until the call is decided; `call` has begun and was not refused.
 template <class Op>
-std::expected<ResultOf<Op>, Failure> run_call(CallState& call, Op& op) {
+std::expected<ResultOf<Op>, Failure> run_attempts(CallState& call, Op& op) {
   using R = ResultOf<Op>;
-  if (call.refused()) return std::unexpected(call.fail());
   for (;;) {
     AttemptResult<R> result;
     Verdict verdict;
     {
       AttemptScope scope(call);
-      invoke_attempt<Op, R>(op, scope.attempt(), result, call);
+      invoke_attempt<Op, R>(op, scope.attempt(), result);
+      if (result.view.has_error_value) call.remember_error_value(std::move(result.error_value));
       verdict = call.finish_attempt(result.view);
     }
     if (verdict == Verdict::succeed) {
@@ -226,6 +231,66 @@ std::expected<ResultOf<Op>, Failure> run_call(CallState& call, Op& op) {
     }
     if (verdict == Verdict::fail || !call.prepare_retry()) return std::unexpected(call.fail());
   }
+}
+
+template <class Op>
+std::expected<ResultOf<Op>, Failure> run_call(CallState& call, Op& op) {
+  if (call.refused()) return std::unexpected(call.fail());
+  return run_attempts(call, op);
+}
+
+// The call as a whole, off the fast path. Not inlined: it keeps the fast path small.
+template <class Op, class KeyArg>
+[[gnu::noinline]] std::expected<ResultOf<Op>, Failure> run_full(ExecutorState& executor, KeyArg key, Op& op,
+                                                                 const CallOptions& options) {
+  CallState call(executor, options);
+  call.begin(key);
+  return run_call(call, op);
+}
+
+// After a fast-path attempt 0 that did not succeed: the call goes on in CallState with that
+// attempt's outcome, so every decision is the one the full loop would have made.
+template <class Op, class KeyArg, class R = ResultOf<Op>>
+[[gnu::noinline]] std::expected<R, Failure> continue_after_first(ExecutorState& executor, KeyArg key, Op& op,
+                                                                 const CallOptions& options, AttemptResult<R>& first,
+                                                                 const Outcome& outcome) {
+  CallState call(executor, options);
+  call.begin(key);
+  if (first.view.has_error_value) call.remember_error_value(std::move(first.error_value));
+  if (call.finish_attempt(first.view, &outcome) == Verdict::fail || !call.prepare_retry())
+    return std::unexpected(call.fail());
+  return run_attempts(call, op);
+}
+
+// The fast path: the key's policy is cached and plain (PolicyHead::fast_classifier) and no
+// timeline is asked for. Attempt 0 runs inline; only a call it does not settle leaves.
+template <class Op, class KeyArg>
+inline std::expected<ResultOf<Op>, Failure> run(ExecutorState& executor, const PolicyHead* head, KeyArg key, Op& op,
+                                                const CallOptions& options) {
+  using R = ResultOf<Op>;
+  if (head == nullptr || head->fast_classifier == nullptr || options.timeline != nullptr) [[unlikely]]
+    return run_full(executor, key, op, options);
+  AttemptResult<R> result;
+  {
+    Attempt attempt;
+    attempt.stop = options.stop;
+    attempt.policy_id = head->policy_id;
+    invoke_attempt<Op, R>(op, attempt, result);
+  }
+  AttemptView& view = result.view;
+  view.call_idempotent = options.idempotent;
+  view.cancelled = options.stop.stop_requested();
+  Outcome outcome;
+  try {
+    outcome = head->fast_classifier->classify(view);
+  } catch (...) {
+    outcome = Outcome{OutcomeKind::non_retryable, reason::classifier_error, std::nullopt};
+  }
+  if (outcome.kind == OutcomeKind::success) [[likely]] {
+    if constexpr (std::is_void_v<R>) return {};
+    else return std::move(*result.value);
+  }
+  return continue_after_first(executor, key, op, options, result, outcome);
 }
 
 }  // namespace recourse::detail

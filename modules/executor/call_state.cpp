@@ -130,18 +130,21 @@ void CallState::end_attempt() noexcept {
   release_budget();
 }
 
+Outcome CallState::validated(Outcome outcome) noexcept {
+  if (outcome.kind > OutcomeKind::abort) return {OutcomeKind::non_retryable, reason::unknown_outcome, std::nullopt};
+  if (outcome.reason.empty()) outcome.reason = default_reason(outcome.kind);
+  return outcome;
+}
+
 Outcome CallState::classify(const AttemptView& view) noexcept {
   try {
-    Outcome outcome = policy_->classifier->classify(view);
-    if (outcome.kind > OutcomeKind::abort) return {OutcomeKind::non_retryable, reason::unknown_outcome, std::nullopt};
-    if (outcome.reason.empty()) outcome.reason = default_reason(outcome.kind);
-    return outcome;
+    return validated(policy_->classifier->classify(view));
   } catch (...) {
     return {OutcomeKind::non_retryable, reason::classifier_error, std::nullopt};
   }
 }
 
-Verdict CallState::finish_attempt(AttemptView& view) {
+Verdict CallState::finish_attempt(AttemptView& view, const Outcome* classified) {
   ++attempts_done_;
   const bool observed = !executor_.observers.empty();
   TimePoint end{};
@@ -151,7 +154,7 @@ Verdict CallState::finish_attempt(AttemptView& view) {
   view.cancelled = options_.stop.stop_requested();
   view.deadline_exceeded = timed_ && end >= attempt_.deadline;
 
-  const Outcome outcome = classify(view);
+  const Outcome outcome = classified != nullptr ? validated(*classified) : classify(view);
   last_outcome_ = outcome;
   if (policy_->retry_budget != nullptr) policy_->retry_budget->record(policy_->key, outcome.kind, end);
   if (capturing() || observed) record_attempt(view, outcome, end);

@@ -12,7 +12,8 @@ import :state;
 
 namespace recourse {
 
-Executor::Executor(ExecutorOptions options) : state_(std::make_unique<detail::ExecutorState>(std::move(options))) {}
+Executor::Executor(ExecutorOptions options)
+    : state_(std::make_unique<detail::ExecutorState>(std::move(options))), indexes_(&state_->indexes) {}
 Executor::~Executor() = default;
 
 std::uint64_t Executor::observer_errors() const noexcept {
@@ -20,6 +21,9 @@ std::uint64_t Executor::observer_errors() const noexcept {
 }
 
 Clock& Executor::clock() const noexcept { return state_->clock; }
+
+void Executor::throw_failure(std::string_view key, Failure failure) { throw Error(key, std::move(failure)); }
+void Executor::throw_failure(KeyHandle key, Failure failure) { throw Error(key.key().str(), std::move(failure)); }
 
 Error::Error(std::string_view key, Failure failure)
     : failure_(std::move(failure)),

@@ -27,6 +27,7 @@ export import :registry;
 export import :options;
 export import :builtins;
 export import :call;
+export import :key_index;
 
 export namespace recourse {
 
@@ -39,30 +40,26 @@ class RECOURSE_API Executor {
 
   // The operation's value, or std::unexpected(Failure). Never throws for the operation.
   template <class Op>
-  std::expected<detail::ResultOf<Op>, Failure> try_run(std::string_view key, Op&& op,
-                                                       const CallOptions& options = {}) {
-    detail::CallState call(*state_, options);
-    call.begin(key);
-    return detail::run_call(call, op);
+  inline std::expected<detail::ResultOf<Op>, Failure> try_run(std::string_view key, Op&& op,
+                                                              const CallOptions& options = {}) {
+    return detail::run(*state_, indexes_->strings.find(key), key, op, options);
   }
 
   // The same with a key interned once at the call site: no parsing, no hashing.
   template <class Op>
-  std::expected<detail::ResultOf<Op>, Failure> try_run(KeyHandle key, Op&& op, const CallOptions& options = {}) {
-    detail::CallState call(*state_, options);
-    call.begin(key);
-    return detail::run_call(call, op);
+  inline std::expected<detail::ResultOf<Op>, Failure> try_run(KeyHandle key, Op&& op, const CallOptions& options = {}) {
+    return detail::run(*state_, indexes_->handles.find(key.id()), key, op, options);
   }
 
   // The operation's value; a failed call throws recourse::Error carrying the Failure.
   template <class Op>
-  detail::ResultOf<Op> run(std::string_view key, Op&& op, const CallOptions& options = {}) {
-    return value_or_throw(key, try_run(key, std::forward<Op>(op), options));
+  inline detail::ResultOf<Op> run(std::string_view key, Op&& op, const CallOptions& options = {}) {
+    return value_or_throw(key, try_run(key, op, options));
   }
 
   template <class Op>
-  detail::ResultOf<Op> run(KeyHandle key, Op&& op, const CallOptions& options = {}) {
-    return value_or_throw(key.key().str(), try_run(key, std::forward<Op>(op), options));
+  inline detail::ResultOf<Op> run(KeyHandle key, Op&& op, const CallOptions& options = {}) {
+    return value_or_throw(key, try_run(key, op, options));
   }
 
   // Observer callbacks that threw (and were contained) so far.
@@ -70,13 +67,16 @@ class RECOURSE_API Executor {
   Clock& clock() const noexcept;
 
  private:
-  template <class R>
-  static R value_or_throw(std::string_view key, std::expected<R, Failure>&& result) {
-    if (!result) throw Error(key, std::move(result.error()));
+  template <class R, class KeyArg>
+  static inline R value_or_throw(KeyArg key, std::expected<R, Failure>&& result) {
+    if (!result) [[unlikely]] throw_failure(key, std::move(result.error()));
     if constexpr (!std::is_void_v<R>) return std::move(*result);
   }
+  [[noreturn]] static void throw_failure(std::string_view key, Failure failure);
+  [[noreturn]] static void throw_failure(KeyHandle key, Failure failure);
 
   std::unique_ptr<detail::ExecutorState> state_;
+  const detail::KeyIndexes* indexes_;  // inside *state_: read inline by the fast path
 };
 
 }  // namespace recourse

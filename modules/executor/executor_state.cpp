@@ -40,8 +40,6 @@ ExecutorOptions with_defaults(ExecutorOptions options) {
   return options;
 }
 
-std::size_t hash_of(std::string_view text) noexcept { return std::hash<std::string_view>{}(text); }
-
 }  // namespace
 
 ExecutorState::ExecutorState(ExecutorOptions opts)
@@ -50,23 +48,18 @@ ExecutorState::ExecutorState(ExecutorOptions opts)
       clock(*options.clock),
       random(*options.random),
       default_classifier(options.classifiers.find(options.default_classifier)),
-      strings_(options.max_keys * 4) {
+      indexes(options.max_keys * 4) {
   if (default_classifier == nullptr) default_classifier = options.classifiers.find("always");
 }
 
-const CompiledPolicy* ExecutorState::find(std::string_view raw_text) const noexcept {
-  return strings_.find(raw_text, hash_of(raw_text));
-}
-
 const CompiledPolicy* ExecutorState::policy_for(std::string_view raw_text, const Key& key) {
-  const std::size_t hash = hash_of(raw_text);
   const CompiledPolicy* policy;
   bool report = false;
   {
     std::lock_guard lock(mutex_);
-    if (const CompiledPolicy* raced = strings_.find(raw_text, hash)) return raced;
+    if (const CompiledPolicy* raced = find(raw_text)) return raced;
     policy = compile_locked(key);
-    if (!policy->cardinality_limited) strings_.insert(raw_text, hash, policy);
+    if (!policy->cardinality_limited) indexes.strings.insert(raw_text, policy);
     else if (reported_over_limit_.size() < options.max_keys * 10) report = reported_over_limit_.insert(key.str()).second;
   }
   if (report) notify([&](Observer& o) { o.on_cardinality_exceeded(key.str()); });
@@ -78,9 +71,9 @@ const CompiledPolicy* ExecutorState::policy_for(KeyHandle handle) {
   bool report = false;
   {
     std::lock_guard lock(mutex_);
-    if (const CompiledPolicy* raced = handles_.find(handle.id())) return raced;
+    if (const CompiledPolicy* raced = find(handle)) return raced;
     policy = compile_locked(handle.key());
-    if (!policy->cardinality_limited) handles_.insert(handle.id(), policy);
+    if (!policy->cardinality_limited) indexes.handles.insert(handle.id(), policy);
     else if (reported_over_limit_.size() < options.max_keys * 10)
       report = reported_over_limit_.insert(handle.key().str()).second;
   }
@@ -96,6 +89,7 @@ const CompiledPolicy* ExecutorState::compile_locked(const Key& key) {
       over_limit_ = compile(key, resolve(no_layers, key));
       over_limit_->key.clear();
       over_limit_->cardinality_limited = true;
+      over_limit_->fast_classifier = nullptr;
     }
     return over_limit_.get();
   }
@@ -178,6 +172,10 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
     }
   }
   c->timed = retry.per_attempt_timeout > Duration::zero() || retry.overall_timeout > Duration::zero();
+  c->policy_id = c->resolved.policy.id;
+  const bool plain = !c->timed && c->refusal.empty() && c->retry_budget == nullptr && !c->retry_budget_missing &&
+                     !c->cardinality_limited && observers.empty();
+  if (plain) c->fast_classifier = c->classifier;
   return c;
 }
 

@@ -20,13 +20,14 @@ export module recourse.executor:state;
 import recourse.plugin;
 import :builtins;
 import :options;
+import :key_index;
 
 namespace recourse::detail {
 
 // Everything a call needs about its key, resolved once: the policy and the components it
 // names. Immutable after construction, and never freed before the executor, so calls hold
 // plain pointers to it.
-struct CompiledPolicy {
+struct CompiledPolicy : PolicyHead {
   std::string key;
   ResolvedPolicy resolved;
   const Classifier* classifier = nullptr;
@@ -42,50 +43,18 @@ struct CompiledPolicy {
   std::vector<std::string_view> modes_used;
 };
 
-// Raw key text → compiled policy, readable without a lock. Open addressing over atomic slots;
-// inserts (under the cache mutex) only ever fill empty slots, so a reader sees either nothing
-// or a complete entry.
-class StringIndex {
- public:
-  explicit StringIndex(std::size_t capacity);
-  const CompiledPolicy* find(std::string_view text, std::size_t hash) const noexcept;
-  // False when the table is too full; the caller then resolves under the lock every time.
-  bool insert(std::string_view text, std::size_t hash, const CompiledPolicy* policy);
-
- private:
-  struct Entry {
-    std::string text;
-    std::size_t hash;
-    const CompiledPolicy* policy;
-  };
-  std::size_t mask_;
-  std::size_t used_ = 0;
-  std::unique_ptr<std::atomic<const Entry*>[]> slots_;
-  std::deque<Entry> entries_;
-};
-
-// KeyHandle id → compiled policy: two-level array of atomic pointers, chunks made on demand.
-class HandleIndex {
- public:
-  static constexpr std::size_t chunk_size = 1024, chunks = 64;
-  HandleIndex();
-  ~HandleIndex();
-  const CompiledPolicy* find(std::uint32_t id) const noexcept;
-  void insert(std::uint32_t id, const CompiledPolicy* policy);
-
- private:
-  using Chunk = std::array<std::atomic<const CompiledPolicy*>, chunk_size>;
-  std::array<std::atomic<Chunk*>, chunks> chunks_;
-};
-
 struct ExecutorState {
   explicit ExecutorState(ExecutorOptions options);
 
   // The compiled policy for a valid key: from the indexes, or compiled under the lock.
   const CompiledPolicy* policy_for(std::string_view raw_text, const Key& key);
   const CompiledPolicy* policy_for(KeyHandle key);
-  const CompiledPolicy* find(std::string_view raw_text) const noexcept;
-  const CompiledPolicy* find(KeyHandle key) const noexcept { return handles_.find(key.id()); }
+  inline const CompiledPolicy* find(std::string_view raw_text) const noexcept {
+    return static_cast<const CompiledPolicy*>(indexes.strings.find(raw_text));
+  }
+  inline const CompiledPolicy* find(KeyHandle key) const noexcept {
+    return static_cast<const CompiledPolicy*>(indexes.handles.find(key.id()));
+  }
 
   // Observer fan-out with containment: an observer that throws is counted, nothing more.
   template <class Event>
@@ -105,6 +74,7 @@ struct ExecutorState {
   RandomSource& random;
   const Classifier* default_classifier;
   std::atomic<std::uint64_t> observer_errors{0};
+  KeyIndexes indexes;
 
  private:
   const CompiledPolicy* compile_locked(const Key& key);
@@ -115,8 +85,6 @@ struct ExecutorState {
   std::deque<std::unique_ptr<CompiledPolicy>> compiled_;
   std::unique_ptr<CompiledPolicy> over_limit_;  // the default policy for keys past max_keys
   std::set<std::string, std::less<>> reported_over_limit_;
-  StringIndex strings_;
-  HandleIndex handles_;
 };
 
 }  // namespace recourse::detail

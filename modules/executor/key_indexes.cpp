@@ -1,4 +1,4 @@
-// The lock-free lookup structures of the policy cache (see executor_state.cppm).
+// The lock-free lookup structures of the policy cache (see key_index.cppm).
 module;
 #include <atomic>
 #include <bit>
@@ -10,25 +10,15 @@ module;
 
 module recourse.executor;
 
-import :state;
-
 namespace recourse::detail {
 
 StringIndex::StringIndex(std::size_t capacity)
     : mask_(std::bit_ceil(capacity < 16 ? std::size_t{16} : capacity) - 1),
       slots_(std::make_unique<std::atomic<const Entry*>[]>(mask_ + 1)) {}
 
-const CompiledPolicy* StringIndex::find(std::string_view text, std::size_t hash) const noexcept {
-  for (std::size_t i = hash & mask_, probes = 0; probes <= mask_; i = (i + 1) & mask_, ++probes) {
-    const Entry* entry = slots_[i].load(std::memory_order_acquire);
-    if (entry == nullptr) return nullptr;
-    if (entry->hash == hash && entry->text == text) return entry->policy;
-  }
-  return nullptr;
-}
-
-bool StringIndex::insert(std::string_view text, std::size_t hash, const CompiledPolicy* policy) {
-  if ((used_ + 1) * 2 > mask_ + 1) return false;  // keep probes short: at most half full
+bool StringIndex::insert(std::string_view text, const PolicyHead* policy) {
+  if ((used_ + 1) * 2 > mask_ + 1) return false;  // keep probe sequences short
+  const std::size_t hash = key_hash(text);
   const Entry& entry = entries_.emplace_back(Entry{std::string(text), hash, policy});
   std::size_t i = hash & mask_;
   while (slots_[i].load(std::memory_order_relaxed) != nullptr) i = (i + 1) & mask_;
@@ -45,14 +35,7 @@ HandleIndex::~HandleIndex() {
   for (auto& chunk : chunks_) delete chunk.load(std::memory_order_relaxed);
 }
 
-const CompiledPolicy* HandleIndex::find(std::uint32_t id) const noexcept {
-  const std::size_t c = id / chunk_size;
-  if (c >= chunks) return nullptr;
-  const Chunk* chunk = chunks_[c].load(std::memory_order_acquire);
-  return chunk == nullptr ? nullptr : (*chunk)[id % chunk_size].load(std::memory_order_acquire);
-}
-
-void HandleIndex::insert(std::uint32_t id, const CompiledPolicy* policy) {
+void HandleIndex::insert(std::uint32_t id, const PolicyHead* policy) {
   const std::size_t c = id / chunk_size;
   if (c >= chunks) return;  // ids past the table resolve under the lock each time
   Chunk* chunk = chunks_[c].load(std::memory_order_relaxed);

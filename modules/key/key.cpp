@@ -66,13 +66,6 @@ std::expected<Key, KeyError> Key::parse(std::string_view text) {
   return Key(std::move(canonical), static_cast<std::uint32_t>(ns.size()));
 }
 
-namespace detail {
-struct InternedKey {
-  Key key;
-  std::uint32_t id;
-};
-}  // namespace detail
-
 namespace {
 
 // Append-only: entries live in a deque so their addresses never move, and are never freed,
@@ -112,7 +105,5 @@ std::expected<KeyHandle, KeyError> KeyHandle::intern(std::string_view text) {
   return intern(*key);
 }
 
-const Key& KeyHandle::key() const noexcept { return entry_->key; }
-std::uint32_t KeyHandle::id() const noexcept { return entry_->id; }
 
 }  // namespace recourse

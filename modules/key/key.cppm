@@ -55,8 +55,12 @@ class RECOURSE_API Key {
 };
 
 namespace detail {
-struct InternedKey;
-}
+// One interned key; lives until the process ends.
+struct InternedKey {
+  Key key;
+  std::uint32_t id;
+};
+}  // namespace detail
 
 // A key interned for the life of the process: one pointer, O(1) hash and equality, and a
 // dense id that caches can index. Meant for call sites with a fixed key, resolved once:
@@ -67,9 +71,9 @@ class RECOURSE_API KeyHandle {
   static std::expected<KeyHandle, KeyError> intern(std::string_view text);
   static KeyHandle intern(const Key& key);
 
-  const Key& key() const noexcept;
+  inline const Key& key() const noexcept { return entry_->key; }
   // Dense, starting at 0, in interning order.
-  std::uint32_t id() const noexcept;
+  inline std::uint32_t id() const noexcept { return entry_->id; }
   inline std::size_t hash() const noexcept { return key().hash(); }
 
   friend inline bool operator==(KeyHandle a, KeyHandle b) noexcept { return a.entry_ == b.entry_; }

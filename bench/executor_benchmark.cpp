@@ -1,0 +1,98 @@
+// What the executor costs over calling the operation directly. Every BM_ here is compared with
+// BM_DirectCall measured in the same run (docs/performance.md): ratios, not absolute times,
+// survive a shared, noisy machine.
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <expected>
+#include <memory>
+#include <stdexcept>
+
+import recourse.core;
+
+namespace {
+
+using namespace std::chrono_literals;
+
+int work(const recourse::Attempt& attempt) {
+  benchmark::DoNotOptimize(attempt.index);
+  return 1;
+}
+
+recourse::Executor& shared_executor() {
+  static recourse::Executor executor;
+  return executor;
+}
+
+void BM_DirectCall(benchmark::State& state) {
+  const recourse::Attempt attempt;
+  for (auto _ : state) benchmark::DoNotOptimize(work(attempt));
+}
+BENCHMARK(BM_DirectCall);
+
+void BM_RunStringKey(benchmark::State& state) {
+  auto& executor = shared_executor();
+  for (auto _ : state) benchmark::DoNotOptimize(executor.run("bench.String", work));
+}
+BENCHMARK(BM_RunStringKey);
+
+void BM_RunKeyHandle(benchmark::State& state) {
+  auto& executor = shared_executor();
+  static const auto key = *recourse::KeyHandle::intern("bench.Handle");
+  for (auto _ : state) benchmark::DoNotOptimize(executor.run(key, work));
+}
+BENCHMARK(BM_RunKeyHandle);
+
+// Three failing attempts; the virtual clock makes each backoff free, so this is the cost of
+// the retry machinery itself.
+void BM_ThreeFailingAttemptsVirtualTime(benchmark::State& state) {
+  recourse::ExecutorOptions options;
+  options.clock = std::make_shared<recourse::VirtualClock>();
+  recourse::Executor executor(std::move(options));
+  const auto fails = [](const recourse::Attempt&) -> std::expected<int, int> { return std::unexpected(1); };
+  for (auto _ : state) benchmark::DoNotOptimize(executor.try_run("bench.Failing", fails));
+}
+BENCHMARK(BM_ThreeFailingAttemptsVirtualTime);
+
+void BM_RunWithTimeline(benchmark::State& state) {
+  auto& executor = shared_executor();
+  recourse::Timeline timeline;
+  for (auto _ : state) benchmark::DoNotOptimize(executor.run("bench.Timeline", work, {.timeline = &timeline}));
+}
+BENCHMARK(BM_RunWithTimeline);
+
+class CountingObserver final : public recourse::Observer {
+ public:
+  void on_attempt(const recourse::CallInfo&, const recourse::AttemptRecord&) override { ++attempts; }
+  long attempts = 0;
+};
+
+void BM_RunWithObserver(benchmark::State& state) {
+  recourse::ExecutorOptions options;
+  auto observer = std::make_shared<CountingObserver>();
+  options.observers.push_back(observer);
+  recourse::Executor executor(std::move(options));
+  for (auto _ : state) benchmark::DoNotOptimize(executor.run("bench.Observed", work));
+  benchmark::DoNotOptimize(observer->attempts);
+}
+BENCHMARK(BM_RunWithObserver);
+
+// Scaling: the same key from 1 and 2 threads; items/s per thread count is the comparison.
+void BM_RunOneKeyThreads(benchmark::State& state) {
+  auto& executor = shared_executor();
+  static const auto key = *recourse::KeyHandle::intern("bench.Shared");
+  for (auto _ : state) benchmark::DoNotOptimize(executor.run(key, work));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RunOneKeyThreads)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_DirectCallThreads(benchmark::State& state) {
+  const recourse::Attempt attempt;
+  for (auto _ : state) benchmark::DoNotOptimize(work(attempt));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DirectCallThreads)->Threads(1)->Threads(2)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

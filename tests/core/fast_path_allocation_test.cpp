@@ -1,0 +1,72 @@
+// The fast path — policy cached, first attempt succeeds, no timeline, no observer — must not
+// allocate (DESIGN.md §4). A counting global operator new checks it, for string keys and for
+// interned key handles.
+#include <boost/test/unit_test.hpp>
+
+#include <cstddef>
+#include <cstdlib>
+#include <expected>
+#include <memory>
+#include <new>
+#include <string>
+
+import recourse.core;
+
+namespace {
+thread_local bool counting = false;
+thread_local std::size_t allocations = 0;
+}  // namespace
+
+void* operator new(std::size_t size) {
+  if (counting) ++allocations;
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+// Allocations made by `body`, run after one warm-up call that fills the policy cache.
+template <class Body>
+std::size_t allocations_of(Body&& body) {
+  body();
+  allocations = 0;
+  counting = true;
+  for (int i = 0; i < 100; ++i) body();
+  counting = false;
+  return allocations;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(fast_path_allocation)
+
+BOOST_AUTO_TEST_CASE(counting_works) {
+  BOOST_TEST(allocations_of([] { auto p = std::make_unique<int>(1); }) == 100u);
+}
+
+BOOST_AUTO_TEST_CASE(first_try_success_with_a_string_key_allocates_nothing) {
+  recourse::Executor executor;
+  int sum = 0;
+  const std::string long_key = "payments.ChargeWithAVeryLongOperationNamePastSmallStringSize";
+  BOOST_TEST(allocations_of([&] { sum += executor.run("payments.Charge", [](const recourse::Attempt&) { return 1; }); }) == 0u);
+  BOOST_TEST(allocations_of([&] { sum += executor.run(long_key, [](const recourse::Attempt&) { return 1; }); }) == 0u);
+  BOOST_TEST(sum == 202);
+}
+
+BOOST_AUTO_TEST_CASE(first_try_success_with_a_key_handle_allocates_nothing) {
+  recourse::Executor executor;
+  const auto key = *recourse::KeyHandle::intern("payments.Refund");
+  int sum = 0;
+  BOOST_TEST(allocations_of([&] { sum += executor.run(key, [](const recourse::Attempt&) { return 1; }); }) == 0u);
+  BOOST_TEST(sum == 101);
+}
+
+BOOST_AUTO_TEST_CASE(try_run_and_expected_results_allocate_nothing_either) {
+  recourse::Executor executor;
+  const auto op = [](const recourse::Attempt&) -> std::expected<int, int> { return 2; };
+  BOOST_TEST(allocations_of([&] { (void)executor.try_run("svc.Op", op); }) == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
