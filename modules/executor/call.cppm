@@ -280,6 +280,11 @@ inline std::expected<ResultOf<Op>, Failure> run(ExecutorState& executor, const P
   AttemptView& view = result.view;
   view.call_idempotent = options.idempotent;
   view.cancelled = options.stop.stop_requested();
+  if (head->plain_value_succeeds && view.has_value && !view.cancelled && !view.status.has_http() &&
+      !view.status.has_grpc()) [[likely]] {
+    if constexpr (std::is_void_v<R>) return {};
+    else return std::move(*result.value);
+  }
   Outcome outcome;
   try {
     outcome = head->fast_classifier->classify(view);

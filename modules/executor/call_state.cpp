@@ -8,6 +8,7 @@ module;
 #include <exception>
 #include <optional>
 #include <stop_token>
+#include <system_error>
 #include <string_view>
 #include <utility>
 
@@ -161,7 +162,7 @@ Verdict CallState::finish_attempt(AttemptView& view, const Outcome* classified) 
   if (outcome.kind == OutcomeKind::success) return Verdict::succeed;
 
   last_exception_ = view.exception;
-  last_error_ = view.error;
+  last_error_ = view.error.value_or(std::error_code{});
   if (!view.has_error_value) last_error_value_.reset();
 
   if (view.cancelled) return end_with(reason::cancelled), Verdict::fail;

@@ -176,6 +176,8 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
   const bool plain = !c->timed && c->refusal.empty() && c->retry_budget == nullptr && !c->retry_budget_missing &&
                      !c->cardinality_limited && observers.empty();
   if (plain) c->fast_classifier = c->classifier;
+  c->plain_value_succeeds = dynamic_cast<const AlwaysClassifier*>(c->classifier) != nullptr ||
+                            dynamic_cast<const NeverClassifier*>(c->classifier) != nullptr;
   return c;
 }
 

@@ -22,6 +22,9 @@ struct PolicyHead {
   // Non-null when calls under this policy may take the inline fast path: no timeout, no
   // budget, no refusal, no observer on the executor. The classifier that judges attempt 0.
   const Classifier* fast_classifier = nullptr;
+  // The classifier is a built-in (`always`, `never`) that calls a plain value — no failing
+  // protocol status, caller not cancelled — a success: the fast path need not ask it.
+  bool plain_value_succeeds = false;
   std::string_view policy_id;
 };
 

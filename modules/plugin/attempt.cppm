@@ -71,7 +71,9 @@ ProtocolStatus protocol_status_of(const T& value) {
 struct AttemptView {
   bool has_value = false;          // a value (or an empty error_code) came back
   std::exception_ptr exception;    // the operation threw this
-  std::error_code error;           // a failing std::error_code it returned
+  // A failing std::error_code it returned. Optional, not a default error_code: constructing
+  // one costs a call to std::system_category() on every attempt.
+  std::optional<std::error_code> error;
   bool has_error_value = false;    // it returned std::expected<T, E> holding an E (not an error_code)
   ProtocolStatus status;           // from the value or the error, when they expose one
   bool cancelled = false;          // the caller asked the call to stop
