@@ -7,6 +7,7 @@ module;
 #include <expected>
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -35,11 +36,33 @@ struct BudgetSpec {
   ConfigNode table;
 };
 
+// [plugins]: where shared-object plugins are found and which are loaded.
+struct PluginSettings {
+  bool present = false;
+  std::vector<std::filesystem::path> paths;  // resolved against the config file's directory
+  std::optional<std::vector<std::string>> load;  // names (librecourse-<name>.so); absent: all
+  bool allow_insecure = false;  // load files/directories writable by group/others or foreign-owned
+  SourceLocation where;
+};
+
+// A named component instance: [classifiers.<name>], [backoffs.<name>], [observers.<name>] or
+// [provider], each naming the component that implements it (`plugin = "…"`); the rest of the
+// table is the component's own to validate.
+struct ComponentSpec {
+  ComponentCategory category;
+  std::string name;
+  std::string plugin;
+  ConfigNode table;
+};
+
 struct Config {
   std::filesystem::path file;
   PolicyTable policies;
   ExecutorSettings executor;
   std::vector<BudgetSpec> budgets;
+  PluginSettings plugins;
+  std::vector<ComponentSpec> components;  // classifiers, backoffs and observers, in file order
+  std::optional<ComponentSpec> provider;  // [provider]: policies from a provider plugin
   std::vector<ConfigField> extra;  // the caller's extra top-level keys, as read
 };
 

@@ -6,6 +6,7 @@ module;
 #include <algorithm>
 #include <cerrno>
 #include <expected>
+#include <optional>
 #include <filesystem>
 #include <fstream>
 #include <cstdint>
@@ -31,7 +32,8 @@ namespace {
 
 using namespace toml_reading;
 
-const std::vector<std::string_view> top_level_tables{"defaults", "policies", "executor", "budgets"};
+const std::vector<std::string_view> top_level_tables{"defaults",   "policies", "executor",  "budgets", "plugins",
+                                                     "classifiers", "backoffs", "observers", "provider"};
 
 std::pair<std::uint32_t, std::uint32_t> position(const toml::source_region& where) {
   return {where.begin.line, where.begin.column};
@@ -69,6 +71,19 @@ class ConfigReader {
         read_executor(to_config_node(*table, path, file_), config.executor);
       } else if (key.str() == "budgets") {
         read_budgets(*table, config.budgets);
+      } else if (key.str() == "plugins") {
+        read_plugins(to_config_node(*table, path, file_), config.plugins);
+      } else if (key.str() == "classifiers" || key.str() == "backoffs" || key.str() == "observers") {
+        const auto category = key.str() == "classifiers" ? ComponentCategory::classifier
+                              : key.str() == "backoffs"  ? ComponentCategory::backoff
+                                                         : ComponentCategory::observer;
+        for (auto&& [name, body] : *table) {
+          if (auto spec = read_component(category, std::string(name.str()),
+                                         to_config_node(body, path + "." + path_segment(name.str()), file_)))
+            config.components.push_back(std::move(*spec));
+        }
+      } else if (key.str() == "provider") {
+        config.provider = read_component(ComponentCategory::provider, "provider", to_config_node(*table, path, file_));
       } else {
         read_policies(*table, config.policies);
       }
@@ -112,6 +127,33 @@ class ConfigReader {
       if ((*name)->empty()) keep(view.error("default_classifier", "must not be empty"));
       else out.default_classifier = **name;
     }
+  }
+
+  void read_plugins(const ConfigNode& node, PluginSettings& out) {
+    const ConfigView view(node);
+    static constexpr std::string_view known[]{"paths", "load", "allow_insecure"};
+    for (const ConfigError& e : view.unknown_fields(known)) keep(e);
+    out.present = true;
+    out.where = node.where;
+    const std::filesystem::path base = std::filesystem::path(file_).parent_path();
+    if (const auto paths = view.strings("paths"); check(paths) && *paths)
+      for (const std::string& p : **paths) out.paths.push_back(std::filesystem::path(p).is_absolute() ? std::filesystem::path(p) : base / p);
+    if (const auto load = view.strings("load"); check(load) && *load) out.load = **load;
+    if (const auto insecure = view.boolean("allow_insecure"); check(insecure) && *insecure) out.allow_insecure = **insecure;
+  }
+
+  std::optional<ComponentSpec> read_component(ComponentCategory category, std::string name, ConfigNode node) {
+    if (node.kind != ConfigNode::Kind::table) {
+      keep(ConfigError{node.where, node.path, "expected a table with plugin = \"<component>\""});
+      return std::nullopt;
+    }
+    const auto plugin = ConfigView(node).string("plugin");
+    if (!check(plugin)) return std::nullopt;
+    if (!*plugin || (*plugin)->empty()) {
+      keep(ConfigError{node.where, node.path, "needs plugin = \"<component name>\""});
+      return std::nullopt;
+    }
+    return ComponentSpec{category, std::move(name), **plugin, std::move(node)};
   }
 
   void read_budgets(const toml::table& budgets, std::vector<BudgetSpec>& out) {

@@ -123,6 +123,18 @@ ConfigResult<std::optional<std::vector<bool>>> ConfigView::booleans(std::string_
   return values;
 }
 
+ConfigResult<std::optional<std::vector<std::string>>> ConfigView::strings(std::string_view key) const {
+  const ConfigNode* node = find(key);
+  if (node == nullptr) return std::nullopt;
+  if (node->kind != ConfigNode::Kind::array) return wrong(*node, "an array of strings");
+  std::vector<std::string> values;
+  for (const ConfigNode& item : node->items) {
+    if (item.kind != ConfigNode::Kind::string) return wrong(item, "a string");
+    values.push_back(item.string);
+  }
+  return values;
+}
+
 std::vector<ConfigError> ConfigView::unknown_fields(std::span<const std::string_view> known) const {
   std::vector<ConfigError> errors;
   for (const auto& [name, node] : table_->fields) {

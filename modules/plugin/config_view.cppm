@@ -69,6 +69,7 @@ class RECOURSE_API ConfigView {
   ConfigResult<std::optional<std::string>> string(std::string_view key) const;
   ConfigResult<std::optional<Duration>> duration(std::string_view key) const;
   ConfigResult<std::optional<std::vector<bool>>> booleans(std::string_view key) const;
+  ConfigResult<std::optional<std::vector<std::string>>> strings(std::string_view key) const;
 
   // One error per key that is not in `known` (typos are errors, DESIGN.md §4).
   std::vector<ConfigError> unknown_fields(std::span<const std::string_view> known) const;

@@ -11,3 +11,4 @@ export import :clock;
 export import :timeline;
 export import :components;
 export import :config_view;
+export import :descriptor;

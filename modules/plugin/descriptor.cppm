@@ -1,0 +1,128 @@
+// recourse.plugin:descriptor — the one thing a plugin shared object exports: a C-linkage
+// function returning its PluginDescriptor (ABI version, build fingerprint, name, version and
+// components). The host reads and checks it before calling anything else in the library
+// (OBS's obs_module_ver, Envoy's dynamic modules). <recourse/plugin.h> declares it with one macro.
+module;
+#include "recourse/export.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <vector>
+
+export module recourse.plugin:descriptor;
+
+import :clock;
+import :config_view;
+import :components;
+
+export namespace recourse {
+
+inline constexpr std::uint32_t plugin_abi_major = 1;  // a change that breaks loaded plugins
+inline constexpr std::uint32_t plugin_abi_minor = 0;  // an addition old plugins survive
+inline constexpr std::string_view version = "0.1.0";
+
+enum class ComponentCategory : std::uint32_t { classifier, backoff, budget, observer, provider };
+
+RECOURSE_API std::string_view to_string(ComponentCategory category) noexcept;
+
+enum class LogLevel : std::uint8_t { debug, info, warn, error };
+
+// The host's logger, handed to plugins (spdlog's registry is per shared object, so plugins
+// never reach for a global one).
+class RECOURSE_API Logger {
+ public:
+  virtual ~Logger();
+  virtual void log(LogLevel level, std::string_view message) noexcept = 0;
+};
+
+// Services the host owns and shares with every component it creates.
+struct PluginContext {
+  Clock* clock = nullptr;
+  RandomSource* random = nullptr;
+  Logger* logger = nullptr;
+};
+
+// What a factory gets: the component's own config table and the host's services.
+struct ComponentContext {
+  const ConfigView& config;
+  const PluginContext& host;
+  std::string_view instance_name;  // the name policies use for this instance
+};
+
+// A factory returns `new Impl` as a pointer to its category's interface. It reports bad
+// parameters by throwing ConfigException; anything else it throws is reported as a failure of
+// the plugin.
+using ComponentFactory = void* (*)(const ComponentContext& context);
+
+struct PluginComponent {
+  ComponentCategory category;
+  const char* name;
+  ComponentFactory create;
+};
+
+// Whatever must match for C++ objects to cross between the host and the plugin.
+struct BuildFingerprint {
+  const char* compiler;        // "clang 19.1.7"
+  long cxx_standard;           // __cplusplus
+  const char* standard_library;  // "libstdc++ 12"
+  int cxx11_abi;               // _GLIBCXX_USE_CXX11_ABI
+  const char* recourse_version;
+};
+
+struct PluginDescriptor {
+  std::uint32_t abi_major;
+  std::uint32_t abi_minor;
+  BuildFingerprint fingerprint;
+  const char* name;
+  const char* version;
+  const PluginComponent* components;
+  std::size_t component_count;
+};
+
+// The fingerprint the core was built with; a plugin's must equal it.
+RECOURSE_API BuildFingerprint core_fingerprint() noexcept;
+
+// Thrown by component factories for bad parameters; carries every error at once.
+class RECOURSE_API ConfigException : public std::exception {
+ public:
+  explicit ConfigException(std::vector<ConfigError> errors);
+  explicit ConfigException(ConfigError error);
+  const char* what() const noexcept override;
+  const std::vector<ConfigError>& errors() const noexcept;
+
+ private:
+  std::vector<ConfigError> errors_;
+  std::string message_;
+};
+
+template <class Interface, class Impl>
+void* create_component(const ComponentContext& context) {
+  return static_cast<Interface*>(new Impl(context));
+}
+
+// Entries for RECOURSE_DECLARE_PLUGIN: recourse::classifier_component<HttpClassifier>("http").
+template <class Impl>
+constexpr PluginComponent classifier_component(const char* name) {
+  return {ComponentCategory::classifier, name, &create_component<Classifier, Impl>};
+}
+template <class Impl>
+constexpr PluginComponent backoff_component(const char* name) {
+  return {ComponentCategory::backoff, name, &create_component<BackoffStrategy, Impl>};
+}
+template <class Impl>
+constexpr PluginComponent budget_component(const char* name) {
+  return {ComponentCategory::budget, name, &create_component<Budget, Impl>};
+}
+template <class Impl>
+constexpr PluginComponent observer_component(const char* name) {
+  return {ComponentCategory::observer, name, &create_component<Observer, Impl>};
+}
+template <class Impl>
+constexpr PluginComponent provider_component(const char* name) {
+  return {ComponentCategory::provider, name, &create_component<PolicyProvider, Impl>};
+}
+
+}  // namespace recourse
