@@ -1,5 +1,11 @@
-// Building executor options from a Config (see runtime.cppm).
+// Building a Runtime from a Config (see runtime.cppm).
 module;
+#include <spdlog/sinks/stdout_color_sinks.h>  // also declares stderr_color_mt
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <expected>
 #include <memory>
 #include <string>
@@ -10,11 +16,125 @@ module;
 module recourse.host.runtime;
 
 namespace recourse::host {
+namespace {
+
+class SpdlogLogger final : public Logger {
+ public:
+  explicit SpdlogLogger(std::string name) : logger_(spdlog::stderr_color_mt(name + "-" + std::to_string(++instances))) {}
+  void log(LogLevel level, std::string_view message) noexcept override {
+    try {
+      logger_->log(level == LogLevel::debug  ? spdlog::level::debug
+                   : level == LogLevel::info ? spdlog::level::info
+                   : level == LogLevel::warn ? spdlog::level::warn
+                                             : spdlog::level::err,
+                   "{}", message);
+    } catch (...) {
+    }
+  }
+  ~SpdlogLogger() override { spdlog::drop(logger_->name()); }
+
+ private:
+  static inline std::atomic<int> instances{0};
+  std::shared_ptr<spdlog::logger> logger_;
+};
+
+const ConfigNode& empty_table() {
+  static const ConfigNode table;
+  return table;
+}
+
+class Builder {
+ public:
+  Builder(const Config& config, Runtime& runtime, ExecutorOptions& options, const BudgetBackends& backends)
+      : config_(config), runtime_(runtime), options_(options), backends_(backends) {}
+
+  ConfigErrors errors;
+
+  void keep(std::vector<ConfigError> more) {
+    for (ConfigError& e : more) errors.errors.push_back(std::move(e));
+  }
+
+  template <class Interface>
+  std::shared_ptr<Interface> make(ComponentCategory category, std::string_view plugin, const ConfigNode& table,
+                                  std::string_view instance) {
+    const ConfigView view(table);
+    const ComponentContext context{view, runtime_.services, instance};
+    auto made = runtime_.plugins.create<Interface>(category, plugin, context);
+    if (!made) {
+      keep(std::move(made.error()));
+      return nullptr;
+    }
+    return std::move(*made);
+  }
+
+  template <class Interface>
+  void add(ComponentRegistry<Interface>& registry, const std::string& name, std::shared_ptr<Interface> component,
+           const ConfigNode& where) {
+    if (!component) return;
+    if (auto added = registry.add(name, std::move(component)); !added)
+      errors.errors.push_back(ConfigError{where.where, where.path, added.error()});
+  }
+
+  void components() {
+    // Named instances first, so a plugin's default instance never takes a configured name.
+    for (const ComponentSpec& spec : config_.components) {
+      if (spec.category == ComponentCategory::classifier)
+        add(options_.classifiers, spec.name, make<Classifier>(spec.category, spec.plugin, spec.table, spec.name), spec.table);
+      else if (spec.category == ComponentCategory::backoff)
+        add(options_.backoffs, spec.name, make<BackoffStrategy>(spec.category, spec.plugin, spec.table, spec.name), spec.table);
+      else if (auto observer = make<Observer>(spec.category, spec.plugin, spec.table, spec.name))
+        options_.observers.push_back(std::move(observer));
+    }
+    // Every loaded classifier and backoff is usable by its own name with default parameters.
+    for (const std::string& name : runtime_.plugins.names(ComponentCategory::classifier))
+      if (!options_.classifiers.find(name))
+        add(options_.classifiers, name, make<Classifier>(ComponentCategory::classifier, name, empty_table(), name), empty_table());
+    for (const std::string& name : runtime_.plugins.names(ComponentCategory::backoff))
+      if (!options_.backoffs.find(name))
+        add(options_.backoffs, name, make<BackoffStrategy>(ComponentCategory::backoff, name, empty_table(), name), empty_table());
+  }
+
+  void budgets() {
+    for (const BudgetSpec& spec : config_.budgets) {
+      const ConfigView view(spec.table);
+      const ComponentContext context{view, runtime_.services, spec.name};
+      std::shared_ptr<Budget> budget;
+      if (const BudgetFactory* factory = backends_.find(spec.backend)) {
+        auto made = (*factory)(context);
+        if (!made) keep(std::move(made.error()));
+        else budget = std::move(*made);
+      } else if (runtime_.plugins.provides(ComponentCategory::budget, spec.backend)) {
+        budget = make<Budget>(ComponentCategory::budget, spec.backend, spec.table, spec.name);
+      } else {
+        std::string known;
+        for (const std::string& n : backends_.names()) known.append(known.empty() ? "" : ", ").append(n);
+        for (const std::string& n : runtime_.plugins.names(ComponentCategory::budget)) known.append(", ").append(n);
+        errors.errors.push_back(view.error("backend", "no budget backend named \"" + spec.backend + "\"; known: " + known));
+      }
+      add(options_.budgets, spec.name, std::move(budget), spec.table);
+    }
+  }
+
+  void provider() {
+    if (config_.provider)
+      options_.provider = make<PolicyProvider>(ComponentCategory::provider, config_.provider->plugin,
+                                               config_.provider->table, "provider");
+    else options_.provider = std::make_shared<StaticPolicyProvider>(config_.policies);
+  }
+
+ private:
+  const Config& config_;
+  Runtime& runtime_;
+  ExecutorOptions& options_;
+  const BudgetBackends& backends_;
+};
+
+}  // namespace
 
 BudgetBackends::BudgetBackends() {
-  add("unlimited", [](const ConfigView& table, Clock&) -> std::expected<std::shared_ptr<Budget>, std::vector<ConfigError>> {
+  add("unlimited", [](const ComponentContext& context) -> std::expected<std::shared_ptr<Budget>, std::vector<ConfigError>> {
     static constexpr std::string_view known[]{"backend"};
-    if (auto errors = table.unknown_fields(known); !errors.empty()) return std::unexpected(std::move(errors));
+    if (auto errors = context.config.unknown_fields(known); !errors.empty()) return std::unexpected(std::move(errors));
     return std::make_shared<UnlimitedBudget>();
   });
 }
@@ -26,41 +146,42 @@ const BudgetFactory* BudgetBackends::find(std::string_view name) const {
   return it == factories_.end() ? nullptr : &it->second;
 }
 
-std::string BudgetBackends::known() const {
-  std::string text;
-  for (const auto& [name, factory] : factories_) text.append(text.empty() ? "" : ", ").append(name);
-  return text;
+std::vector<std::string> BudgetBackends::names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, factory] : factories_) names.push_back(name);
+  return names;
 }
 
-std::expected<ExecutorOptions, ConfigErrors> executor_options(const Config& config, const BudgetBackends& backends,
-                                                              std::shared_ptr<Clock> clock,
-                                                              std::shared_ptr<RandomSource> random) {
-  ExecutorOptions options;
-  ConfigErrors errors;
-  for (const BudgetSpec& spec : config.budgets) {
-    const ConfigView view(spec.table);
-    const BudgetFactory* factory = backends.find(spec.backend);
-    if (factory == nullptr) {
-      errors.errors.push_back(view.error("backend", "no budget backend named \"" + spec.backend +
-                                                        "\"; known: " + backends.known()));
-      continue;
-    }
-    auto budget = (*factory)(view, *clock);
-    if (!budget) {
-      for (ConfigError& e : budget.error()) errors.errors.push_back(std::move(e));
-      continue;
-    }
-    if (auto added = options.budgets.add(spec.name, std::move(*budget)); !added)
-      errors.errors.push_back(view.error("", added.error()));
-  }
-  if (!errors.errors.empty()) return std::unexpected(std::move(errors));
-  options.provider = std::make_shared<StaticPolicyProvider>(config.policies);
-  options.missing = config.executor.missing;
-  options.max_keys = config.executor.max_keys;
-  options.default_classifier = config.executor.default_classifier;
-  options.clock = std::move(clock);
-  options.random = std::move(random);
-  return options;
+std::shared_ptr<Logger> make_spdlog_logger(std::string name) { return std::make_shared<SpdlogLogger>(std::move(name)); }
+
+std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config& config, RuntimeOptions options) {
+  auto runtime = std::make_unique<Runtime>();
+  runtime->clock = options.clock ? std::move(options.clock) : std::make_shared<SystemClock>();
+  runtime->random = options.random ? std::move(options.random)
+                                   : std::make_shared<SplitMixRandom>(static_cast<std::uint64_t>(
+                                         std::chrono::steady_clock::now().time_since_epoch().count()));
+  runtime->logger = options.logger ? std::move(options.logger) : make_spdlog_logger("recourse");
+  runtime->services = PluginContext{runtime->clock.get(), runtime->random.get(), runtime->logger.get()};
+  if (config.plugins.present) runtime->plugins = PluginSet::load(config.plugins);
+
+  static const BudgetBackends host_backends;
+  ExecutorOptions executor_options;
+  Builder builder(config, *runtime, executor_options, options.backends ? *options.backends : host_backends);
+  for (const PluginRefusal& r : runtime->plugins.refusals())
+    builder.errors.errors.push_back(ConfigError{config.plugins.where, "plugins", r.file.string() + ": " + r.reason});
+  builder.components();
+  builder.budgets();
+  builder.provider();
+  if (!builder.errors.errors.empty()) return std::unexpected(std::move(builder.errors));
+
+  for (auto& observer : options.extra_observers) executor_options.observers.push_back(std::move(observer));
+  executor_options.missing = config.executor.missing;
+  executor_options.max_keys = config.executor.max_keys;
+  executor_options.default_classifier = config.executor.default_classifier;
+  executor_options.clock = runtime->clock;
+  executor_options.random = runtime->random;
+  runtime->executor = std::make_unique<Executor>(std::move(executor_options));
+  return runtime;
 }
 
 }  // namespace recourse::host

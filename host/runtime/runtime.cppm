@@ -1,6 +1,7 @@
-// recourse.host.runtime — from a loaded Config to a working Executor: creates each
-// [budgets.<name>] through its backend's factory (which validates its own table) and carries
-// over policies and [executor] settings.
+// recourse.host.runtime — from a loaded Config to a working Executor: loads the [plugins],
+// creates every named component (classifiers, backoffs, budgets, observers, the provider)
+// through its factory, which validates its own table, and assembles the executor. Every
+// problem is a ConfigError, all of them at once.
 module;
 #include <expected>
 #include <functional>
@@ -14,29 +15,49 @@ export module recourse.host.runtime;
 
 export import recourse.core;
 export import recourse.host.config;
+export import recourse.host.plugins;
 
 export namespace recourse::host {
 
 // Creates a budget from its table (`backend` already read). Reports problems as ConfigErrors.
 using BudgetFactory = std::function<std::expected<std::shared_ptr<Budget>, std::vector<ConfigError>>(
-    const ConfigView& table, Clock& clock)>;
+    const ComponentContext& context)>;
 
-// The budget backends a host can build, by name. `unlimited` is always there.
+// Budget backends built into the host, by name (`unlimited`; `recourse test` adds `script`).
+// Plugins provide the rest.
 class BudgetBackends {
  public:
   BudgetBackends();
   void add(std::string name, BudgetFactory factory);
   const BudgetFactory* find(std::string_view name) const;
-  std::string known() const;  // "script, unlimited"
+  std::vector<std::string> names() const;
 
  private:
   std::map<std::string, BudgetFactory, std::less<>> factories_;
 };
 
-// Everything an Executor needs from `config`; clock and random are the caller's (real or
-// virtual). Unknown backends and bad budget parameters are ConfigErrors, all of them at once.
-std::expected<ExecutorOptions, ConfigErrors> executor_options(const Config& config, const BudgetBackends& backends,
-                                                              std::shared_ptr<Clock> clock,
-                                                              std::shared_ptr<RandomSource> random);
+// The host's logger for plugins: spdlog, one named logger per runtime.
+std::shared_ptr<Logger> make_spdlog_logger(std::string name);
+
+// A config made real. Members are ordered so the executor goes first and the services it and
+// the plugins' objects use (clock, random source, logger) go last.
+struct Runtime {
+  std::shared_ptr<Clock> clock;
+  std::shared_ptr<RandomSource> random;
+  std::shared_ptr<Logger> logger;
+  PluginContext services;
+  PluginSet plugins;
+  std::unique_ptr<Executor> executor;
+};
+
+struct RuntimeOptions {
+  std::shared_ptr<Clock> clock;          // null: SystemClock
+  std::shared_ptr<RandomSource> random;  // null: SplitMixRandom
+  std::shared_ptr<Logger> logger;        // null: spdlog
+  std::vector<std::shared_ptr<Observer>> extra_observers;  // added after the configured ones
+  const BudgetBackends* backends = nullptr;                // null: the host's built-ins
+};
+
+std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config& config, RuntimeOptions options = {});
 
 }  // namespace recourse::host

@@ -50,7 +50,8 @@ class ScriptBudget final : public Budget {
 
 BudgetBackends scenario_backends() {
   BudgetBackends backends;
-  backends.add("script", [](const ConfigView& table, Clock&) -> std::expected<std::shared_ptr<Budget>, std::vector<ConfigError>> {
+  backends.add("script", [](const ComponentContext& context) -> std::expected<std::shared_ptr<Budget>, std::vector<ConfigError>> {
+    const ConfigView& table = context.config;
     static constexpr std::string_view known[]{"backend", "allow"};
     std::vector<ConfigError> errors = table.unknown_fields(known);
     auto allow = table.booleans("allow");
@@ -204,12 +205,11 @@ std::expected<std::vector<CallReport>, ConfigErrors> run_scenario(const Scenario
   std::shared_ptr<RandomSource> random;
   if (scenario.jitter_random) random = std::make_shared<FixedRandom>(*scenario.jitter_random);
   else random = std::make_shared<SplitMixRandom>(1);  // scenarios are reproducible by default
-  auto options = executor_options(scenario.config, scenario_backends(), clock, random);
-  if (!options) return std::unexpected(std::move(options.error()));
+  static const BudgetBackends backends = scenario_backends();
   auto events = std::make_shared<EventRecorder>();
-  options->observers.push_back(events);
-  Executor executor(std::move(*options));
-  CallRunner runner(executor, *clock, *events);
+  auto runtime = build_runtime(scenario.config, RuntimeOptions{clock, random, nullptr, {events}, &backends});
+  if (!runtime) return std::unexpected(std::move(runtime.error()));
+  CallRunner runner(*(*runtime)->executor, *clock, *events);
   std::vector<CallReport> reports;
   for (std::size_t i = 0; i < scenario.calls.size(); ++i) reports.push_back(runner.run(scenario.calls[i], i + 1));
   return reports;

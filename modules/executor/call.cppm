@@ -77,6 +77,7 @@ class RECOURSE_API CallState {
   bool ask_budget(TimePoint now);
   std::optional<Duration> next_delay(const Outcome& outcome, TimePoint now);
   void release_budget() noexcept;
+  void close_budget_call() noexcept;
   inline bool capturing() const noexcept { return timeline_ != nullptr; }
 
   ExecutorState& executor_;
@@ -104,6 +105,7 @@ class RECOURSE_API CallState {
   std::any last_error_value_;
 
   // The retry budget reservation for the attempt about to run (or running).
+  bool budget_call_open_ = false;  // call_started() was sent to the retry budget
   bool reservation_held_ = false;
   std::uint64_t reservation_token_ = 0;
   std::string_view admitted_by_;  // budget reason recorded on the next attempt

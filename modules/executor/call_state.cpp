@@ -34,7 +34,10 @@ std::string_view default_reason(OutcomeKind kind) noexcept {
 CallState::CallState(ExecutorState& executor, const CallOptions& options) noexcept
     : executor_(executor), options_(options) {}
 
-CallState::~CallState() { release_budget(); }
+CallState::~CallState() {
+  release_budget();
+  close_budget_call();
+}
 
 void CallState::begin(std::string_view key) {
   key_text_ = key;
@@ -63,7 +66,8 @@ void CallState::open(const CompiledPolicy* policy) {
   timeline_ = options_.timeline;
   if (timeline_ == nullptr && observed) timeline_ = &own_timeline_.emplace();
   timed_ = policy != nullptr && policy->timed;
-  if (timed_ || timeline_ != nullptr || observed) call_start_ = executor_.clock.now();
+  if (timed_ || timeline_ != nullptr || observed || (policy != nullptr && policy->retry_budget != nullptr))
+    call_start_ = executor_.clock.now();
   if (policy != nullptr) {
     attempt_.policy_id = policy->resolved.policy.id;
     const Duration overall = policy->resolved.policy.retry.overall_timeout;
@@ -87,7 +91,18 @@ void CallState::open(const CompiledPolicy* policy) {
                         policy ? policy->resolved.policy.source : PolicySource::builtin_default, call_start_};
     executor_.notify([&](Observer& o) { o.on_start(info); });
   }
-  if (policy != nullptr && !policy->refusal.empty()) refuse(policy->refusal);
+  if (policy != nullptr && !policy->refusal.empty()) {
+    refuse(policy->refusal);
+  } else if (policy != nullptr && policy->retry_budget != nullptr) {
+    policy->retry_budget->call_started(policy->key, call_start_);
+    budget_call_open_ = true;
+  }
+}
+
+void CallState::close_budget_call() noexcept {
+  if (!budget_call_open_) return;
+  budget_call_open_ = false;
+  policy_->retry_budget->call_finished(policy_->key, executor_.clock.now());
 }
 
 void CallState::refuse(std::string_view reason) {
@@ -294,6 +309,7 @@ void CallState::release_budget() noexcept {
 }
 
 void CallState::succeed() {
+  close_budget_call();
   if (timeline_ == nullptr) return;
   timeline_->end = timeline_->attempts.empty() ? call_start_ : timeline_->attempts.back().end;
   timeline_->final_reason = reason::success;
@@ -305,6 +321,7 @@ void CallState::succeed() {
 
 Failure CallState::fail() {
   release_budget();
+  close_budget_call();
   if (timeline_ != nullptr) {
     timeline_->end = executor_.clock.now();
     timeline_->final_reason = final_reason_;

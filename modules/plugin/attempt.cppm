@@ -37,7 +37,8 @@ struct ProtocolStatus {
   int http_status = -1;  // -1: none; 0: transport failure (no response)
   std::string_view http_method;
   int grpc_code = -1;  // -1: none
-  std::optional<Duration> retry_after;  // Retry-After, gRPC pushback
+  std::optional<Duration> retry_after;  // Retry-After, gRPC pushback, already as a delay
+  std::string_view retry_after_header;  // or the raw Retry-After header, for classifiers to parse
   bool idempotent = false;  // the request may safely be repeated, whatever its method
 
   inline bool has_http() const noexcept { return http_status >= 0; }

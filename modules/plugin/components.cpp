@@ -14,6 +14,8 @@ BackoffStrategy::~BackoffStrategy() = default;
 Budget::~Budget() = default;
 void Budget::release(const BudgetRequest&, std::uint64_t) noexcept {}
 void Budget::record(std::string_view, OutcomeKind, TimePoint) noexcept {}
+void Budget::call_started(std::string_view, TimePoint) noexcept {}
+void Budget::call_finished(std::string_view, TimePoint) noexcept {}
 Observer::~Observer() = default;
 void Observer::on_start(const CallInfo&) {}
 void Observer::on_attempt(const CallInfo&, const AttemptRecord&) {}

@@ -64,6 +64,9 @@ class RECOURSE_API Budget {
   virtual void release(const BudgetRequest& request, std::uint64_t token) noexcept;
   // Every attempt's outcome under a policy naming this budget, first attempts included.
   virtual void record(std::string_view key, OutcomeKind outcome, TimePoint now) noexcept;
+  // A call under a policy naming this budget started / ended (active-request counting).
+  virtual void call_started(std::string_view key, TimePoint now) noexcept;
+  virtual void call_finished(std::string_view key, TimePoint now) noexcept;
 };
 
 // Callbacks are contained: an observer that throws is counted and never changes a call.

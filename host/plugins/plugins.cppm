@@ -1,0 +1,76 @@
+// recourse.host.plugins — finds, checks and loads plugin shared objects with Boost.DLL, and
+// creates their components. Loading code from a path is code execution: files and directories
+// writable by group or others, or owned by someone other than this user or root, are refused
+// unless [plugins] allow_insecure = true. Every refusal says which file and why, and loading
+// goes on with the other plugins. Boost types stay in the implementation.
+module;
+#include <expected>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+export module recourse.host.plugins;
+
+export import recourse.core;
+export import recourse.host.config;
+
+export namespace recourse::host {
+
+struct PluginInfo {
+  std::filesystem::path file;
+  std::string name;
+  std::string version;
+  std::string fingerprint;  // "clang 19.1.7, C++ 202302, libstdc++ 12 (cxx11 ABI 1), recourse 0.1.0"
+  std::vector<std::pair<ComponentCategory, std::string>> components;
+};
+
+struct PluginRefusal {
+  std::filesystem::path file;
+  std::string reason;
+};
+
+class PluginSet {
+ public:
+  PluginSet();
+  ~PluginSet();
+  PluginSet(PluginSet&&) noexcept;
+  PluginSet& operator=(PluginSet&&) noexcept;
+
+  // Loads what `settings` asks for. Never throws for a bad plugin: it becomes a refusal.
+  static PluginSet load(const PluginSettings& settings);
+
+  const std::vector<PluginInfo>& plugins() const noexcept;
+  const std::vector<PluginRefusal>& refusals() const noexcept;
+  bool provides(ComponentCategory category, std::string_view name) const noexcept;
+  std::vector<std::string> names(ComponentCategory category) const;
+
+  // Creates component `name` of `category`. The object keeps its library loaded until it is
+  // destroyed, whatever happens to this PluginSet.
+  template <class Interface>
+  std::expected<std::shared_ptr<Interface>, std::vector<ConfigError>> create(ComponentCategory category,
+                                                                             std::string_view name,
+                                                                             const ComponentContext& context) const {
+    auto made = create_raw(category, name, context);
+    if (!made) return std::unexpected(std::move(made.error()));
+    std::shared_ptr<void> library = std::move(made->library);
+    // The deleter runs the plugin's destructor first, then lets go of the library.
+    return std::shared_ptr<Interface>(static_cast<Interface*>(made->object),
+                                      [library = std::move(library)](Interface* object) { delete object; });
+  }
+
+ private:
+  struct Made {
+    void* object;
+    std::shared_ptr<void> library;
+  };
+  std::expected<Made, std::vector<ConfigError>> create_raw(ComponentCategory category, std::string_view name,
+                                                           const ComponentContext& context) const;
+
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace recourse::host

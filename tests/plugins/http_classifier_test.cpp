@@ -1,0 +1,158 @@
+// The `http` classifier plugin, loaded from librecourse-http.so.
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <optional>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "plugin_harness.hpp"
+
+using namespace std::chrono_literals;
+using recourse::OutcomeKind;
+
+namespace {
+
+const recourse::Classifier& http() {
+  static const recourse::PluginContext services{};
+  static const auto classifier =
+      plugin_harness::create<recourse::Classifier>(recourse::ComponentCategory::classifier, "http", {}, services);
+  return *classifier;
+}
+
+recourse::AttemptView response(int status, std::string_view method = "GET") {
+  recourse::AttemptView v;
+  v.has_value = true;
+  v.status.http_status = status;
+  v.status.http_method = method;
+  return v;
+}
+
+struct StatusCase {
+  int status;
+  std::string_view method;
+  OutcomeKind kind;
+  std::string_view reason;
+};
+std::ostream& operator<<(std::ostream& out, const StatusCase& c) { return out << c.method << " " << c.status; }
+
+const std::vector<StatusCase> statuses{
+    {200, "GET", OutcomeKind::success, "success"},
+    {204, "POST", OutcomeKind::success, "success"},
+    {503, "GET", OutcomeKind::retryable, "http_5xx"},
+    {500, "get", OutcomeKind::retryable, "http_5xx"},  // methods are case-insensitive
+    {502, "PUT", OutcomeKind::retryable, "http_5xx"},
+    {429, "DELETE", OutcomeKind::retryable, "http_429"},
+    {408, "HEAD", OutcomeKind::retryable, "http_408"},
+    {503, "POST", OutcomeKind::non_retryable, "http_non_idempotent"},
+    {429, "PATCH", OutcomeKind::non_retryable, "http_non_idempotent"},
+    {404, "GET", OutcomeKind::non_retryable, "http_404"},
+    {400, "GET", OutcomeKind::non_retryable, "http_400"},
+    {301, "GET", OutcomeKind::non_retryable, "http_301"},
+    {0, "GET", OutcomeKind::retryable, "http_transport_error"},
+    {0, "POST", OutcomeKind::non_retryable, "http_non_idempotent"},
+    {700, "GET", OutcomeKind::non_retryable, "http_non_retryable_status"},
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(http_classifier)
+
+BOOST_DATA_TEST_CASE(maps_status_and_method_to_outcomes, boost::unit_test::data::make(statuses), c) {
+  const recourse::Outcome o = http().classify(response(c.status, c.method));
+  BOOST_TEST((o.kind == c.kind));
+  BOOST_TEST(o.reason == c.reason);
+}
+
+BOOST_AUTO_TEST_CASE(a_call_marked_idempotent_makes_post_retryable) {
+  auto v = response(503, "POST");
+  v.call_idempotent = true;
+  BOOST_TEST((http().classify(v).kind == OutcomeKind::retryable));
+  auto w = response(503, "POST");
+  w.status.idempotent = true;
+  BOOST_TEST((http().classify(w).kind == OutcomeKind::retryable));
+}
+
+BOOST_AUTO_TEST_CASE(no_response_is_a_transport_error) {
+  recourse::AttemptView v;  // the op threw, nothing came back
+  v.call_idempotent = true;
+  BOOST_TEST(http().classify(v).reason == "http_transport_error");
+}
+
+BOOST_AUTO_TEST_CASE(cancellation_aborts) {
+  auto v = response(503);
+  v.cancelled = true;
+  BOOST_TEST((http().classify(v).kind == OutcomeKind::abort));
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_seconds_on_429_and_503_only) {
+  auto v = response(503);
+  v.status.retry_after_header = "7";
+  BOOST_TEST((http().classify(v).backoff_override == std::optional<recourse::Duration>(7s)));
+  auto w = response(500);
+  w.status.retry_after_header = "7";
+  BOOST_TEST(!http().classify(w).backoff_override.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_garbage_and_negative_are_ignored) {
+  for (const char* header : {"-5", "soon", "7s", "", "Sun, 06 Nov 1994 08:49:37 PST", "1e3"}) {
+    auto v = response(429);
+    v.status.retry_after_header = header;
+    BOOST_TEST(!http().classify(v).backoff_override.has_value(), header);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_http_date_in_the_past_is_zero) {
+  auto v = response(503);
+  v.status.retry_after_header = "Sun, 06 Nov 1994 08:49:37 GMT";
+  BOOST_TEST((http().classify(v).backoff_override == std::optional<recourse::Duration>(0s)));
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_http_date_in_the_future_is_the_difference) {
+  const auto in_an_hour = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now() + 1h);
+  const auto days = std::chrono::floor<std::chrono::days>(in_an_hour);
+  const std::chrono::year_month_day ymd{days};
+  const std::chrono::hh_mm_ss hms{in_an_hour - days};
+  static const char* week[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char header[40];
+  std::snprintf(header, sizeof header, "%s, %02u %s %04d %02ld:%02ld:%02ld GMT",
+                week[std::chrono::weekday(days).c_encoding()], static_cast<unsigned>(ymd.day()),
+                months[static_cast<unsigned>(ymd.month()) - 1], static_cast<int>(ymd.year()),
+                static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
+                static_cast<long>(hms.seconds().count()));
+  auto v = response(503);
+  v.status.retry_after_header = header;
+  const auto after = http().classify(v).backoff_override;
+  BOOST_REQUIRE(after.has_value());
+  BOOST_TEST((*after > 3590s && *after <= 3600s), header);
+}
+
+BOOST_AUTO_TEST_CASE(configured_idempotent_methods_replace_the_defaults) {
+  static const recourse::PluginContext services{};
+  recourse::ConfigNode methods;
+  methods.kind = recourse::ConfigNode::Kind::array;
+  recourse::ConfigNode post;
+  post.kind = recourse::ConfigNode::Kind::string;
+  post.string = "POST";
+  methods.items.push_back(post);
+  const auto custom = plugin_harness::create<recourse::Classifier>(
+      recourse::ComponentCategory::classifier, "http", plugin_harness::Table().add("idempotent_methods", methods),
+      services);
+  BOOST_TEST((custom->classify(response(503, "POST")).kind == OutcomeKind::retryable));
+  BOOST_TEST((custom->classify(response(503, "GET")).kind == OutcomeKind::non_retryable));
+}
+
+BOOST_AUTO_TEST_CASE(unknown_parameters_are_config_errors) {
+  static const recourse::PluginContext services{};
+  const auto errors = plugin_harness::errors_creating<recourse::Classifier>(
+      recourse::ComponentCategory::classifier, "http", plugin_harness::Table().add("idempotent_method", "GET"),
+      services);
+  BOOST_REQUIRE_EQUAL(errors.size(), 1u);
+  BOOST_TEST(errors[0].message.find("unknown field \"idempotent_method\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,86 @@
+// Loading this build's plugins for a test, and creating components from TOML-like tables.
+#pragma once
+
+#include <boost/test/unit_test.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+import recourse.host.runtime;
+
+namespace plugin_harness {
+
+// Loads every plugin of this build (RECOURSE_PLUGIN_DIR).
+inline const recourse::host::PluginSet& standard_plugins() {
+  static const recourse::host::PluginSet set = [] {
+    recourse::host::PluginSettings settings;
+    settings.present = true;
+    settings.paths.push_back(RECOURSE_PLUGIN_DIR);
+    return recourse::host::PluginSet::load(settings);
+  }();
+  return set;
+}
+
+// A config table built in code: node("backend", "token_bucket").add("capacity", 10)…
+struct Table {
+  recourse::ConfigNode node;
+  Table() { node.path = "test"; }
+  Table& add(std::string key, recourse::ConfigNode value) {
+    value.path = "test." + key;
+    node.fields.push_back({std::move(key), std::move(value)});
+    return *this;
+  }
+  Table& add(std::string key, long long v) { return add(std::move(key), integer(v)); }
+  Table& add(std::string key, int v) { return add(std::move(key), integer(v)); }
+  Table& add(std::string key, double v) {
+    recourse::ConfigNode n;
+    n.kind = recourse::ConfigNode::Kind::number;
+    n.number = v;
+    return add(std::move(key), n);
+  }
+  Table& add(std::string key, bool v) {
+    recourse::ConfigNode n;
+    n.kind = recourse::ConfigNode::Kind::boolean;
+    n.boolean = v;
+    return add(std::move(key), n);
+  }
+  Table& add(std::string key, const char* v) {
+    recourse::ConfigNode n;
+    n.kind = recourse::ConfigNode::Kind::string;
+    n.string = v;
+    return add(std::move(key), n);
+  }
+  static recourse::ConfigNode integer(long long v) {
+    recourse::ConfigNode n;
+    n.kind = recourse::ConfigNode::Kind::integer;
+    n.integer = v;
+    return n;
+  }
+};
+
+// Creates component `name` of `category` from `table` with the given host services.
+template <class Interface>
+std::shared_ptr<Interface> create(recourse::ComponentCategory category, std::string_view name, const Table& table,
+                                  const recourse::PluginContext& services) {
+  const recourse::ConfigView view(table.node);
+  const recourse::ComponentContext context{view, services, name};
+  auto made = standard_plugins().template create<Interface>(category, name, context);
+  BOOST_REQUIRE_MESSAGE(made.has_value(), (made ? std::string() : recourse::to_string(made.error().front())));
+  return std::move(*made);
+}
+
+// The errors creating it gives (it must fail).
+template <class Interface>
+std::vector<recourse::ConfigError> errors_creating(recourse::ComponentCategory category, std::string_view name,
+                                                   const Table& table, const recourse::PluginContext& services) {
+  const recourse::ConfigView view(table.node);
+  const recourse::ComponentContext context{view, services, name};
+  auto made = standard_plugins().template create<Interface>(category, name, context);
+  BOOST_REQUIRE_MESSAGE(!made.has_value(), "expected " << name << " to refuse its config");
+  return made.error();
+}
+
+}  // namespace plugin_harness
