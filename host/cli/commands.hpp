@@ -13,5 +13,6 @@ inline constexpr int exit_usage = 2;
 
 int explain_command(std::span<const std::string_view> args);
 int test_command(std::span<const std::string_view> args);
+int plugins_command(std::span<const std::string_view> args);
 
 }  // namespace recourse::cli

@@ -14,6 +14,7 @@ commands:
   explain CONFIG [KEY]   the effective, normalized policy of every key (or one key) in
                          CONFIG, with the layer and line each field came from
   test SCENARIO|DIR...    run policy scenarios in virtual time; PASS/FAIL per call
+  plugins CONFIG         the plugins CONFIG loads (version, fingerprint, components) and refusals
   help                   this text
 
 Exit codes: 0 ok, 1 a check failed, 2 usage or configuration error.
@@ -27,6 +28,7 @@ struct Command {
 constexpr Command commands[] = {
     {"explain", recourse::cli::explain_command},
     {"test", recourse::cli::test_command},
+    {"plugins", recourse::cli::plugins_command},
 };
 
 }  // namespace

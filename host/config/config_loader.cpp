@@ -137,7 +137,8 @@ class ConfigReader {
     out.where = node.where;
     const std::filesystem::path base = std::filesystem::path(file_).parent_path();
     if (const auto paths = view.strings("paths"); check(paths) && *paths)
-      for (const std::string& p : **paths) out.paths.push_back(std::filesystem::path(p).is_absolute() ? std::filesystem::path(p) : base / p);
+      for (const std::string& p : **paths)
+        out.paths.push_back((std::filesystem::path(p).is_absolute() ? std::filesystem::path(p) : base / p).lexically_normal());
     if (const auto load = view.strings("load"); check(load) && *load) out.load = **load;
     if (const auto insecure = view.boolean("allow_insecure"); check(insecure) && *insecure) out.allow_insecure = **insecure;
   }

@@ -11,7 +11,10 @@ module;
 #include <cstring>
 #include <exception>
 #include <expected>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <stdexcept>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +53,14 @@ std::optional<std::string> unsafe(const fs::path& path) {
     return "is owned by uid " + std::to_string(st.st_uid) + ", neither this user (uid " + std::to_string(::geteuid()) +
            ") nor root";
   return std::nullopt;
+}
+
+// dlopen's own message for a text file is unhelpful; the magic number says it plainly.
+bool has_elf_header(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  char magic[4] = {};
+  in.read(magic, sizeof magic);
+  return in.gcount() == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
 }
 
 std::string describe(const BuildFingerprint& f) {
@@ -101,6 +112,10 @@ struct PluginSet::State {
         refuse(file, "refused: the file " + *why + "; loading it would run code others can change (set allow_insecure = true under [plugins] to load it anyway)");
         return;
       }
+    }
+    if (!has_elf_header(file)) {
+      refuse(file, "not a shared object: no ELF header");
+      return;
     }
     auto library = std::make_shared<boost::dll::shared_library>();
     boost::dll::fs::error_code ec;
