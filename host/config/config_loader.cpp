@@ -5,6 +5,7 @@ module;
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <expected>
 #include <optional>
 #include <filesystem>
@@ -37,6 +38,26 @@ const std::vector<std::string_view> top_level_tables{"defaults",   "policies", "
 
 std::pair<std::uint32_t, std::uint32_t> position(const toml::source_region& where) {
   return {where.begin.line, where.begin.column};
+}
+
+// "${NAME}" in a plugin path is the environment variable NAME (a build or deployment
+// directory); an unset one is an error rather than an empty path.
+std::expected<std::string, std::string> expand_environment(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '$' || i + 1 >= text.size() || text[i + 1] != '{') {
+      out += text[i];
+      continue;
+    }
+    const std::size_t close = text.find('}', i + 2);
+    if (close == std::string_view::npos) return std::unexpected("unterminated ${ in \"" + std::string(text) + "\"");
+    const std::string name(text.substr(i + 2, close - i - 2));
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) return std::unexpected("environment variable " + name + " is not set");
+    out += value;
+    i = close;
+  }
+  return out;
 }
 
 // "payments.*" → "payments"; empty when the text is not a wildcard.
@@ -136,9 +157,17 @@ class ConfigReader {
     out.present = true;
     out.where = node.where;
     const std::filesystem::path base = std::filesystem::path(file_).parent_path();
-    if (const auto paths = view.strings("paths"); check(paths) && *paths)
-      for (const std::string& p : **paths)
-        out.paths.push_back((std::filesystem::path(p).is_absolute() ? std::filesystem::path(p) : base / p).lexically_normal());
+    if (const auto paths = view.strings("paths"); check(paths) && *paths) {
+      for (const std::string& written : **paths) {
+        auto expanded = expand_environment(written);
+        if (!expanded) {
+          keep(view.error("paths", expanded.error()));
+          continue;
+        }
+        const std::filesystem::path p(*expanded);
+        out.paths.push_back((p.is_absolute() ? p : base / p).lexically_normal());
+      }
+    }
     if (const auto load = view.strings("load"); check(load) && *load) out.load = **load;
     if (const auto insecure = view.boolean("allow_insecure"); check(insecure) && *insecure) out.allow_insecure = **insecure;
   }
