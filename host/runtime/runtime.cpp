@@ -4,6 +4,7 @@ module;
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -11,6 +12,7 @@ module;
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 module recourse.host.runtime;
@@ -37,6 +39,20 @@ class SpdlogLogger final : public Logger {
   static inline std::atomic<int> instances{0};
   std::shared_ptr<spdlog::logger> logger_;
 };
+
+bool builtin_classifier(std::string_view name) { return name == "always" || name == "never"; }
+bool builtin_backoff(std::string_view name) { return name == "exponential" || name == "constant"; }
+
+// "no classifier named "htp"; known: always, http, never"
+std::string known(std::string_view what, std::string_view name, std::vector<std::string_view> names,
+                  std::initializer_list<std::string_view> builtins) {
+  for (std::string_view b : builtins)
+    if (std::ranges::find(names, b) == names.end()) names.push_back(b);
+  std::ranges::sort(names);
+  std::string text = "no " + std::string(what) + " named \"" + std::string(name) + "\"; known: ";
+  for (std::size_t i = 0; i < names.size(); ++i) text.append(i ? ", " : "").append(names[i]);
+  return text;
+}
 
 const ConfigNode& empty_table() {
   static const ConfigNode table;
@@ -115,6 +131,30 @@ class Builder {
     }
   }
 
+  // A policy that names a classifier, backoff or budget nobody provides is a config error at
+  // the line that names it, listing the known names (the executor's missing-component modes are
+  // for components that disappear at run time, not for typos).
+  void check_references() {
+    const auto check = [&](const PolicyPatch& patch) {
+      for (const PatchEntry& entry : patch.entries) {
+        const std::string_view path = entry.field->path;
+        const auto* name = std::get_if<std::string>(&entry.value);
+        if (name == nullptr || name->empty()) continue;
+        std::string missing;
+        if (path == "retry.classifier" && !options_.classifiers.find(*name) && !builtin_classifier(*name))
+          missing = known("classifier", *name, options_.classifiers.names(), {"always", "never"});
+        else if (path == "retry.backoff" && !options_.backoffs.find(*name) && !builtin_backoff(*name))
+          missing = known("backoff strategy", *name, options_.backoffs.names(), {"constant", "exponential"});
+        else if ((path == "retry.budget.name" || path == "hedge.budget.name") && !options_.budgets.find(*name))
+          missing = known("budget", *name, options_.budgets.names(), {});
+        if (!missing.empty()) errors.errors.push_back(ConfigError{entry.where, std::string(path), missing});
+      }
+    };
+    check(config_.policies.defaults);
+    for (const auto& [ns, patch] : config_.policies.namespaces) check(patch);
+    for (const auto& [key, patch] : config_.policies.exact) check(patch);
+  }
+
   void provider() {
     if (config_.provider)
       options_.provider = make<PolicyProvider>(ComponentCategory::provider, config_.provider->plugin,
@@ -171,6 +211,7 @@ std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config
     builder.errors.errors.push_back(ConfigError{config.plugins.where, "plugins", r.file.string() + ": " + r.reason});
   builder.components();
   builder.budgets();
+  if (options.check_references) builder.check_references();
   builder.provider();
   if (!builder.errors.errors.empty()) return std::unexpected(std::move(builder.errors));
 

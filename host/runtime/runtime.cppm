@@ -56,6 +56,10 @@ struct RuntimeOptions {
   std::shared_ptr<Logger> logger;        // null: spdlog
   std::vector<std::shared_ptr<Observer>> extra_observers;  // added after the configured ones
   const BudgetBackends* backends = nullptr;                // null: the host's built-ins
+  // A policy naming a classifier, backoff or budget nobody provides is a config error listing
+  // the known names. `recourse test` turns this off: its scenarios exercise the executor's
+  // missing-component modes on purpose.
+  bool check_references = true;
 };
 
 std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config& config, RuntimeOptions options = {});

@@ -207,7 +207,7 @@ std::expected<std::vector<CallReport>, ConfigErrors> run_scenario(const Scenario
   else random = std::make_shared<SplitMixRandom>(1);  // scenarios are reproducible by default
   static const BudgetBackends backends = scenario_backends();
   auto events = std::make_shared<EventRecorder>();
-  auto runtime = build_runtime(scenario.config, RuntimeOptions{clock, random, nullptr, {events}, &backends});
+  auto runtime = build_runtime(scenario.config, RuntimeOptions{clock, random, nullptr, {events}, &backends, false});
   if (!runtime) return std::unexpected(std::move(runtime.error()));
   CallRunner runner(*(*runtime)->executor, *clock, *events);
   std::vector<CallReport> reports;
