@@ -7,5 +7,5 @@ cd "$root"
 scripts/bootstrap.sh
 export PATH="$root/tools/bin:$PATH"
 cmake --preset dev >/dev/null
-cmake --build --preset dev --target recourse >/dev/null
+cmake --build --preset dev >/dev/null   # the tool and the standard plugins the config loads
 exec build/dev/host/recourse explain "${1:-config/recourse.toml}" "${@:2}"
