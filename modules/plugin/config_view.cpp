@@ -150,7 +150,10 @@ std::vector<ConfigError> ConfigView::unknown_fields(std::span<const std::string_
 
 ConfigError ConfigView::error(std::string_view key, std::string message) const {
   if (const ConfigNode* node = find(key)) return at(*node, std::move(message));
-  return ConfigError{table_->where, table_->path, std::move(message)};
+  // An absent field is reported at its table, under the path it would have had.
+  std::string path = table_->path;
+  if (!key.empty()) path += (path.empty() ? "" : ".") + std::string(key);
+  return ConfigError{table_->where, std::move(path), std::move(message)};
 }
 
 }  // namespace recourse

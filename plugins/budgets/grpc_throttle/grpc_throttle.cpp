@@ -1,0 +1,106 @@
+// The `grpc_throttle` budget: gRPC's retry throttling (gRFC A6). A token count starts at
+// `max_tokens`; every failed attempt (retryable, non-retryable or unknown) takes one token,
+// every success gives back `token_ratio`, capped at `max_tokens`; aborts say nothing about
+// the server and do not count. Retries and hedges are allowed while the count is above half of
+// `max_tokens`. One count per instance, shared by every key whose policy names it.
+//
+// [budgets.<name>] backend = "grpc_throttle", max_tokens = 10, token_ratio = 0.1
+#include <recourse/plugin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+import recourse.plugin;
+
+namespace recourse::plugins {
+namespace {
+
+// Tokens are kept in thousandths, as gRPC does: exact arithmetic on one atomic integer, so the
+// threshold is never missed by rounding and no lock is needed.
+constexpr std::int64_t milli = 1000;
+
+struct GrpcThrottleParams {
+  std::int64_t max_milli_tokens = 0;
+  std::int64_t milli_token_ratio = 0;
+};
+
+// The error for a required field that is absent, saying what it is for.
+ConfigError missing(const ConfigView& config, std::string_view key, std::string_view what) {
+  return config.error(key, "missing required field \"" + std::string(key) + "\" (" + std::string(what) + ")");
+}
+
+// A required number of tokens, > 0 and representable in thousandths.
+std::int64_t milli_tokens(const ConfigView& config, std::string_view key, std::string_view what,
+                          std::vector<ConfigError>& errors) {
+  const auto value = config.number(key, 0, 1e9);
+  if (!value) {
+    errors.push_back(value.error());
+    return 0;
+  }
+  if (!*value) {
+    errors.push_back(missing(config, key, what));
+    return 0;
+  }
+  const auto thousandths = std::llround(**value * milli);
+  if (thousandths <= 0) errors.push_back(config.error(key, "must be at least 0.001 (tokens are kept in thousandths)"));
+  return thousandths;
+}
+
+GrpcThrottleParams parse(const ConfigView& config) {
+  static constexpr std::string_view known[]{"backend", "max_tokens", "token_ratio"};
+  std::vector<ConfigError> errors = config.unknown_fields(known);
+  GrpcThrottleParams params;
+  params.max_milli_tokens = milli_tokens(config, "max_tokens", "the token count's ceiling, > 0", errors);
+  params.milli_token_ratio = milli_tokens(config, "token_ratio", "tokens a success gives back, > 0", errors);
+  if (!errors.empty()) throw ConfigException(std::move(errors));
+  return params;
+}
+
+}  // namespace
+
+class GrpcThrottleBudget final : public Budget {
+ public:
+  explicit GrpcThrottleBudget(const ComponentContext& context)
+      : params_(parse(context.config)), milli_tokens_(params_.max_milli_tokens) {}
+
+  BudgetDecision acquire(const BudgetRequest&) override {
+    // "above half": doubling keeps an odd ceiling exact.
+    if (2 * milli_tokens_.load(std::memory_order_relaxed) > params_.max_milli_tokens) return {true, reason::allowed, 0};
+    return {false, reason::budget_denied, 0};
+  }
+
+  void record(std::string_view, OutcomeKind outcome, TimePoint) noexcept override {
+    switch (outcome) {
+      case OutcomeKind::success: add(params_.milli_token_ratio); break;
+      case OutcomeKind::abort: break;
+      // The executor ends a call with an unknown outcome as non-retryable: a failure.
+      case OutcomeKind::retryable:
+      case OutcomeKind::non_retryable:
+      case OutcomeKind::unknown: add(-milli); break;
+    }
+  }
+
+ private:
+  // Adds `delta`, clamped to [0, max], in one atomic step.
+  void add(std::int64_t delta) noexcept {
+    std::int64_t current = milli_tokens_.load(std::memory_order_relaxed);
+    std::int64_t next;
+    do {
+      next = std::clamp<std::int64_t>(current + delta, 0, params_.max_milli_tokens);
+    } while (!milli_tokens_.compare_exchange_weak(current, next, std::memory_order_relaxed));
+  }
+
+  const GrpcThrottleParams params_;
+  std::atomic<std::int64_t> milli_tokens_;
+};
+
+}  // namespace recourse::plugins
+
+RECOURSE_DECLARE_PLUGIN("grpc_throttle", "1.0.0",
+                        recourse::budget_component<recourse::plugins::GrpcThrottleBudget>("grpc_throttle"))

@@ -1,0 +1,139 @@
+// The `ratio` budget: Finagle's retry budget. Over a sliding `window`, retries (and hedges)
+// may number `percent`% of the calls started, plus `min_per_second` for every second of the
+// window so a quiet service can still retry. Calls are counted by call_started() (once per
+// call, so first attempts and retries are told apart), retries by granted acquire()s. The
+// window is 10 buckets on the host clock: an event stops counting between 9/10 and 10/10 of a
+// window after it happened. One window per instance, shared by every key naming it.
+//
+// [budgets.<name>] backend = "ratio", percent = 20, window = "10s" (default),
+// min_per_second = 10 (default)
+#include <recourse/plugin.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+import recourse.plugin;
+
+namespace recourse::plugins {
+namespace {
+
+constexpr std::int64_t bucket_count = 10;
+
+struct RatioParams {
+  double percent = 0;
+  Duration window = std::chrono::seconds(10);
+  double min_per_second = 10;
+};
+
+// The error for a required field that is absent, saying what it is for.
+ConfigError missing(const ConfigView& config, std::string_view key, std::string_view what) {
+  return config.error(key, "missing required field \"" + std::string(key) + "\" (" + std::string(what) + ")");
+}
+
+RatioParams parse(const ConfigView& config) {
+  static constexpr std::string_view known[]{"backend", "percent", "window", "min_per_second"};
+  std::vector<ConfigError> errors = config.unknown_fields(known);
+  RatioParams params;
+
+  const auto percent = config.number("percent", 0, 1000);
+  if (!percent) errors.push_back(percent.error());
+  else if (!*percent) errors.push_back(missing(config, "percent", "retries allowed per 100 calls, 0-1000"));
+  else params.percent = **percent;
+
+  const auto window = config.duration("window");
+  if (!window) errors.push_back(window.error());
+  else if (*window && **window < Duration(bucket_count))
+    errors.push_back(config.error("window", "must be at least 10ns (it is split into 10 buckets)"));
+  else if (*window) params.window = **window;
+
+  const auto min_per_second = config.number("min_per_second", 0, 1e9);
+  if (!min_per_second) errors.push_back(min_per_second.error());
+  else if (*min_per_second) params.min_per_second = **min_per_second;
+
+  if (!errors.empty()) throw ConfigException(std::move(errors));
+  return params;
+}
+
+}  // namespace
+
+class RatioBudget final : public Budget {
+ public:
+  explicit RatioBudget(const ComponentContext& context)
+      : params_(parse(context.config)),
+        clock_(context.host.clock),
+        bucket_width_(params_.window / bucket_count),
+        reserve_(100 * params_.min_per_second * std::chrono::duration<double>(params_.window).count()) {
+    if (clock_ == nullptr) throw std::invalid_argument("the ratio budget needs the host clock");
+  }
+
+  BudgetDecision acquire(const BudgetRequest&) override {
+    const std::lock_guard lock(mutex_);
+    const std::int64_t now = advance();
+    std::int64_t requests = 0, retries = 0;
+    for (const Bucket& b : buckets_) {
+      if (b.index <= now - bucket_count) continue;  // older than the window (or never used)
+      requests += b.requests;
+      retries += b.retries;
+    }
+    // Scaled by 100 so whole percents compare exactly: retries + 1 <= percent/100 * requests + reserve.
+    if (100.0 * static_cast<double>(retries + 1) > params_.percent * static_cast<double>(requests) + reserve_)
+      return {false, reason::budget_denied, 0};
+    ++current(now).retries;
+    return {true, reason::allowed, 0};
+  }
+
+  void call_started(std::string_view, TimePoint) noexcept override {
+    const std::lock_guard lock(mutex_);
+    const std::int64_t now = advance();
+    ++current(now).requests;
+  }
+
+ private:
+  struct Bucket {
+    std::int64_t index = std::numeric_limits<std::int64_t>::min();  // the slice of time it counts
+    std::int64_t requests = 0;
+    std::int64_t retries = 0;
+  };
+
+  std::int64_t bucket_index(TimePoint t) const noexcept {
+    const std::int64_t since = std::chrono::duration_cast<Duration>(t.time_since_epoch()).count();
+    const std::int64_t width = bucket_width_.count();
+    return since / width - (since % width < 0);  // floor: a virtual clock may start before the epoch
+  }
+
+  // The current bucket index. Under the lock and never backwards, so a bucket is only ever
+  // emptied for a newer slice of time.
+  std::int64_t advance() noexcept {
+    latest_ = std::max(latest_, bucket_index(clock_->now()));
+    return latest_;
+  }
+
+  // The bucket for `index`, emptied if it last counted an older slice.
+  Bucket& current(std::int64_t index) noexcept {
+    Bucket& b = buckets_[static_cast<std::size_t>(((index % bucket_count) + bucket_count) % bucket_count)];
+    if (b.index != index) b = Bucket{index, 0, 0};
+    return b;
+  }
+
+  const RatioParams params_;
+  Clock* const clock_;
+  const Duration bucket_width_;
+  const double reserve_;  // 100 * min_per_second * window seconds
+  std::mutex mutex_;
+  std::array<Bucket, bucket_count> buckets_{};
+  std::int64_t latest_ = std::numeric_limits<std::int64_t>::min();
+};
+
+}  // namespace recourse::plugins
+
+RECOURSE_DECLARE_PLUGIN("ratio", "1.0.0", recourse::budget_component<recourse::plugins::RatioBudget>("ratio"))

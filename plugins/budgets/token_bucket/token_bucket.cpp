@@ -1,0 +1,105 @@
+// The `token_bucket` budget: a bucket of `capacity` tokens, refilled at `refill_per_second` by
+// the time elapsed on the host clock. A retry or hedge takes `cost` tokens when the bucket
+// holds them and is denied otherwise; tokens are spent, never handed back on release (the
+// bucket limits the rate of retries, not how many run at once). One bucket per instance,
+// shared by every key whose policy names it.
+//
+// [budgets.<name>] backend = "token_bucket", capacity = 100, refill_per_second = 10,
+// initial = 100 (optional; default: capacity).
+#include <recourse/plugin.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+import recourse.plugin;
+
+namespace recourse::plugins {
+namespace {
+
+struct TokenBucketParams {
+  std::int64_t capacity = 0;
+  double refill_per_second = 0;
+  std::int64_t initial = 0;
+};
+
+constexpr std::int64_t max_tokens = 1'000'000'000;
+
+// The error for a required field that is absent, saying what it is for.
+ConfigError missing(const ConfigView& config, std::string_view key, std::string_view what) {
+  return config.error(key, "missing required field \"" + std::string(key) + "\" (" + std::string(what) + ")");
+}
+
+// Every problem in the table at once, or the parameters.
+TokenBucketParams parse(const ConfigView& config) {
+  static constexpr std::string_view known[]{"backend", "capacity", "refill_per_second", "initial"};
+  std::vector<ConfigError> errors = config.unknown_fields(known);
+  TokenBucketParams params;
+
+  const auto capacity = config.integer("capacity", 1, max_tokens);
+  if (!capacity) errors.push_back(capacity.error());
+  else if (!*capacity) errors.push_back(missing(config, "capacity", "the bucket size in tokens, > 0"));
+  else params.capacity = **capacity;
+
+  const auto refill = config.number("refill_per_second", 0, 1e9);
+  if (!refill) errors.push_back(refill.error());
+  else if (!*refill) errors.push_back(missing(config, "refill_per_second", "tokens added per second, >= 0"));
+  else params.refill_per_second = **refill;
+
+  // Bounded by the capacity when that is known; otherwise only its own type is checked.
+  const auto initial = config.integer("initial", 0, params.capacity > 0 ? params.capacity : max_tokens);
+  if (!initial) errors.push_back(initial.error());
+  else params.initial = initial->value_or(params.capacity);
+
+  if (!errors.empty()) throw ConfigException(std::move(errors));
+  return params;
+}
+
+}  // namespace
+
+class TokenBucketBudget final : public Budget {
+ public:
+  explicit TokenBucketBudget(const ComponentContext& context)
+      : params_(parse(context.config)), clock_(context.host.clock), tokens_(static_cast<double>(params_.initial)) {
+    if (clock_ == nullptr) throw std::invalid_argument("the token_bucket budget needs the host clock");
+    last_refill_ = clock_->now();
+  }
+
+  BudgetDecision acquire(const BudgetRequest& request) override {
+    const std::lock_guard lock(mutex_);
+    refill(clock_->now());
+    if (request.cost <= 0) return {true, reason::allowed, 0};
+    const auto cost = static_cast<double>(request.cost);
+    // Refill in small steps of an inexact rate (0.1/s) sums to 0.9999…; a token that is due
+    // must not be denied for rounding.
+    if (tokens_ + 1e-9 < cost) return {false, reason::budget_denied, 0};
+    tokens_ = std::max(0.0, tokens_ - cost);
+    return {true, reason::allowed, 0};
+  }
+
+ private:
+  void refill(TimePoint now) {
+    if (now <= last_refill_) return;  // a clock that stands still (or steps back) adds nothing
+    const double elapsed = std::chrono::duration<double>(now - last_refill_).count();
+    tokens_ = std::min(static_cast<double>(params_.capacity), tokens_ + elapsed * params_.refill_per_second);
+    last_refill_ = now;
+  }
+
+  const TokenBucketParams params_;
+  Clock* const clock_;
+  std::mutex mutex_;
+  double tokens_;
+  TimePoint last_refill_{};
+};
+
+}  // namespace recourse::plugins
+
+RECOURSE_DECLARE_PLUGIN("token_bucket", "1.0.0",
+                        recourse::budget_component<recourse::plugins::TokenBucketBudget>("token_bucket"))
