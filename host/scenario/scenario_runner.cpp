@@ -72,6 +72,9 @@ class EventRecorder final : public Observer {
   }
   void on_success(const CallInfo&, const Timeline&) override { events.emplace_back("success"); }
   void on_failure(const CallInfo&, const Timeline& t) override { events.push_back("failure:" + std::string(t.final_reason)); }
+  void on_circuit_transition(const CallInfo&, CircuitTransition t) override {
+    events.push_back("circuit:" + std::string(to_string(t.from)) + "->" + std::string(to_string(t.to)));
+  }
   std::vector<std::string> events;
 };
 

@@ -28,6 +28,7 @@ import recourse.plugin;
 import :failure;
 import :options;
 import :key_index;
+import :circuit_breaker;
 
 export namespace recourse::detail {
 
@@ -78,6 +79,9 @@ class RECOURSE_API CallState {
   std::optional<Duration> next_delay(const Outcome& outcome, TimePoint now);
   void release_budget() noexcept;
   void close_budget_call() noexcept;
+  void admit_through_circuit();
+  void finish_circuit(CallVerdict verdict) noexcept;
+  CallInfo info() const noexcept;
   inline bool capturing() const noexcept { return timeline_ != nullptr; }
 
   ExecutorState& executor_;
@@ -106,6 +110,8 @@ class RECOURSE_API CallState {
 
   // The retry budget reservation for the attempt about to run (or running).
   bool budget_call_open_ = false;  // call_started() was sent to the retry budget
+  bool circuit_admitted_ = false;  // the breaker let this call through and awaits its end
+  bool circuit_probe_ = false;
   bool reservation_held_ = false;
   std::uint64_t reservation_token_ = 0;
   std::string_view admitted_by_;  // budget reason recorded on the next attempt

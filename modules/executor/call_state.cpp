@@ -37,6 +37,7 @@ CallState::CallState(ExecutorState& executor, const CallOptions& options) noexce
 CallState::~CallState() {
   release_budget();
   close_budget_call();
+  finish_circuit(CallVerdict::ignored);  // only if neither succeed() nor fail() ran
 }
 
 void CallState::begin(std::string_view key) {
@@ -66,7 +67,8 @@ void CallState::open(const CompiledPolicy* policy) {
   timeline_ = options_.timeline;
   if (timeline_ == nullptr && observed) timeline_ = &own_timeline_.emplace();
   timed_ = policy != nullptr && policy->timed;
-  if (timed_ || timeline_ != nullptr || observed || (policy != nullptr && policy->retry_budget != nullptr))
+  if (timed_ || timeline_ != nullptr || observed ||
+      (policy != nullptr && (policy->retry_budget != nullptr || policy->breaker != nullptr)))
     call_start_ = executor_.clock.now();
   if (policy != nullptr) {
     attempt_.policy_id = policy->resolved.policy.id;
@@ -91,11 +93,50 @@ void CallState::open(const CompiledPolicy* policy) {
                         policy ? policy->resolved.policy.source : PolicySource::builtin_default, call_start_};
     executor_.notify([&](Observer& o) { o.on_start(info); });
   }
-  if (policy != nullptr && !policy->refusal.empty()) {
-    refuse(policy->refusal);
-  } else if (policy != nullptr && policy->retry_budget != nullptr) {
+  if (policy != nullptr && !policy->refusal.empty()) refuse(policy->refusal);
+  if (!refused_ && policy != nullptr && policy->breaker != nullptr) admit_through_circuit();
+  if (!refused_ && policy != nullptr && policy->retry_budget != nullptr) {
     policy->retry_budget->call_started(policy->key, call_start_);
     budget_call_open_ = true;
+  }
+}
+
+CallInfo CallState::info() const noexcept {
+  return CallInfo{key_text_, attempt_.policy_id,
+                  policy_ != nullptr ? policy_->resolved.policy.source : PolicySource::builtin_default, call_start_};
+}
+
+void CallState::admit_through_circuit() {
+  const CircuitAdmission admission = policy_->breaker->admit(call_start_);
+  if (timeline_ != nullptr) {
+    timeline_->circuit_state = admission.state;
+    timeline_->circuit_probe = admission.probe;
+  }
+  if (admission.transition && !executor_.observers.empty()) {
+    const CallInfo call = info();
+    executor_.notify([&](Observer& o) { o.on_circuit_transition(call, *admission.transition); });
+  }
+  if (!admission.allowed) {
+    refuse(admission.reason);
+    return;
+  }
+  circuit_admitted_ = true;
+  circuit_probe_ = admission.probe;
+}
+
+// However the call ends, the breaker hears of it exactly once: a probe's permit can never leak
+// and leave the breaker stuck half-open.
+void CallState::finish_circuit(CallVerdict verdict) noexcept {
+  if (!circuit_admitted_) return;
+  circuit_admitted_ = false;
+  try {
+    const TimePoint now = executor_.clock.now();
+    const auto transition = policy_->breaker->finish(circuit_probe_, verdict, now - call_start_, now);
+    if (transition && !executor_.observers.empty()) {
+      const CallInfo call = info();
+      executor_.notify([&](Observer& o) { o.on_circuit_transition(call, *transition); });
+    }
+  } catch (...) {
   }
 }
 
@@ -310,6 +351,7 @@ void CallState::release_budget() noexcept {
 
 void CallState::succeed() {
   close_budget_call();
+  finish_circuit(CallVerdict::success);
   if (timeline_ == nullptr) return;
   timeline_->end = timeline_->attempts.empty() ? call_start_ : timeline_->attempts.back().end;
   timeline_->final_reason = reason::success;
@@ -322,6 +364,12 @@ void CallState::succeed() {
 Failure CallState::fail() {
   release_budget();
   close_budget_call();
+  // Not the dependency's fault, so not counted: the caller gave up, a classifier aborted, or a
+  // budget said no to a retry.
+  const bool not_its_fault = final_reason_ == reason::cancelled || last_outcome_.kind == OutcomeKind::abort ||
+                             final_reason_ == reason::budget_denied || final_reason_ == reason::budget_not_found ||
+                             final_reason_ == reason::budget_error;
+  finish_circuit(not_its_fault ? CallVerdict::ignored : CallVerdict::failure);
   if (timeline_ != nullptr) {
     timeline_->end = executor_.clock.now();
     timeline_->final_reason = final_reason_;

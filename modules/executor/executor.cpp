@@ -2,6 +2,7 @@
 module;
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,6 +22,15 @@ std::uint64_t Executor::observer_errors() const noexcept {
 }
 
 Clock& Executor::clock() const noexcept { return state_->clock; }
+
+std::optional<CircuitState> Executor::circuit_state(std::string_view key) {
+  const auto parsed = Key::parse(key);
+  if (!parsed) return std::nullopt;
+  const detail::CompiledPolicy* policy = state_->find(key);
+  if (policy == nullptr) policy = state_->policy_for(key, *parsed);
+  if (policy->breaker == nullptr) return std::nullopt;
+  return policy->breaker->state();
+}
 
 void Executor::throw_failure(std::string_view key, Failure failure) { throw Error(key, std::move(failure)); }
 void Executor::throw_failure(KeyHandle key, Failure failure) { throw Error(key.key().str(), std::move(failure)); }

@@ -15,6 +15,7 @@ module;
 #include <cstdint>
 #include <expected>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -28,6 +29,7 @@ export import :options;
 export import :builtins;
 export import :call;
 export import :key_index;
+export import :circuit_breaker;
 
 export namespace recourse {
 
@@ -61,6 +63,10 @@ class RECOURSE_API Executor {
   inline detail::ResultOf<Op> run(KeyHandle key, Op&& op, const CallOptions& options = {}) {
     return value_or_throw(key, try_run(key, op, options));
   }
+
+  // The state of the key's circuit breaker; nullopt when the key is invalid or its policy has
+  // no breaker.
+  std::optional<CircuitState> circuit_state(std::string_view key);
 
   // Observer callbacks that threw (and were contained) so far.
   std::uint64_t observer_errors() const noexcept;

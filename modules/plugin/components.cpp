@@ -23,6 +23,7 @@ void Observer::on_budget_decision(const CallInfo&, const BudgetEvent&) {}
 void Observer::on_success(const CallInfo&, const Timeline&) {}
 void Observer::on_failure(const CallInfo&, const Timeline&) {}
 void Observer::on_cardinality_exceeded(std::string_view) {}
+void Observer::on_circuit_transition(const CallInfo&, CircuitTransition) {}
 PolicyProvider::~PolicyProvider() = default;
 
 }  // namespace recourse

@@ -80,6 +80,8 @@ class RECOURSE_API Observer {
   virtual void on_failure(const CallInfo& call, const Timeline& timeline);
   // A key past the executor's cardinality limit; reported once per key.
   virtual void on_cardinality_exceeded(std::string_view key);
+  // The key's circuit breaker changed state (during `call`).
+  virtual void on_circuit_transition(const CallInfo& call, CircuitTransition transition);
 };
 
 class RECOURSE_API PolicyProvider {

@@ -2,6 +2,7 @@
 // the call ended. Captured on request (CallOptions::timeline) or when an observer is attached;
 // free when neither. Field names are a stable contract (docs/reason-codes.md).
 module;
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,18 @@ import :attempt;
 import :outcome;
 
 export namespace recourse {
+
+enum class CircuitState : std::uint8_t { closed, open, half_open };
+
+// "closed", "open", "half_open"
+inline constexpr std::string_view to_string(CircuitState state) noexcept {
+  return state == CircuitState::closed ? "closed" : state == CircuitState::open ? "open" : "half_open";
+}
+
+struct CircuitTransition {
+  CircuitState from;
+  CircuitState to;
+};
 
 struct AttemptRecord {
   int index = 0;
@@ -43,6 +56,10 @@ struct Timeline {
   // limit and got the default policy.
   std::vector<std::string_view> modes_used;
   bool cardinality_limited = false;
+  // The key's circuit breaker as this call met it (closed when the policy has none), and
+  // whether the call was a half-open probe.
+  CircuitState circuit_state = CircuitState::closed;
+  bool circuit_probe = false;
 };
 
 // What observers are told about the call an event belongs to.

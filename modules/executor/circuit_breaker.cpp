@@ -1,0 +1,132 @@
+// CircuitBreaker (see circuit_breaker.cppm). One mutex per key: the breaker is consulted once
+// per call, never per attempt, and its decisions must be consistent across threads.
+module;
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+module recourse.executor;
+
+namespace recourse {
+namespace {
+constexpr std::size_t time_buckets = 10;
+}
+
+CircuitBreaker::CircuitBreaker(const CircuitPolicy& policy) : policy_(policy) {
+  if (policy_.window_type == WindowType::time) buckets_.resize(time_buckets);
+}
+
+CircuitState CircuitBreaker::state() const {
+  std::lock_guard lock(mutex_);
+  return state_;
+}
+
+std::optional<CircuitTransition> CircuitBreaker::move_locked(CircuitState to, TimePoint now) {
+  if (to == state_) return std::nullopt;
+  const CircuitTransition transition{state_, to};
+  state_ = to;
+  probes_in_flight_ = 0;
+  probe_successes_ = 0;
+  if (to == CircuitState::open) opened_at_ = now;
+  if (to == CircuitState::closed) {
+    // A fresh start: old failures must not reopen a breaker that just proved the dependency well.
+    consecutive_failures_ = 0;
+    ring_.clear();
+    ring_next_ = 0;
+    for (Bucket& b : buckets_) b = Bucket{};
+  }
+  return transition;
+}
+
+CircuitAdmission CircuitBreaker::admit(TimePoint now) {
+  std::lock_guard lock(mutex_);
+  CircuitAdmission admission;
+  if (state_ == CircuitState::open) {
+    if (now - opened_at_ < policy_.cooldown) {
+      admission.allowed = false;
+      admission.reason = reason::circuit_open;
+      admission.state = CircuitState::open;
+      return admission;
+    }
+    admission.transition = move_locked(CircuitState::half_open, now);
+  }
+  admission.state = state_;
+  if (state_ == CircuitState::half_open) {
+    if (probes_in_flight_ >= policy_.half_open_probes) {
+      admission.allowed = false;
+      admission.reason = reason::circuit_half_open_probe_limit;
+      return admission;
+    }
+    ++probes_in_flight_;
+    admission.probe = true;
+  }
+  return admission;
+}
+
+std::optional<CircuitTransition> CircuitBreaker::finish(bool probe, CallVerdict verdict, Duration elapsed,
+                                                        TimePoint now) {
+  std::lock_guard lock(mutex_);
+  if (probe) {
+    // A probe from an earlier half-open period (the breaker reopened since) decides nothing.
+    if (state_ != CircuitState::half_open) return std::nullopt;
+    --probes_in_flight_;
+    if (verdict == CallVerdict::failure) return move_locked(CircuitState::open, now);
+    if (verdict == CallVerdict::success && ++probe_successes_ >= policy_.half_open_probes)
+      return move_locked(CircuitState::closed, now);
+    return std::nullopt;  // inconclusive: the permit is back, the breaker stays half-open
+  }
+  if (state_ != CircuitState::closed || verdict == CallVerdict::ignored) return std::nullopt;
+  const bool slow = policy_.slow_call_duration > Duration::zero() && elapsed >= policy_.slow_call_duration;
+  record_locked(Sample{verdict == CallVerdict::failure, slow}, now);
+  if (should_open_locked(now)) return move_locked(CircuitState::open, now);
+  return std::nullopt;
+}
+
+void CircuitBreaker::record_locked(Sample sample, TimePoint now) {
+  consecutive_failures_ = sample.failure ? consecutive_failures_ + 1 : 0;
+  if (policy_.window_type == WindowType::count) {
+    const auto size = static_cast<std::size_t>(std::max(policy_.window_size, 1));
+    if (ring_.size() < size) ring_.push_back(sample);
+    else ring_[ring_next_] = sample;
+    ring_next_ = (ring_next_ + 1) % size;
+    return;
+  }
+  const auto slice = std::max<std::int64_t>(policy_.window_duration.count() / time_buckets, 1);
+  const std::int64_t index = now.time_since_epoch().count() / slice;
+  Bucket& bucket = buckets_[static_cast<std::size_t>(index) % time_buckets];
+  if (bucket.index != index) bucket = Bucket{index, 0, 0, 0};
+  ++bucket.calls;
+  bucket.failures += sample.failure;
+  bucket.slow += sample.slow;
+}
+
+bool CircuitBreaker::should_open_locked(TimePoint now) {
+  if (policy_.kind == CircuitKind::consecutive && consecutive_failures_ >= policy_.threshold) return true;
+  int calls = 0, failures = 0, slow = 0;
+  if (policy_.window_type == WindowType::count) {
+    for (const Sample& s : ring_) {
+      ++calls;
+      failures += s.failure;
+      slow += s.slow;
+    }
+  } else {
+    const auto slice = std::max<std::int64_t>(policy_.window_duration.count() / time_buckets, 1);
+    const std::int64_t current = now.time_since_epoch().count() / slice;
+    for (const Bucket& b : buckets_) {
+      if (b.index < 0 || current - b.index >= static_cast<std::int64_t>(time_buckets)) continue;
+      calls += b.calls;
+      failures += b.failures;
+      slow += b.slow;
+    }
+  }
+  if (calls < policy_.minimum_calls) return false;
+  const double failure_rate = 100.0 * failures / calls;
+  const double slow_rate = 100.0 * slow / calls;
+  if (policy_.kind == CircuitKind::failure_rate && failure_rate >= policy_.failure_rate_threshold) return true;
+  return policy_.slow_call_duration > Duration::zero() && slow_rate >= policy_.slow_call_rate_threshold;
+}
+
+}  // namespace recourse

@@ -1,0 +1,69 @@
+// recourse.executor:circuit_breaker — one key's breaker (the resilience4j model): closed →
+// open when the dependency keeps failing, open → half-open after a cooldown, half-open → closed
+// after enough successful probes or back to open on a failed one. Counts calls, not attempts;
+// what is not the dependency's fault (aborts, cancellations, budget denials) is not counted.
+module;
+#include "recourse/export.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+export module recourse.executor:circuit_breaker;
+
+import recourse.plugin;
+
+export namespace recourse {
+
+// How a call ended, as the breaker counts it.
+enum class CallVerdict : std::uint8_t { success, failure, ignored };
+
+struct CircuitAdmission {
+  bool allowed = true;
+  bool probe = false;          // a half-open probe: its end decides the state
+  std::string_view reason;     // circuit_open | circuit_half_open_probe_limit when refused
+  CircuitState state = CircuitState::closed;  // the state the call met
+  std::optional<CircuitTransition> transition;  // open → half-open, when this call caused it
+};
+
+class RECOURSE_API CircuitBreaker {
+ public:
+  explicit CircuitBreaker(const CircuitPolicy& policy);
+
+  // Whether a call may run now. A refused call has no permit to return.
+  CircuitAdmission admit(TimePoint now);
+  // The end of an admitted call; `probe` from its admission. Returns the transition it caused.
+  std::optional<CircuitTransition> finish(bool probe, CallVerdict verdict, Duration elapsed, TimePoint now);
+  CircuitState state() const;
+
+ private:
+  struct Sample {
+    bool failure;
+    bool slow;
+  };
+  void record_locked(Sample sample, TimePoint now);
+  bool should_open_locked(TimePoint now);
+  std::optional<CircuitTransition> move_locked(CircuitState to, TimePoint now);
+
+  const CircuitPolicy policy_;
+  mutable std::mutex mutex_;
+  CircuitState state_ = CircuitState::closed;
+  TimePoint opened_at_{};
+  int consecutive_failures_ = 0;
+  int probes_in_flight_ = 0;
+  int probe_successes_ = 0;
+  // The failure-rate window: a ring of the last window_size calls (count window) or per-bucket
+  // totals over window_duration (time window, ten buckets).
+  std::vector<Sample> ring_;
+  std::size_t ring_next_ = 0;
+  struct Bucket {
+    std::int64_t index = -1;  // which window slice it holds
+    int calls = 0, failures = 0, slow = 0;
+  };
+  std::vector<Bucket> buckets_;
+};
+
+}  // namespace recourse

@@ -1,0 +1,215 @@
+// recourse.executor:circuit_breaker — states, windows, slow calls, probe permits — and the
+// breaker inside the executor, including from many threads.
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "executor_harness.hpp"
+
+using namespace std::chrono_literals;
+using recourse::CallVerdict;
+using recourse::CircuitState;
+
+namespace {
+
+recourse::TimePoint at(recourse::Duration d) { return recourse::TimePoint{} + d; }
+
+recourse::CircuitPolicy consecutive(int threshold) {
+  recourse::CircuitPolicy p;
+  p.enabled = true;
+  p.threshold = threshold;
+  p.cooldown = 1s;
+  return p;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(circuit_breaker)
+
+BOOST_AUTO_TEST_CASE(consecutive_failures_open_it_and_a_success_resets_the_count) {
+  recourse::CircuitBreaker b(consecutive(3));
+  b.finish(false, CallVerdict::failure, 1ms, at(0s));
+  b.finish(false, CallVerdict::failure, 1ms, at(0s));
+  b.finish(false, CallVerdict::success, 1ms, at(0s));
+  b.finish(false, CallVerdict::failure, 1ms, at(0s));
+  b.finish(false, CallVerdict::failure, 1ms, at(0s));
+  BOOST_TEST((b.state() == CircuitState::closed));
+  const auto t = b.finish(false, CallVerdict::failure, 1ms, at(0s));
+  BOOST_REQUIRE(t.has_value());
+  BOOST_TEST((t->from == CircuitState::closed && t->to == CircuitState::open));
+}
+
+BOOST_AUTO_TEST_CASE(ignored_calls_do_not_count) {
+  recourse::CircuitBreaker b(consecutive(1));
+  for (int i = 0; i < 10; ++i) b.finish(false, CallVerdict::ignored, 1ms, at(0s));
+  BOOST_TEST((b.state() == CircuitState::closed));
+}
+
+BOOST_AUTO_TEST_CASE(open_refuses_until_the_cooldown_then_admits_one_probe) {
+  recourse::CircuitBreaker b(consecutive(1));
+  b.finish(false, CallVerdict::failure, 1ms, at(0s));
+  const auto early = b.admit(at(999ms));
+  BOOST_TEST(!early.allowed);
+  BOOST_TEST(early.reason == "circuit_open");
+  const auto probe = b.admit(at(1s));
+  BOOST_TEST(probe.allowed);
+  BOOST_TEST(probe.probe);
+  BOOST_REQUIRE(probe.transition.has_value());
+  BOOST_TEST((probe.transition->to == CircuitState::half_open));
+  const auto second = b.admit(at(1s));
+  BOOST_TEST(!second.allowed);
+  BOOST_TEST(second.reason == "circuit_half_open_probe_limit");
+}
+
+BOOST_AUTO_TEST_CASE(every_probe_must_succeed_to_close_and_one_failure_reopens) {
+  auto policy = consecutive(1);
+  policy.half_open_probes = 2;
+  recourse::CircuitBreaker b(policy);
+  b.finish(false, CallVerdict::failure, 1ms, at(0s));
+  BOOST_TEST(b.admit(at(1s)).probe);
+  BOOST_TEST(b.admit(at(1s)).probe);
+  BOOST_TEST(!b.admit(at(1s)).allowed);
+  BOOST_TEST(!b.finish(true, CallVerdict::success, 1ms, at(1s)).has_value());
+  BOOST_TEST((b.state() == CircuitState::half_open));
+  const auto closed = b.finish(true, CallVerdict::success, 1ms, at(1s));
+  BOOST_REQUIRE(closed.has_value());
+  BOOST_TEST((closed->to == CircuitState::closed));
+
+  b.finish(false, CallVerdict::failure, 1ms, at(2s));
+  BOOST_TEST(b.admit(at(3s)).probe);
+  const auto reopened = b.finish(true, CallVerdict::failure, 1ms, at(3s));
+  BOOST_REQUIRE(reopened.has_value());
+  BOOST_TEST((reopened->to == CircuitState::open));
+  BOOST_TEST(!b.admit(at(3s) + 999ms).allowed);  // the cooldown restarted at the probe's end
+}
+
+BOOST_AUTO_TEST_CASE(an_inconclusive_probe_returns_its_permit) {
+  recourse::CircuitBreaker b(consecutive(1));
+  b.finish(false, CallVerdict::failure, 1ms, at(0s));
+  BOOST_TEST(b.admit(at(1s)).probe);
+  b.finish(true, CallVerdict::ignored, 1ms, at(1s));
+  BOOST_TEST((b.state() == CircuitState::half_open));
+  BOOST_TEST(b.admit(at(1s)).allowed);  // the permit is free again
+}
+
+BOOST_AUTO_TEST_CASE(failure_rate_waits_for_minimum_calls) {
+  recourse::CircuitPolicy p;
+  p.enabled = true;
+  p.kind = recourse::CircuitKind::failure_rate;
+  p.window_size = 10;
+  p.minimum_calls = 5;
+  p.failure_rate_threshold = 50;
+  recourse::CircuitBreaker b(p);
+  for (int i = 0; i < 4; ++i) b.finish(false, CallVerdict::failure, 1ms, at(0s));
+  BOOST_TEST((b.state() == CircuitState::closed));  // 100% failures, but only 4 calls
+  b.finish(false, CallVerdict::failure, 1ms, at(0s));
+  BOOST_TEST((b.state() == CircuitState::open));
+}
+
+BOOST_AUTO_TEST_CASE(the_count_window_forgets_calls_that_slid_out) {
+  recourse::CircuitPolicy p;
+  p.enabled = true;
+  p.kind = recourse::CircuitKind::failure_rate;
+  p.window_size = 4;
+  p.minimum_calls = 4;
+  p.failure_rate_threshold = 75;
+  recourse::CircuitBreaker b(p);
+  for (auto v : {CallVerdict::failure, CallVerdict::failure, CallVerdict::success, CallVerdict::success,
+                 CallVerdict::success, CallVerdict::failure, CallVerdict::failure})
+    b.finish(false, v, 1ms, at(0s));
+  BOOST_TEST((b.state() == CircuitState::closed));  // window: S S F F = 50%
+  b.finish(false, CallVerdict::failure, 1ms, at(0s));   // window: S F F F = 75%
+  BOOST_TEST((b.state() == CircuitState::open));
+}
+
+BOOST_AUTO_TEST_CASE(the_time_window_drops_old_calls) {
+  recourse::CircuitPolicy p;
+  p.enabled = true;
+  p.kind = recourse::CircuitKind::failure_rate;
+  p.window_type = recourse::WindowType::time;
+  p.window_duration = 10s;
+  p.minimum_calls = 3;
+  p.failure_rate_threshold = 100;
+  recourse::CircuitBreaker b(p);
+  b.finish(false, CallVerdict::failure, 1ms, at(0s));
+  b.finish(false, CallVerdict::failure, 1ms, at(1s));
+  b.finish(false, CallVerdict::failure, 1ms, at(20s));  // the first two are out of the window
+  BOOST_TEST((b.state() == CircuitState::closed));
+  b.finish(false, CallVerdict::failure, 1ms, at(21s));
+  b.finish(false, CallVerdict::failure, 1ms, at(22s));
+  BOOST_TEST((b.state() == CircuitState::open));
+}
+
+BOOST_AUTO_TEST_CASE(slow_successful_calls_count_toward_the_slow_call_rate) {
+  recourse::CircuitPolicy p;
+  p.enabled = true;
+  p.kind = recourse::CircuitKind::failure_rate;
+  p.window_size = 4;
+  p.minimum_calls = 4;
+  p.slow_call_duration = 500ms;
+  p.slow_call_rate_threshold = 50;
+  recourse::CircuitBreaker b(p);
+  b.finish(false, CallVerdict::success, 100ms, at(0s));
+  b.finish(false, CallVerdict::success, 100ms, at(0s));
+  b.finish(false, CallVerdict::success, 600ms, at(0s));
+  BOOST_TEST((b.state() == CircuitState::closed));
+  b.finish(false, CallVerdict::success, 500ms, at(0s));
+  BOOST_TEST((b.state() == CircuitState::open));
+}
+
+BOOST_AUTO_TEST_CASE(the_executor_reports_a_keys_breaker_state) {
+  harness::Harness h;
+  harness::set(h.table.exact["db.Query"], "circuit.enabled", true);
+  harness::set(h.table.exact["db.Query"], "circuit.threshold", 1);
+  harness::set(h.table.exact["db.Query"], "retry.max_attempts", 1);
+  auto ex = h.make();
+  BOOST_TEST(!ex->circuit_state("other.Key").has_value());
+  BOOST_TEST((ex->circuit_state("db.Query") == std::optional(CircuitState::closed)));
+  (void)ex->try_run("db.Query", [](const recourse::Attempt&) -> int { throw std::runtime_error("down"); });
+  BOOST_TEST((ex->circuit_state("db.Query") == std::optional(CircuitState::open)));
+  int calls = 0;
+  const auto refused = ex->try_run("db.Query", [&](const recourse::Attempt&) { return ++calls; });
+  BOOST_TEST(refused.error().reason == "circuit_open");
+  BOOST_TEST(refused.error().attempts == 0);
+  BOOST_TEST(calls == 0);
+}
+
+BOOST_AUTO_TEST_CASE(probe_permits_never_leak_under_concurrency) {
+  // Many threads, random outcomes, a breaker flapping open and half-open: afterwards it must
+  // still admit a probe once the cooldown passes — a leaked permit would leave it stuck.
+  harness::Harness h;  // a shared virtual clock: the ops never sleep, so threads only read it
+  harness::set(h.table.defaults, "retry.max_attempts", 1);
+  harness::set(h.table.defaults, "circuit.enabled", true);
+  harness::set(h.table.defaults, "circuit.threshold", 2);
+  harness::set(h.table.defaults, "circuit.cooldown", recourse::Duration(100ms));
+  harness::set(h.table.defaults, "circuit.half_open_probes", 2);
+  auto ex = h.make();
+  std::atomic<int> outcomes{0};
+  std::vector<std::jthread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 300; ++i) {
+        if (t == 0 && i % 10 == 0) h.clock->advance(40ms);  // cooldowns pass while calls race
+        const bool fail = (i * 7 + t) % 3 != 0;
+        (void)ex->try_run(i % 2 ? "k.A" : "k.B", [&](const recourse::Attempt&) -> int {
+          if (fail) throw std::runtime_error("x");
+          return 1;
+        });
+        ++outcomes;
+      }
+    });
+  threads.clear();
+  BOOST_TEST(outcomes.load() == 1200);
+  h.clock->advance(150ms);  // past every cooldown, then probe successfully
+  for (const char* key : {"k.A", "k.B"}) {
+    for (int i = 0; i < 2; ++i) (void)ex->try_run(key, [](const recourse::Attempt&) { return 1; });
+    BOOST_TEST((ex->circuit_state(key) == std::optional(CircuitState::closed)), key);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
