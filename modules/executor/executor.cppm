@@ -30,6 +30,7 @@ export import :builtins;
 export import :call;
 export import :key_index;
 export import :circuit_breaker;
+export import :latency_tracker;
 
 export namespace recourse {
 
