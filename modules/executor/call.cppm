@@ -53,6 +53,9 @@ class RECOURSE_API CallState {
   // Finds the key's policy; a refusal (invalid key, no policy, ...) makes refused() true.
   void begin(std::string_view key);
   void begin(KeyHandle key);
+  // Before begin(): the inline fast path already let this call through a closed breaker at
+  // `start`; the breaker is not asked again.
+  inline void admitted_by_circuit(TimePoint start) noexcept { preadmitted_at_ = start; }
   inline bool refused() const noexcept { return refused_; }
 
   const Attempt& start_attempt();
@@ -111,6 +114,7 @@ class RECOURSE_API CallState {
   // The retry budget reservation for the attempt about to run (or running).
   bool budget_call_open_ = false;  // call_started() was sent to the retry budget
   bool circuit_admitted_ = false;  // the breaker let this call through and awaits its end
+  std::optional<TimePoint> preadmitted_at_;
   bool circuit_probe_ = false;
   bool reservation_held_ = false;
   std::uint64_t reservation_token_ = 0;
@@ -261,14 +265,19 @@ template <class Op, class KeyArg>
 template <class Op, class KeyArg, class R = ResultOf<Op>>
 [[gnu::noinline]] std::expected<R, Failure> continue_after_first(ExecutorState& executor, KeyArg key, Op& op,
                                                                  const CallOptions& options, AttemptResult<R>& first,
-                                                                 const Outcome& outcome) {
+                                                                 const Outcome& outcome, bool admitted_by_circuit,
+                                                                 TimePoint start) {
   CallState call(executor, options);
+  if (admitted_by_circuit) call.admitted_by_circuit(start);
   call.begin(key);
   if (first.view.has_error_value) call.remember_error_value(std::move(first.error_value));
   if (call.finish_attempt(first.view, &outcome) == Verdict::fail || !call.prepare_retry())
     return std::unexpected(call.fail());
   return run_attempts(call, op);
 }
+
+// A fast-path success the breaker must count (a failure-rate window, or failures to reset).
+RECOURSE_API void record_success(CircuitBreaker& breaker, Clock& clock, TimePoint start) noexcept;
 
 // The fast path: the key's policy is cached and plain (PolicyHead::fast_classifier) and no
 // timeline is asked for. Attempt 0 runs inline; only a call it does not settle leaves.
@@ -278,6 +287,13 @@ inline std::expected<ResultOf<Op>, Failure> run(ExecutorState& executor, const P
   using R = ResultOf<Op>;
   if (head == nullptr || head->fast_classifier == nullptr || options.timeline != nullptr) [[unlikely]]
     return run_full(executor, key, op, options);
+  CircuitBreaker* const breaker = head->breaker;
+  TimePoint start{};
+  if (breaker != nullptr) {
+    if (!breaker->closed()) [[unlikely]]
+      return run_full(executor, key, op, options);  // open or half-open: the full admission
+    if (breaker->needs_time()) start = head->clock->now();
+  }
   AttemptResult<R> result;
   {
     Attempt attempt;
@@ -290,6 +306,7 @@ inline std::expected<ResultOf<Op>, Failure> run(ExecutorState& executor, const P
   view.cancelled = options.stop.stop_requested();
   if (head->plain_value_succeeds && view.has_value && !view.cancelled && !view.status.has_http() &&
       !view.status.has_grpc()) [[likely]] {
+    if (breaker != nullptr && !breaker->success_changes_nothing()) record_success(*breaker, *head->clock, start);
     if constexpr (std::is_void_v<R>) return {};
     else return std::move(*result.value);
   }
@@ -300,10 +317,11 @@ inline std::expected<ResultOf<Op>, Failure> run(ExecutorState& executor, const P
     outcome = Outcome{OutcomeKind::non_retryable, reason::classifier_error, std::nullopt};
   }
   if (outcome.kind == OutcomeKind::success) [[likely]] {
+    if (breaker != nullptr && !breaker->success_changes_nothing()) record_success(*breaker, *head->clock, start);
     if constexpr (std::is_void_v<R>) return {};
     else return std::move(*result.value);
   }
-  return continue_after_first(executor, key, op, options, result, outcome);
+  return continue_after_first(executor, key, op, options, result, outcome, breaker != nullptr, start);
 }
 
 }  // namespace recourse::detail

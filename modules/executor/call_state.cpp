@@ -94,10 +94,27 @@ void CallState::open(const CompiledPolicy* policy) {
     executor_.notify([&](Observer& o) { o.on_start(info); });
   }
   if (policy != nullptr && !policy->refusal.empty()) refuse(policy->refusal);
-  if (!refused_ && policy != nullptr && policy->breaker != nullptr) admit_through_circuit();
+  if (!refused_ && policy != nullptr && policy->breaker != nullptr) {
+    if (preadmitted_at_) {
+      circuit_admitted_ = true;  // through a closed breaker, on the fast path
+      if (*preadmitted_at_ != TimePoint{}) call_start_ = *preadmitted_at_;
+    } else {
+      admit_through_circuit();
+    }
+  }
   if (!refused_ && policy != nullptr && policy->retry_budget != nullptr) {
     policy->retry_budget->call_started(policy->key, call_start_);
     budget_call_open_ = true;
+  }
+}
+
+void record_success(CircuitBreaker& breaker, Clock& clock, TimePoint start) noexcept {
+  try {
+    const TimePoint now = breaker.needs_time() ? clock.now() : TimePoint{};
+    // The fast path runs only without observers, so a transition (slow successes can open a
+    // breaker) has no one to be reported to.
+    (void)breaker.finish(false, CallVerdict::success, now - start, now);
+  } catch (...) {
   }
 }
 

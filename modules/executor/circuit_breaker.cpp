@@ -2,6 +2,7 @@
 // per call, never per attempt, and its decisions must be consistent across threads.
 module;
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -15,7 +16,9 @@ namespace {
 constexpr std::size_t time_buckets = 10;
 }
 
-CircuitBreaker::CircuitBreaker(const CircuitPolicy& policy) : policy_(policy) {
+CircuitBreaker::CircuitBreaker(const CircuitPolicy& policy)
+    : policy_(policy),
+      needs_time_(policy.window_type == WindowType::time || policy.slow_call_duration > Duration::zero()) {
   if (policy_.window_type == WindowType::time) buckets_.resize(time_buckets);
 }
 
@@ -28,12 +31,13 @@ std::optional<CircuitTransition> CircuitBreaker::move_locked(CircuitState to, Ti
   if (to == state_) return std::nullopt;
   const CircuitTransition transition{state_, to};
   state_ = to;
+  public_state_.store(to, std::memory_order_release);
   probes_in_flight_ = 0;
   probe_successes_ = 0;
   if (to == CircuitState::open) opened_at_ = now;
   if (to == CircuitState::closed) {
     // A fresh start: old failures must not reopen a breaker that just proved the dependency well.
-    consecutive_failures_ = 0;
+    consecutive_failures_.store(0, std::memory_order_relaxed);
     ring_.clear();
     ring_next_ = 0;
     for (Bucket& b : buckets_) b = Bucket{};
@@ -86,7 +90,8 @@ std::optional<CircuitTransition> CircuitBreaker::finish(bool probe, CallVerdict 
 }
 
 void CircuitBreaker::record_locked(Sample sample, TimePoint now) {
-  consecutive_failures_ = sample.failure ? consecutive_failures_ + 1 : 0;
+  consecutive_failures_.store(sample.failure ? consecutive_failures_.load(std::memory_order_relaxed) + 1 : 0,
+                              std::memory_order_relaxed);
   if (policy_.window_type == WindowType::count) {
     const auto size = static_cast<std::size_t>(std::max(policy_.window_size, 1));
     if (ring_.size() < size) ring_.push_back(sample);

@@ -5,6 +5,7 @@
 module;
 #include "recourse/export.h"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -39,6 +40,16 @@ class RECOURSE_API CircuitBreaker {
   std::optional<CircuitTransition> finish(bool probe, CallVerdict verdict, Duration elapsed, TimePoint now);
   CircuitState state() const;
 
+  // The inline fast path's view: closed right now (no lock), whether ending a call needs its
+  // start time (time window or slow-call tracking), and a success that changes nothing — a
+  // consecutive breaker with no failures counted — costing no lock and no write.
+  inline bool closed() const noexcept { return public_state_.load(std::memory_order_acquire) == CircuitState::closed; }
+  inline bool needs_time() const noexcept { return needs_time_; }
+  inline bool success_changes_nothing() const noexcept {
+    return !needs_time_ && policy_.kind == CircuitKind::consecutive &&
+           consecutive_failures_.load(std::memory_order_relaxed) == 0;
+  }
+
  private:
   struct Sample {
     bool failure;
@@ -49,10 +60,12 @@ class RECOURSE_API CircuitBreaker {
   std::optional<CircuitTransition> move_locked(CircuitState to, TimePoint now);
 
   const CircuitPolicy policy_;
+  const bool needs_time_;
   mutable std::mutex mutex_;
   CircuitState state_ = CircuitState::closed;
+  std::atomic<CircuitState> public_state_{CircuitState::closed};  // state_, readable without the lock
   TimePoint opened_at_{};
-  int consecutive_failures_ = 0;
+  std::atomic<int> consecutive_failures_{0};  // written under the lock, read without it
   int probes_in_flight_ = 0;
   int probe_successes_ = 0;
   // The failure-rate window: a ring of the last window_size calls (count window) or per-bucket

@@ -173,8 +173,12 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
   }
   c->timed = retry.per_attempt_timeout > Duration::zero() || retry.overall_timeout > Duration::zero();
   c->policy_id = c->resolved.policy.id;
-  if (c->resolved.policy.circuit.enabled) c->breaker = std::make_unique<CircuitBreaker>(c->resolved.policy.circuit);
-  const bool plain = !c->breaker && !c->timed && c->refusal.empty() && c->retry_budget == nullptr && !c->retry_budget_missing &&
+  if (c->resolved.policy.circuit.enabled) {
+    c->owned_breaker = std::make_unique<CircuitBreaker>(c->resolved.policy.circuit);
+    c->breaker = c->owned_breaker.get();
+    c->clock = &clock;
+  }
+  const bool plain = !c->timed && c->refusal.empty() && c->retry_budget == nullptr && !c->retry_budget_missing &&
                      !c->cardinality_limited && observers.empty();
   if (plain) c->fast_classifier = c->classifier;
   c->plain_value_succeeds = dynamic_cast<const AlwaysClassifier*>(c->classifier) != nullptr ||

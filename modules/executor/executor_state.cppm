@@ -41,7 +41,7 @@ struct CompiledPolicy : PolicyHead {
   bool single_attempt = false;        // an `allow` mode: one unprotected attempt
   bool cardinality_limited = false;
   bool timed = false;                 // a per-attempt or overall timeout is set
-  std::unique_ptr<CircuitBreaker> breaker;  // the key's, when its policy enables one
+  std::unique_ptr<CircuitBreaker> owned_breaker;  // the key's, when its policy enables one
   std::vector<std::string_view> modes_used;
 };
 

@@ -14,6 +14,7 @@ module;
 export module recourse.executor:key_index;
 
 import recourse.plugin;
+import :circuit_breaker;
 
 export namespace recourse::detail {
 
@@ -26,6 +27,10 @@ struct PolicyHead {
   // protocol status, caller not cancelled — a success: the fast path need not ask it.
   bool plain_value_succeeds = false;
   std::string_view policy_id;
+  // The key's breaker, when its policy has one; checked inline. With it, the executor's clock
+  // (for breakers that need call times).
+  CircuitBreaker* breaker = nullptr;
+  Clock* clock = nullptr;
 };
 
 // FNV-1a: inline and cheap for the short keys call sites use.

@@ -179,6 +179,38 @@ BOOST_AUTO_TEST_CASE(the_executor_reports_a_keys_breaker_state) {
   BOOST_TEST(calls == 0);
 }
 
+// Calls without a timeline or observer take the inline fast path; the breaker must count them
+// exactly as the full loop does.
+BOOST_AUTO_TEST_CASE(fast_path_calls_are_counted_like_any_other) {
+  harness::Harness h;
+  harness::set(h.table.exact["c.Consecutive"], "circuit.enabled", true);
+  harness::set(h.table.exact["c.Consecutive"], "circuit.threshold", 2);
+  harness::set(h.table.exact["c.Rate"], "circuit.enabled", true);
+  harness::set(h.table.exact["c.Rate"], "circuit.kind", recourse::CircuitKind::failure_rate);
+  harness::set(h.table.exact["c.Rate"], "circuit.window_size", 4);
+  harness::set(h.table.exact["c.Rate"], "circuit.minimum_calls", 4);
+  harness::set(h.table.defaults, "retry.max_attempts", 1);
+  auto ex = h.make();
+  const auto ok = [](const recourse::Attempt&) { return 1; };
+  const auto down = [](const recourse::Attempt&) -> int { throw std::runtime_error("down"); };
+
+  (void)ex->try_run("c.Consecutive", down);
+  (void)ex->try_run("c.Consecutive", ok);  // resets the count, on the fast path
+  (void)ex->try_run("c.Consecutive", down);
+  BOOST_TEST((ex->circuit_state("c.Consecutive") == std::optional(CircuitState::closed)));
+  (void)ex->try_run("c.Consecutive", down);
+  BOOST_TEST((ex->circuit_state("c.Consecutive") == std::optional(CircuitState::open)));
+
+  for (int i = 0; i < 2; ++i) (void)ex->try_run("c.Rate", ok);  // successes enter the window
+  (void)ex->try_run("c.Rate", down);
+  BOOST_TEST((ex->circuit_state("c.Rate") == std::optional(CircuitState::closed)));
+  (void)ex->try_run("c.Rate", down);  // S S F F: 50%
+  BOOST_TEST((ex->circuit_state("c.Rate") == std::optional(CircuitState::open)));
+  int calls = 0;
+  BOOST_TEST(ex->try_run("c.Rate", [&](const recourse::Attempt&) { return ++calls; }).error().reason == "circuit_open");
+  BOOST_TEST(calls == 0);
+}
+
 BOOST_AUTO_TEST_CASE(probe_permits_never_leak_under_concurrency) {
   // Many threads, random outcomes, a breaker flapping open and half-open: afterwards it must
   // still admit a probe once the cooldown passes — a leaked permit would leave it stuck.
