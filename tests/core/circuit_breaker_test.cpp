@@ -226,7 +226,7 @@ BOOST_AUTO_TEST_CASE(probe_permits_never_leak_under_concurrency) {
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&, t] {
       for (int i = 0; i < 300; ++i) {
-        if (t == 0 && i % 10 == 0) h.clock->advance(40ms);  // cooldowns pass while calls race
+        if (t == 0 && i % 10 == 0) h.virtual_clock->advance(40ms);  // cooldowns pass while calls race
         const bool fail = (i * 7 + t) % 3 != 0;
         (void)ex->try_run(i % 2 ? "k.A" : "k.B", [&](const recourse::Attempt&) -> int {
           if (fail) throw std::runtime_error("x");
@@ -237,7 +237,7 @@ BOOST_AUTO_TEST_CASE(probe_permits_never_leak_under_concurrency) {
     });
   threads.clear();
   BOOST_TEST(outcomes.load() == 1200);
-  h.clock->advance(150ms);  // past every cooldown, then probe successfully
+  h.virtual_clock->advance(150ms);  // past every cooldown, then probe successfully
   for (const char* key : {"k.A", "k.B"}) {
     for (int i = 0; i < 2; ++i) (void)ex->try_run(key, [](const recourse::Attempt&) { return 1; });
     BOOST_TEST((ex->circuit_state(key) == std::optional(CircuitState::closed)), key);

@@ -114,7 +114,7 @@ BOOST_AUTO_TEST_CASE(a_reservation_is_released_when_cancellation_ends_the_backof
   set(h.table.defaults, "retry.budget.name", std::string("b"));
   auto ex = h.make();
   std::stop_source caller;
-  h.clock->schedule(h.clock->now() + 1ms, [&] { caller.request_stop(); });
+  h.virtual_clock->schedule(h.virtual_clock->now() + 1ms, [&] { caller.request_stop(); });
   int calls = 0;
   BOOST_TEST(ex->try_run("a.b", always_fails(calls), {.stop = caller.get_token()}).error().reason == "cancelled");
   BOOST_TEST(budget->acquired == 1);

@@ -69,13 +69,13 @@ class CountingBudget : public recourse::Budget {
 };
 
 struct Harness {
-  std::shared_ptr<recourse::VirtualClock> clock = std::make_shared<recourse::VirtualClock>();
+  std::shared_ptr<recourse::VirtualClock> virtual_clock = std::make_shared<recourse::VirtualClock>();
   recourse::PolicyTable table;
   recourse::ExecutorOptions options;
 
   Harness() {
     table.defaults.where = {"test", 1, 1};  // a [defaults] layer: every key has a policy
-    options.clock = clock;
+    options.clock = virtual_clock;
     options.random = std::make_shared<recourse::FixedRandom>(0.5);
   }
 
@@ -86,7 +86,7 @@ struct Harness {
 
   // Virtual milliseconds since the clock's start.
   long long ms() const {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(clock->now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(virtual_clock->now().time_since_epoch()).count();
   }
 };
 

@@ -261,7 +261,7 @@ BOOST_AUTO_TEST_CASE(per_attempt_timeout_stops_the_attempt_and_is_retryable) {
       [&](const Attempt& a) {
         ++calls;
         // Waits on the clock for 1 s, or until stopped: a well-behaved op.
-        if (!h.clock->sleep_until(h.clock->now() + 1s, a.stop)) throw std::runtime_error("stopped");
+        if (!h.virtual_clock->sleep_until(h.virtual_clock->now() + 1s, a.stop)) throw std::runtime_error("stopped");
         return 1;
       },
       {.timeline = &t});
@@ -281,7 +281,7 @@ BOOST_AUTO_TEST_CASE(an_op_that_ignores_its_stop_token_is_marked_deadline_overru
   const int v = ex->run(
       "a.b",
       [&](const Attempt&) {
-        h.clock->advance(80ms);  // ignores the stop request at 50 ms
+        h.virtual_clock->advance(80ms);  // ignores the stop request at 50 ms
         return 5;
       },
       {.timeline = &t});
@@ -297,7 +297,7 @@ BOOST_AUTO_TEST_CASE(overall_timeout_ends_the_call_with_deadline_exceeded) {
   int calls = 0;
   const auto result = ex->try_run("a.b", [&](const Attempt& a) {
     ++calls;
-    if (!h.clock->sleep_until(h.clock->now() + 100ms, a.stop)) throw std::runtime_error("stopped");
+    if (!h.virtual_clock->sleep_until(h.virtual_clock->now() + 100ms, a.stop)) throw std::runtime_error("stopped");
     throw std::runtime_error("failed");
     return 0;
   });
@@ -362,7 +362,7 @@ BOOST_AUTO_TEST_CASE(cancellation_wakes_a_backoff_sleep_at_once) {
   set(h.table.defaults, "retry.max_backoff", recourse::Duration(10s));
   auto ex = h.make();
   std::stop_source caller;
-  h.clock->schedule(h.clock->now() + 3s, [&] { caller.request_stop(); });
+  h.virtual_clock->schedule(h.virtual_clock->now() + 3s, [&] { caller.request_stop(); });
   int calls = 0;
   const auto result = ex->try_run("a.b", flaky(99, 0, calls), {.stop = caller.get_token()});
   BOOST_TEST(result.error().reason == "cancelled");
@@ -375,11 +375,11 @@ BOOST_AUTO_TEST_CASE(cancellation_reaches_a_timed_attempt_through_its_own_token)
   set(h.table.defaults, "retry.per_attempt_timeout", recourse::Duration(1s));
   auto ex = h.make();
   std::stop_source caller;
-  h.clock->schedule(h.clock->now() + 200ms, [&] { caller.request_stop(); });
+  h.virtual_clock->schedule(h.virtual_clock->now() + 200ms, [&] { caller.request_stop(); });
   const auto result = ex->try_run(
       "a.b",
       [&](const Attempt& a) {
-        if (!h.clock->sleep_until(h.clock->now() + 10s, a.stop)) throw std::runtime_error("stopped");
+        if (!h.virtual_clock->sleep_until(h.virtual_clock->now() + 10s, a.stop)) throw std::runtime_error("stopped");
         return 0;
       },
       {.stop = caller.get_token()});
