@@ -52,7 +52,8 @@ void BM_BreakerAdmitAndFinish(benchmark::State& state) {
   const recourse::TimePoint now{};
   for (auto _ : state) {
     const auto admission = breaker.admit(now);
-    benchmark::DoNotOptimize(breaker.finish(admission.probe, recourse::CallVerdict::success, 1ms, now));
+    benchmark::DoNotOptimize(
+        breaker.finish(admission.probe, admission.generation, recourse::CallVerdict::success, 1ms, now));
   }
 }
 BENCHMARK(BM_BreakerAdmitAndFinish);

@@ -55,7 +55,11 @@ class RECOURSE_API CallState {
   void begin(KeyHandle key);
   // Before begin(): the inline fast path already let this call through a closed breaker at
   // `start`; the breaker is not asked again.
-  inline void admitted_by_circuit(TimePoint start) noexcept { preadmitted_at_ = start; }
+  inline void admitted_by_circuit(std::uint64_t generation, std::optional<TimePoint> start) noexcept {
+    preadmitted_ = true;
+    circuit_generation_ = generation;
+    preadmitted_start_ = start;
+  }
   inline bool refused() const noexcept { return refused_; }
 
   const Attempt& start_attempt();
@@ -114,7 +118,11 @@ class RECOURSE_API CallState {
   // The retry budget reservation for the attempt about to run (or running).
   bool budget_call_open_ = false;  // call_started() was sent to the retry budget
   bool circuit_admitted_ = false;  // the breaker let this call through and awaits its end
-  std::optional<TimePoint> preadmitted_at_;
+  std::uint64_t circuit_generation_ = 0;
+  bool preadmitted_ = false;
+  std::optional<TimePoint> preadmitted_start_;  // set when the breaker needs call times
+  bool budget_refused_retry_ = false;          // the call ended on a budget's no
+  int reservation_attempt_ = 0;                // the attempt the held reservation admits
   bool circuit_probe_ = false;
   bool reservation_held_ = false;
   std::uint64_t reservation_token_ = 0;
@@ -266,9 +274,10 @@ template <class Op, class KeyArg, class R = ResultOf<Op>>
 [[gnu::noinline]] std::expected<R, Failure> continue_after_first(ExecutorState& executor, KeyArg key, Op& op,
                                                                  const CallOptions& options, AttemptResult<R>& first,
                                                                  const Outcome& outcome, bool admitted_by_circuit,
-                                                                 TimePoint start) {
+                                                                 std::uint64_t generation,
+                                                                 std::optional<TimePoint> start) {
   CallState call(executor, options);
-  if (admitted_by_circuit) call.admitted_by_circuit(start);
+  if (admitted_by_circuit) call.admitted_by_circuit(generation, start);
   call.begin(key);
   if (first.view.has_error_value) call.remember_error_value(std::move(first.error_value));
   if (call.finish_attempt(first.view, &outcome) == Verdict::fail || !call.prepare_retry())
@@ -277,7 +286,8 @@ template <class Op, class KeyArg, class R = ResultOf<Op>>
 }
 
 // A fast-path success the breaker must count (a failure-rate window, or failures to reset).
-RECOURSE_API void record_success(CircuitBreaker& breaker, Clock& clock, TimePoint start) noexcept;
+RECOURSE_API void record_success(CircuitBreaker& breaker, std::uint64_t generation, Clock& clock,
+                                 std::optional<TimePoint> start) noexcept;
 
 // The fast path: the key's policy is cached and plain (PolicyHead::fast_classifier) and no
 // timeline is asked for. Attempt 0 runs inline; only a call it does not settle leaves.
@@ -288,10 +298,12 @@ inline std::expected<ResultOf<Op>, Failure> run(ExecutorState& executor, const P
   if (head == nullptr || head->fast_classifier == nullptr || options.timeline != nullptr) [[unlikely]]
     return run_full(executor, key, op, options);
   CircuitBreaker* const breaker = head->breaker;
-  TimePoint start{};
+  std::optional<TimePoint> start;
+  std::uint64_t generation = 0;
   if (breaker != nullptr) {
     if (!breaker->closed()) [[unlikely]]
       return run_full(executor, key, op, options);  // open or half-open: the full admission
+    generation = breaker->generation();
     if (breaker->needs_time()) start = head->clock->now();
   }
   AttemptResult<R> result;
@@ -306,7 +318,8 @@ inline std::expected<ResultOf<Op>, Failure> run(ExecutorState& executor, const P
   view.cancelled = options.stop.stop_requested();
   if (head->plain_value_succeeds && view.has_value && !view.cancelled && !view.status.has_http() &&
       !view.status.has_grpc()) [[likely]] {
-    if (breaker != nullptr && !breaker->success_changes_nothing()) record_success(*breaker, *head->clock, start);
+    if (breaker != nullptr && !breaker->success_changes_nothing())
+      record_success(*breaker, generation, *head->clock, start);
     if constexpr (std::is_void_v<R>) return {};
     else return std::move(*result.value);
   }
@@ -317,11 +330,12 @@ inline std::expected<ResultOf<Op>, Failure> run(ExecutorState& executor, const P
     outcome = Outcome{OutcomeKind::non_retryable, reason::classifier_error, std::nullopt};
   }
   if (outcome.kind == OutcomeKind::success) [[likely]] {
-    if (breaker != nullptr && !breaker->success_changes_nothing()) record_success(*breaker, *head->clock, start);
+    if (breaker != nullptr && !breaker->success_changes_nothing())
+      record_success(*breaker, generation, *head->clock, start);
     if constexpr (std::is_void_v<R>) return {};
     else return std::move(*result.value);
   }
-  return continue_after_first(executor, key, op, options, result, outcome, breaker != nullptr, start);
+  return continue_after_first(executor, key, op, options, result, outcome, breaker != nullptr, generation, start);
 }
 
 }  // namespace recourse::detail

@@ -95,9 +95,9 @@ void CallState::open(const CompiledPolicy* policy) {
   }
   if (policy != nullptr && !policy->refusal.empty()) refuse(policy->refusal);
   if (!refused_ && policy != nullptr && policy->breaker != nullptr) {
-    if (preadmitted_at_) {
+    if (preadmitted_) {
       circuit_admitted_ = true;  // through a closed breaker, on the fast path
-      if (*preadmitted_at_ != TimePoint{}) call_start_ = *preadmitted_at_;
+      if (preadmitted_start_) call_start_ = *preadmitted_start_;
     } else {
       admit_through_circuit();
     }
@@ -108,12 +108,13 @@ void CallState::open(const CompiledPolicy* policy) {
   }
 }
 
-void record_success(CircuitBreaker& breaker, Clock& clock, TimePoint start) noexcept {
+void record_success(CircuitBreaker& breaker, std::uint64_t generation, Clock& clock,
+                    std::optional<TimePoint> start) noexcept {
   try {
-    const TimePoint now = breaker.needs_time() ? clock.now() : TimePoint{};
+    const TimePoint now = start ? clock.now() : TimePoint{};
     // The fast path runs only without observers, so a transition (slow successes can open a
     // breaker) has no one to be reported to.
-    (void)breaker.finish(false, CallVerdict::success, now - start, now);
+    (void)breaker.finish(false, generation, CallVerdict::success, now - start.value_or(now), now);
   } catch (...) {
   }
 }
@@ -139,6 +140,7 @@ void CallState::admit_through_circuit() {
   }
   circuit_admitted_ = true;
   circuit_probe_ = admission.probe;
+  circuit_generation_ = admission.generation;
 }
 
 // However the call ends, the breaker hears of it exactly once: a probe's permit can never leak
@@ -148,7 +150,8 @@ void CallState::finish_circuit(CallVerdict verdict) noexcept {
   circuit_admitted_ = false;
   try {
     const TimePoint now = executor_.clock.now();
-    const auto transition = policy_->breaker->finish(circuit_probe_, verdict, now - call_start_, now);
+    const auto transition =
+        policy_->breaker->finish(circuit_probe_, circuit_generation_, verdict, now - call_start_, now);
     if (transition && !executor_.observers.empty()) {
       const CallInfo call = info();
       executor_.notify([&](Observer& o) { o.on_circuit_transition(call, *transition); });
@@ -301,6 +304,7 @@ bool CallState::ask_budget(TimePoint now) {
         if (allowed) {
           reservation_held_ = true;
           reservation_token_ = decision.token;
+          reservation_attempt_ = attempts_done_;
         }
       } catch (...) {
         allowed = false;
@@ -314,6 +318,7 @@ bool CallState::ask_budget(TimePoint now) {
     const BudgetEvent event{attempts_done_, false, p.retry_budget_name, allowed, why};
     executor_.notify([&](Observer& o) { o.on_budget_decision(info, event); });
   }
+  if (!allowed) budget_refused_retry_ = true;
   return allowed || end_with(why);
 }
 
@@ -359,7 +364,7 @@ void CallState::release_budget() noexcept {
   if (!reservation_held_) return;
   reservation_held_ = false;
   const CompiledPolicy& p = *policy_;
-  const BudgetRequest request{p.key, false, attempt_.index, p.resolved.policy.retry.budget.cost, TimePoint{}};
+  const BudgetRequest request{p.key, false, reservation_attempt_, p.resolved.policy.retry.budget.cost, TimePoint{}};
   try {
     p.retry_budget->release(request, reservation_token_);
   } catch (...) {
@@ -383,9 +388,8 @@ Failure CallState::fail() {
   close_budget_call();
   // Not the dependency's fault, so not counted: the caller gave up, a classifier aborted, or a
   // budget said no to a retry.
-  const bool not_its_fault = final_reason_ == reason::cancelled || last_outcome_.kind == OutcomeKind::abort ||
-                             final_reason_ == reason::budget_denied || final_reason_ == reason::budget_not_found ||
-                             final_reason_ == reason::budget_error;
+  const bool not_its_fault =
+      final_reason_ == reason::cancelled || last_outcome_.kind == OutcomeKind::abort || budget_refused_retry_;
   finish_circuit(not_its_fault ? CallVerdict::ignored : CallVerdict::failure);
   if (timeline_ != nullptr) {
     timeline_->end = executor_.clock.now();

@@ -32,6 +32,7 @@ std::optional<CircuitTransition> CircuitBreaker::move_locked(CircuitState to, Ti
   const CircuitTransition transition{state_, to};
   state_ = to;
   public_state_.store(to, std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
   probes_in_flight_ = 0;
   probe_successes_ = 0;
   if (to == CircuitState::open) opened_at_ = now;
@@ -58,6 +59,7 @@ CircuitAdmission CircuitBreaker::admit(TimePoint now) {
     admission.transition = move_locked(CircuitState::half_open, now);
   }
   admission.state = state_;
+  admission.generation = generation_.load(std::memory_order_relaxed);
   if (state_ == CircuitState::half_open) {
     if (probes_in_flight_ >= policy_.half_open_probes) {
       admission.allowed = false;
@@ -70,12 +72,13 @@ CircuitAdmission CircuitBreaker::admit(TimePoint now) {
   return admission;
 }
 
-std::optional<CircuitTransition> CircuitBreaker::finish(bool probe, CallVerdict verdict, Duration elapsed,
-                                                        TimePoint now) {
+std::optional<CircuitTransition> CircuitBreaker::finish(bool probe, std::uint64_t generation, CallVerdict verdict,
+                                                        Duration elapsed, TimePoint now) {
   std::lock_guard lock(mutex_);
+  // A call from an earlier period (a probe whose breaker reopened, a closed-state call whose
+  // breaker opened and closed again) decides nothing and holds no permit of this period.
+  if (generation != generation_.load(std::memory_order_relaxed)) return std::nullopt;
   if (probe) {
-    // A probe from an earlier half-open period (the breaker reopened since) decides nothing.
-    if (state_ != CircuitState::half_open) return std::nullopt;
     --probes_in_flight_;
     if (verdict == CallVerdict::failure) return move_locked(CircuitState::open, now);
     if (verdict == CallVerdict::success && ++probe_successes_ >= policy_.half_open_probes)

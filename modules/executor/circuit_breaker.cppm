@@ -28,6 +28,7 @@ struct CircuitAdmission {
   std::string_view reason;     // circuit_open | circuit_half_open_probe_limit when refused
   CircuitState state = CircuitState::closed;  // the state the call met
   std::optional<CircuitTransition> transition;  // open → half-open, when this call caused it
+  std::uint64_t generation = 0;  // the breaker period the call was admitted in; pass it to finish()
 };
 
 class RECOURSE_API CircuitBreaker {
@@ -36,8 +37,13 @@ class RECOURSE_API CircuitBreaker {
 
   // Whether a call may run now. A refused call has no permit to return.
   CircuitAdmission admit(TimePoint now);
-  // The end of an admitted call; `probe` from its admission. Returns the transition it caused.
-  std::optional<CircuitTransition> finish(bool probe, CallVerdict verdict, Duration elapsed, TimePoint now);
+  // The end of an admitted call; `probe` and `generation` from its admission. A call admitted
+  // in an earlier period (the breaker changed state since) decides nothing. Returns the
+  // transition it caused.
+  std::optional<CircuitTransition> finish(bool probe, std::uint64_t generation, CallVerdict verdict, Duration elapsed,
+                                          TimePoint now);
+  // The current period, for calls admitted without admit() (the inline fast path, closed).
+  inline std::uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
   CircuitState state() const;
 
   // The inline fast path's view: closed right now (no lock), whether ending a call needs its
@@ -66,6 +72,7 @@ class RECOURSE_API CircuitBreaker {
   std::atomic<CircuitState> public_state_{CircuitState::closed};  // state_, readable without the lock
   TimePoint opened_at_{};
   std::atomic<int> consecutive_failures_{0};  // written under the lock, read without it
+  std::atomic<std::uint64_t> generation_{0};  // bumped on every transition
   int probes_in_flight_ = 0;
   int probe_successes_ = 0;
   // The failure-rate window: a ring of the last window_size calls (count window) or per-bucket

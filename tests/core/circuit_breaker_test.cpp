@@ -33,26 +33,26 @@ BOOST_AUTO_TEST_SUITE(circuit_breaker)
 
 BOOST_AUTO_TEST_CASE(consecutive_failures_open_it_and_a_success_resets_the_count) {
   recourse::CircuitBreaker b(consecutive(3));
-  b.finish(false, CallVerdict::failure, 1ms, at(0s));
-  b.finish(false, CallVerdict::failure, 1ms, at(0s));
-  b.finish(false, CallVerdict::success, 1ms, at(0s));
-  b.finish(false, CallVerdict::failure, 1ms, at(0s));
-  b.finish(false, CallVerdict::failure, 1ms, at(0s));
+  b.finish(false, b.generation(), CallVerdict::failure, 1ms, at(0s));
+  b.finish(false, b.generation(), CallVerdict::failure, 1ms, at(0s));
+  b.finish(false, b.generation(), CallVerdict::success, 1ms, at(0s));
+  b.finish(false, b.generation(), CallVerdict::failure, 1ms, at(0s));
+  b.finish(false, b.generation(), CallVerdict::failure, 1ms, at(0s));
   BOOST_TEST((b.state() == CircuitState::closed));
-  const auto t = b.finish(false, CallVerdict::failure, 1ms, at(0s));
+  const auto t = b.finish(false, b.generation(), CallVerdict::failure, 1ms, at(0s));
   BOOST_REQUIRE(t.has_value());
   BOOST_TEST((t->from == CircuitState::closed && t->to == CircuitState::open));
 }
 
 BOOST_AUTO_TEST_CASE(ignored_calls_do_not_count) {
   recourse::CircuitBreaker b(consecutive(1));
-  for (int i = 0; i < 10; ++i) b.finish(false, CallVerdict::ignored, 1ms, at(0s));
+  for (int i = 0; i < 10; ++i) b.finish(false, b.generation(), CallVerdict::ignored, 1ms, at(0s));
   BOOST_TEST((b.state() == CircuitState::closed));
 }
 
 BOOST_AUTO_TEST_CASE(open_refuses_until_the_cooldown_then_admits_one_probe) {
   recourse::CircuitBreaker b(consecutive(1));
-  b.finish(false, CallVerdict::failure, 1ms, at(0s));
+  b.finish(false, b.generation(), CallVerdict::failure, 1ms, at(0s));
   const auto early = b.admit(at(999ms));
   BOOST_TEST(!early.allowed);
   BOOST_TEST(early.reason == "circuit_open");
@@ -70,29 +70,46 @@ BOOST_AUTO_TEST_CASE(every_probe_must_succeed_to_close_and_one_failure_reopens) 
   auto policy = consecutive(1);
   policy.half_open_probes = 2;
   recourse::CircuitBreaker b(policy);
-  b.finish(false, CallVerdict::failure, 1ms, at(0s));
+  b.finish(false, b.generation(), CallVerdict::failure, 1ms, at(0s));
   BOOST_TEST(b.admit(at(1s)).probe);
   BOOST_TEST(b.admit(at(1s)).probe);
   BOOST_TEST(!b.admit(at(1s)).allowed);
-  BOOST_TEST(!b.finish(true, CallVerdict::success, 1ms, at(1s)).has_value());
+  BOOST_TEST(!b.finish(true, b.generation(), CallVerdict::success, 1ms, at(1s)).has_value());
   BOOST_TEST((b.state() == CircuitState::half_open));
-  const auto closed = b.finish(true, CallVerdict::success, 1ms, at(1s));
+  const auto closed = b.finish(true, b.generation(), CallVerdict::success, 1ms, at(1s));
   BOOST_REQUIRE(closed.has_value());
   BOOST_TEST((closed->to == CircuitState::closed));
 
-  b.finish(false, CallVerdict::failure, 1ms, at(2s));
+  b.finish(false, b.generation(), CallVerdict::failure, 1ms, at(2s));
   BOOST_TEST(b.admit(at(3s)).probe);
-  const auto reopened = b.finish(true, CallVerdict::failure, 1ms, at(3s));
+  const auto reopened = b.finish(true, b.generation(), CallVerdict::failure, 1ms, at(3s));
   BOOST_REQUIRE(reopened.has_value());
   BOOST_TEST((reopened->to == CircuitState::open));
   BOOST_TEST(!b.admit(at(3s) + 999ms).allowed);  // the cooldown restarted at the probe's end
 }
 
+BOOST_AUTO_TEST_CASE(a_probe_from_an_earlier_half_open_period_decides_nothing) {
+  auto policy = consecutive(1);
+  policy.half_open_probes = 2;
+  recourse::CircuitBreaker b(policy);
+  b.finish(false, b.generation(), CallVerdict::failure, 1ms, at(0s));
+  const auto a = b.admit(at(1s));
+  const auto first_b = b.admit(at(1s));
+  b.finish(true, first_b.generation, CallVerdict::failure, 1ms, at(1s));  // reopens
+  const auto c = b.admit(at(2s));                                         // a new half-open period
+  BOOST_TEST(c.probe);
+  // A, from the old period, succeeds late: it must neither free a permit nor count as a success.
+  BOOST_TEST(!b.finish(true, a.generation, CallVerdict::success, 1ms, at(2s)).has_value());
+  BOOST_TEST(b.admit(at(2s)).probe);    // the second permit of this period
+  BOOST_TEST(!b.admit(at(2s)).allowed);  // and no third
+  BOOST_TEST((b.state() == CircuitState::half_open));
+}
+
 BOOST_AUTO_TEST_CASE(an_inconclusive_probe_returns_its_permit) {
   recourse::CircuitBreaker b(consecutive(1));
-  b.finish(false, CallVerdict::failure, 1ms, at(0s));
+  b.finish(false, b.generation(), CallVerdict::failure, 1ms, at(0s));
   BOOST_TEST(b.admit(at(1s)).probe);
-  b.finish(true, CallVerdict::ignored, 1ms, at(1s));
+  b.finish(true, b.generation(), CallVerdict::ignored, 1ms, at(1s));
   BOOST_TEST((b.state() == CircuitState::half_open));
   BOOST_TEST(b.admit(at(1s)).allowed);  // the permit is free again
 }
@@ -105,9 +122,9 @@ BOOST_AUTO_TEST_CASE(failure_rate_waits_for_minimum_calls) {
   p.minimum_calls = 5;
   p.failure_rate_threshold = 50;
   recourse::CircuitBreaker b(p);
-  for (int i = 0; i < 4; ++i) b.finish(false, CallVerdict::failure, 1ms, at(0s));
+  for (int i = 0; i < 4; ++i) b.finish(false, b.generation(), CallVerdict::failure, 1ms, at(0s));
   BOOST_TEST((b.state() == CircuitState::closed));  // 100% failures, but only 4 calls
-  b.finish(false, CallVerdict::failure, 1ms, at(0s));
+  b.finish(false, b.generation(), CallVerdict::failure, 1ms, at(0s));
   BOOST_TEST((b.state() == CircuitState::open));
 }
 
@@ -121,9 +138,9 @@ BOOST_AUTO_TEST_CASE(the_count_window_forgets_calls_that_slid_out) {
   recourse::CircuitBreaker b(p);
   for (auto v : {CallVerdict::failure, CallVerdict::failure, CallVerdict::success, CallVerdict::success,
                  CallVerdict::success, CallVerdict::failure, CallVerdict::failure})
-    b.finish(false, v, 1ms, at(0s));
+    b.finish(false, b.generation(), v, 1ms, at(0s));
   BOOST_TEST((b.state() == CircuitState::closed));  // window: S S F F = 50%
-  b.finish(false, CallVerdict::failure, 1ms, at(0s));   // window: S F F F = 75%
+  b.finish(false, b.generation(), CallVerdict::failure, 1ms, at(0s));   // window: S F F F = 75%
   BOOST_TEST((b.state() == CircuitState::open));
 }
 
@@ -136,12 +153,12 @@ BOOST_AUTO_TEST_CASE(the_time_window_drops_old_calls) {
   p.minimum_calls = 3;
   p.failure_rate_threshold = 100;
   recourse::CircuitBreaker b(p);
-  b.finish(false, CallVerdict::failure, 1ms, at(0s));
-  b.finish(false, CallVerdict::failure, 1ms, at(1s));
-  b.finish(false, CallVerdict::failure, 1ms, at(20s));  // the first two are out of the window
+  b.finish(false, b.generation(), CallVerdict::failure, 1ms, at(0s));
+  b.finish(false, b.generation(), CallVerdict::failure, 1ms, at(1s));
+  b.finish(false, b.generation(), CallVerdict::failure, 1ms, at(20s));  // the first two are out of the window
   BOOST_TEST((b.state() == CircuitState::closed));
-  b.finish(false, CallVerdict::failure, 1ms, at(21s));
-  b.finish(false, CallVerdict::failure, 1ms, at(22s));
+  b.finish(false, b.generation(), CallVerdict::failure, 1ms, at(21s));
+  b.finish(false, b.generation(), CallVerdict::failure, 1ms, at(22s));
   BOOST_TEST((b.state() == CircuitState::open));
 }
 
@@ -154,11 +171,11 @@ BOOST_AUTO_TEST_CASE(slow_successful_calls_count_toward_the_slow_call_rate) {
   p.slow_call_duration = 500ms;
   p.slow_call_rate_threshold = 50;
   recourse::CircuitBreaker b(p);
-  b.finish(false, CallVerdict::success, 100ms, at(0s));
-  b.finish(false, CallVerdict::success, 100ms, at(0s));
-  b.finish(false, CallVerdict::success, 600ms, at(0s));
+  b.finish(false, b.generation(), CallVerdict::success, 100ms, at(0s));
+  b.finish(false, b.generation(), CallVerdict::success, 100ms, at(0s));
+  b.finish(false, b.generation(), CallVerdict::success, 600ms, at(0s));
   BOOST_TEST((b.state() == CircuitState::closed));
-  b.finish(false, CallVerdict::success, 500ms, at(0s));
+  b.finish(false, b.generation(), CallVerdict::success, 500ms, at(0s));
   BOOST_TEST((b.state() == CircuitState::open));
 }
 
