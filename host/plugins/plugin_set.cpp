@@ -63,6 +63,22 @@ bool has_elf_header(const fs::path& file) {
   return in.gcount() == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
 }
 
+// The first pointer field of the descriptor that is null, named; nullopt when all are set.
+std::optional<std::string> malformed(const PluginDescriptor& d) {
+  const BuildFingerprint& f = d.fingerprint;
+  if (f.compiler == nullptr) return "fingerprint.compiler";
+  if (f.standard_library == nullptr) return "fingerprint.standard_library";
+  if (f.recourse_version == nullptr) return "fingerprint.recourse_version";
+  if (d.name == nullptr) return "name";
+  if (d.version == nullptr) return "version";
+  if (d.component_count > 0 && d.components == nullptr) return "components";
+  for (std::size_t i = 0; i < d.component_count; ++i) {
+    if (d.components[i].name == nullptr) return "components[" + std::to_string(i) + "].name";
+    if (d.components[i].create == nullptr) return "components[" + std::to_string(i) + "].create";
+  }
+  return std::nullopt;
+}
+
 std::string describe(const BuildFingerprint& f) {
   return std::string(f.compiler) + ", C++ " + std::to_string(f.cxx_standard) + ", " + f.standard_library +
          " (cxx11 ABI " + std::to_string(f.cxx11_abi) + "), recourse " + f.recourse_version;
@@ -108,6 +124,16 @@ struct PluginSet::State {
 
   void try_load(const fs::path& file, bool allow_insecure) {
     if (!allow_insecure) {
+      // A symlink is judged by what it points to, and by the directory that really holds it.
+      std::error_code ec;
+      const fs::path real = fs::canonical(file, ec);
+      if (!ec && real.parent_path() != fs::canonical(file.parent_path(), ec)) {
+        if (auto why = unsafe(real.parent_path())) {
+          refuse(file, "refused: it links into " + real.parent_path().string() + ", which " + *why +
+                           " (set allow_insecure = true under [plugins] to load it anyway)");
+          return;
+        }
+      }
       if (auto why = unsafe(file)) {
         refuse(file, "refused: the file " + *why + "; loading it would run code others can change (set allow_insecure = true under [plugins] to load it anyway)");
         return;
@@ -132,6 +158,10 @@ struct PluginSet::State {
     const PluginDescriptor* d = descriptor_fn();
     if (d == nullptr) {
       refuse(file, "its descriptor function returned null");
+      return;
+    }
+    if (auto field = malformed(*d)) {
+      refuse(file, "malformed descriptor: " + *field + " is null");
       return;
     }
     if (d->abi_major != plugin_abi_major || d->abi_minor > plugin_abi_minor) {
@@ -187,9 +217,10 @@ PluginSet PluginSet::load(const PluginSettings& settings) {
       }
     }
     std::vector<fs::path> found;
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      const std::string name = entry.path().filename().string();
-      if (name.starts_with("librecourse-") && name.ends_with(".so")) found.push_back(entry.path());
+    // increment(ec), not ++: a directory that vanishes mid-listing must not throw.
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (name.starts_with("librecourse-") && name.ends_with(".so")) found.push_back(it->path());
     }
     std::ranges::sort(found);
     candidates.insert(candidates.end(), found.begin(), found.end());

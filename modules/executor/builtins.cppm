@@ -109,8 +109,11 @@ class RECOURSE_API VirtualClock final : public Clock {
   bool fire_next(TimePoint until);
 
   mutable std::mutex mutex_;
+  std::condition_variable settled_;  // cancel(): the callback it waits for has returned
   TimePoint now_;
   TimerId next_id_ = 1;
+  TimerId firing_ = 0;
+  std::thread::id firing_thread_;
   std::multimap<TimePoint, std::pair<TimerId, std::function<void()>>> timers_;
 };
 

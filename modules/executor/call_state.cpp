@@ -256,9 +256,9 @@ void CallState::record_attempt(const AttemptView& view, const Outcome& outcome, 
   record.start = attempt_start_;
   record.end = end;
   record.kind = outcome.kind;
-  record.reason = outcome.reason;
+  record.reason = intern_reason(outcome.reason);  // records outlive the plugin that said it
   record.backoff_before = slept_before_;
-  record.budget_reason = admitted_by_;
+  record.budget_reason = admitted_by_.empty() ? admitted_by_ : intern_reason(admitted_by_);
   record.deadline_overrun = timed_ && end > attempt_.deadline;
   record.classifier_fallback = policy_->classifier_fallback;
   (void)view;
@@ -270,7 +270,9 @@ void CallState::record_attempt(const AttemptView& view, const Outcome& outcome, 
 }
 
 bool CallState::end_with(std::string_view reason) {
-  final_reason_ = reason;
+  // The final reason outlives the call (Failure, Timeline, Error), and a classifier's or a
+  // budget's may live in a plugin that is unloaded later.
+  final_reason_ = intern_reason(reason);
   return false;
 }
 

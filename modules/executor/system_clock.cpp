@@ -40,7 +40,12 @@ struct SystemClock::Timers {
       auto node = queue.extract(queue.begin());
       firing = node.mapped().first;
       lock.unlock();
-      node.mapped().second();
+      try {
+        node.mapped().second();
+      } catch (...) {
+        // An exception leaving this thread would terminate the process; a timer has no caller
+        // to report to, so it is dropped.
+      }
       lock.lock();
       firing = 0;
       settled.notify_all();

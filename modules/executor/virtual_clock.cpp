@@ -5,6 +5,8 @@ module;
 #include <map>
 #include <mutex>
 #include <stop_token>
+#include <thread>
+#include <condition_variable>
 #include <utility>
 
 module recourse.executor;
@@ -25,9 +27,20 @@ bool VirtualClock::fire_next(TimePoint until) {
     if (timers_.empty() || timers_.begin()->first > until) return false;
     auto node = timers_.extract(timers_.begin());
     if (now_ < node.key()) now_ = node.key();
+    firing_ = node.mapped().first;
+    firing_thread_ = std::this_thread::get_id();
     fire = std::move(node.mapped().second);
   }
-  fire();
+  try {
+    fire();
+  } catch (...) {
+    // A timer callback has no one to report to; it must not take the sleeper down with it.
+  }
+  {
+    std::lock_guard lock(mutex_);
+    firing_ = 0;
+  }
+  settled_.notify_all();
   return true;
 }
 
@@ -49,13 +62,16 @@ TimerId VirtualClock::schedule(TimePoint when, std::function<void()> fire) {
 }
 
 void VirtualClock::cancel(TimerId id) noexcept {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   for (auto it = timers_.begin(); it != timers_.end(); ++it) {
     if (it->second.first == id) {
       timers_.erase(it);
       return;
     }
   }
+  // Firing on another thread: wait for it to return, as the Clock contract promises.
+  if (firing_ == id && firing_thread_ != std::this_thread::get_id())
+    settled_.wait(lock, [&] { return firing_ != id; });
 }
 
 void VirtualClock::advance(Duration by) { sleep_until(now() + by, {}); }

@@ -3,7 +3,12 @@
 module;
 #include <array>
 #include <cstddef>
+#include <functional>
+#include <mutex>
 #include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
 #include <string_view>
 
 module recourse.plugin;
@@ -55,6 +60,17 @@ struct HttpReasons {
 constexpr HttpReasons http_reasons;
 
 }  // namespace
+
+std::string_view intern_reason(std::string_view reason) {
+  static std::shared_mutex mutex;
+  static std::set<std::string, std::less<>>* reasons = new std::set<std::string, std::less<>>;  // never freed
+  {
+    std::shared_lock lock(mutex);
+    if (auto it = reasons->find(reason); it != reasons->end()) return *it;
+  }
+  std::unique_lock lock(mutex);
+  return *reasons->emplace(reason).first;
+}
 
 std::string_view to_string(OutcomeKind kind) noexcept {
   switch (kind) {

@@ -59,6 +59,12 @@ inline constexpr std::string_view max_attempts = "max_attempts";
 inline constexpr std::string_view backoff_error = "backoff_error";
 }  // namespace reason
 
+// The same text in core-owned storage that lives as long as the process. A plugin's reason
+// points into the plugin's own library; what outlives a call (Failure, Timeline) holds the
+// interned copy, so it stays valid after the plugin is unloaded. Reasons are low-cardinality
+// by contract, so the set stays small.
+RECOURSE_API std::string_view intern_reason(std::string_view reason);
+
 // "http_503" for 100..599, "http_invalid_status" otherwise; static storage.
 RECOURSE_API std::string_view http_reason(int status) noexcept;
 

@@ -4,6 +4,7 @@
 
 #include <expected>
 #include <memory>
+#include <optional>
 #include <system_error>
 #include <stdexcept>
 #include <string>
@@ -97,6 +98,22 @@ retry.max_attempts = 4
   BOOST_TEST(result.error().reason == "grpc_unknown");
   BOOST_TEST(calls == 1);
   BOOST_TEST(timeline.policy_id == "users.*");
+}
+
+BOOST_AUTO_TEST_CASE(a_failure_outlives_the_runtime_and_its_plugins) {
+  auto config = recourse::host::parse_config(plugins_table + "[defaults]\nretry.classifier = \"errno\"\n", "rt.toml");
+  BOOST_REQUIRE(config.has_value());
+  std::optional<recourse::Failure> failure;
+  {
+    auto runtime = recourse::host::build_runtime(*config, {std::make_shared<recourse::VirtualClock>()});
+    BOOST_REQUIRE(runtime.has_value());
+    auto result = (*runtime)->executor->try_run("db.Connect", [](const recourse::Attempt&) {
+      return std::make_error_code(std::errc::permission_denied);  // EACCES: not retryable
+    });
+    BOOST_REQUIRE(!result.has_value());
+    failure = std::move(result.error());
+  }  // the executor and the errno plugin's library are gone; the reason must not be
+  BOOST_TEST(failure->reason == "errno_eacces");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
