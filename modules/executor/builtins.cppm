@@ -16,6 +16,7 @@ module;
 #include <stop_token>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 
 export module recourse.executor:builtins;
 
@@ -114,7 +115,9 @@ class RECOURSE_API VirtualClock final : public Clock {
   TimerId next_id_ = 1;
   TimerId firing_ = 0;
   std::thread::id firing_thread_;
-  std::multimap<TimePoint, std::pair<TimerId, std::function<void()>>> timers_;
+  using Timers = std::multimap<TimePoint, std::pair<TimerId, std::function<void()>>>;
+  Timers timers_;
+  std::unordered_map<TimerId, Timers::iterator> index_;  // cancel in O(1)
 };
 
 // SplitMix64 over an atomic counter: lock-free, thread-safe, reproducible for a seed.

@@ -9,6 +9,7 @@ module;
 #include <mutex>
 #include <stop_token>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 
 module recourse.executor;
@@ -19,7 +20,9 @@ struct SystemClock::Timers {
   std::mutex mutex;
   std::condition_variable_any wake;     // the timer thread: new earliest timer, or stop
   std::condition_variable_any settled;  // cancel(): the callback it waits for has returned
-  std::multimap<TimePoint, std::pair<TimerId, std::function<void()>>> queue;
+  using Queue = std::multimap<TimePoint, std::pair<TimerId, std::function<void()>>>;
+  Queue queue;
+  std::unordered_map<TimerId, Queue::iterator> index;  // cancel in O(1); multimap iterators are stable
   TimerId next_id = 1;
   TimerId firing = 0;
   std::thread::id thread_id;
@@ -39,6 +42,7 @@ struct SystemClock::Timers {
       }
       auto node = queue.extract(queue.begin());
       firing = node.mapped().first;
+      index.erase(firing);
       lock.unlock();
       try {
         node.mapped().second();
@@ -79,18 +83,17 @@ TimerId SystemClock::schedule(TimePoint when, std::function<void()> fire) {
     timers_->thread_id = timers_->thread.get_id();
   }
   const TimerId id = timers_->next_id++;
-  timers_->queue.emplace(when, std::pair(id, std::move(fire)));
+  timers_->index.emplace(id, timers_->queue.emplace(when, std::pair(id, std::move(fire))));
   timers_->wake.notify_all();
   return id;
 }
 
 void SystemClock::cancel(TimerId id) noexcept {
   std::unique_lock lock(timers_->mutex);
-  for (auto it = timers_->queue.begin(); it != timers_->queue.end(); ++it) {
-    if (it->second.first == id) {
-      timers_->queue.erase(it);
-      return;
-    }
+  if (const auto it = timers_->index.find(id); it != timers_->index.end()) {
+    timers_->queue.erase(it->second);
+    timers_->index.erase(it);
+    return;
   }
   // Already firing: wait for it to return, unless the callback is cancelling itself.
   if (std::this_thread::get_id() != timers_->thread_id)

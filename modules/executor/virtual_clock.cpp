@@ -28,6 +28,7 @@ bool VirtualClock::fire_next(TimePoint until) {
     auto node = timers_.extract(timers_.begin());
     if (now_ < node.key()) now_ = node.key();
     firing_ = node.mapped().first;
+    index_.erase(firing_);
     firing_thread_ = std::this_thread::get_id();
     fire = std::move(node.mapped().second);
   }
@@ -57,17 +58,16 @@ bool VirtualClock::sleep_until(TimePoint until, std::stop_token stop) {
 TimerId VirtualClock::schedule(TimePoint when, std::function<void()> fire) {
   std::lock_guard lock(mutex_);
   const TimerId id = next_id_++;
-  timers_.emplace(when, std::pair(id, std::move(fire)));
+  index_.emplace(id, timers_.emplace(when, std::pair(id, std::move(fire))));
   return id;
 }
 
 void VirtualClock::cancel(TimerId id) noexcept {
   std::unique_lock lock(mutex_);
-  for (auto it = timers_.begin(); it != timers_.end(); ++it) {
-    if (it->second.first == id) {
-      timers_.erase(it);
-      return;
-    }
+  if (const auto it = index_.find(id); it != index_.end()) {
+    timers_.erase(it->second);
+    index_.erase(it);
+    return;
   }
   // Firing on another thread: wait for it to return, as the Clock contract promises.
   if (firing_ == id && firing_thread_ != std::this_thread::get_id())

@@ -1,0 +1,66 @@
+// The clocks: VirtualClock's timers fire in time order during sleeps and never after cancel;
+// SystemClock's timer thread fires due timers and cancel() keeps its promise.
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <stop_token>
+#include <stdexcept>
+#include <vector>
+
+import recourse.core;
+
+using namespace std::chrono_literals;
+
+BOOST_AUTO_TEST_SUITE(clocks)
+
+BOOST_AUTO_TEST_CASE(virtual_timers_fire_in_time_order_while_sleeping) {
+  recourse::VirtualClock clock;
+  std::vector<int> fired;
+  clock.schedule(clock.now() + 30ms, [&] { fired.push_back(3); });
+  clock.schedule(clock.now() + 10ms, [&] { fired.push_back(1); });
+  const auto cancelled = clock.schedule(clock.now() + 20ms, [&] { fired.push_back(2); });
+  clock.cancel(cancelled);
+  clock.advance(25ms);
+  BOOST_TEST(fired == (std::vector<int>{1}), boost::test_tools::per_element());
+  clock.advance(10ms);
+  BOOST_TEST(fired == (std::vector<int>{1, 3}), boost::test_tools::per_element());
+  BOOST_TEST((clock.now() - recourse::TimePoint{}).count() == recourse::Duration(35ms).count());
+}
+
+BOOST_AUTO_TEST_CASE(a_virtual_timer_can_interrupt_the_sleep_it_falls_into) {
+  recourse::VirtualClock clock;
+  std::stop_source stop;
+  clock.schedule(clock.now() + 5ms, [&] { stop.request_stop(); });
+  BOOST_TEST(!clock.sleep_until(clock.now() + 1s, stop.get_token()));
+  BOOST_TEST((clock.now() - recourse::TimePoint{}).count() == recourse::Duration(5ms).count());
+}
+
+BOOST_AUTO_TEST_CASE(a_throwing_virtual_timer_does_not_escape) {
+  recourse::VirtualClock clock;
+  clock.schedule(clock.now() + 1ms, [] { throw std::runtime_error("timer bug"); });
+  BOOST_CHECK_NO_THROW(clock.advance(2ms));
+}
+
+BOOST_AUTO_TEST_CASE(system_timers_fire_and_cancelled_ones_never_do) {
+  recourse::SystemClock clock;
+  std::mutex mutex;
+  std::condition_variable done;
+  int fired = 0;
+  bool cancelled_fired = false;
+  const auto far = clock.schedule(clock.now() + 1h, [&] { cancelled_fired = true; });
+  clock.cancel(far);
+  clock.schedule(clock.now(), [] { throw std::runtime_error("must not terminate"); });
+  clock.schedule(clock.now(), [&] {
+    std::lock_guard lock(mutex);
+    ++fired;
+    done.notify_all();
+  });
+  std::unique_lock lock(mutex);
+  // Waiting for an event, bounded so a broken timer thread fails the test instead of hanging.
+  BOOST_TEST(done.wait_for(lock, 10s, [&] { return fired == 1; }));
+  BOOST_TEST(!cancelled_fired);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
