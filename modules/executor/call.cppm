@@ -81,7 +81,7 @@ class RECOURSE_API CallState {
   bool end_with(std::string_view reason);
   Outcome classify(const AttemptView& view) noexcept;
   static Outcome validated(Outcome outcome) noexcept;
-  void record_attempt(const AttemptView& view, const Outcome& outcome, TimePoint end);
+  void record_attempt(const Outcome& outcome, TimePoint end);
   bool ask_budget(TimePoint now);
   std::optional<Duration> next_delay(const Outcome& outcome, TimePoint now);
   void release_budget() noexcept;

@@ -89,8 +89,7 @@ void CallState::open(const CompiledPolicy* policy) {
     }
   }
   if (observed) {
-    const CallInfo info{key_text_, attempt_.policy_id,
-                        policy ? policy->resolved.policy.source : PolicySource::builtin_default, call_start_};
+    const CallInfo info = this->info();
     executor_.notify([&](Observer& o) { o.on_start(info); });
   }
   if (policy != nullptr && !policy->refusal.empty()) refuse(policy->refusal);
@@ -234,7 +233,7 @@ Verdict CallState::finish_attempt(AttemptView& view, const Outcome* classified) 
   const Outcome outcome = classified != nullptr ? validated(*classified) : classify(view);
   last_outcome_ = outcome;
   if (policy_->retry_budget != nullptr) policy_->retry_budget->record(policy_->key, outcome.kind, end);
-  if (capturing() || observed) record_attempt(view, outcome, end);
+  if (capturing() || observed) record_attempt(outcome, end);
   if (outcome.kind == OutcomeKind::success) return Verdict::succeed;
 
   last_exception_ = view.exception;
@@ -249,7 +248,7 @@ Verdict CallState::finish_attempt(AttemptView& view, const Outcome* classified) 
   return Verdict::retry;
 }
 
-void CallState::record_attempt(const AttemptView& view, const Outcome& outcome, TimePoint end) {
+void CallState::record_attempt(const Outcome& outcome, TimePoint end) {
   AttemptRecord record;
   record.index = attempt_.index;
   record.retry_index = attempt_.retry_index;
@@ -261,10 +260,9 @@ void CallState::record_attempt(const AttemptView& view, const Outcome& outcome, 
   record.budget_reason = admitted_by_.empty() ? admitted_by_ : intern_reason(admitted_by_);
   record.deadline_overrun = timed_ && end > attempt_.deadline;
   record.classifier_fallback = policy_->classifier_fallback;
-  (void)view;
   if (timeline_ != nullptr) timeline_->attempts.push_back(record);
   if (!executor_.observers.empty()) {
-    const CallInfo info{key_text_, attempt_.policy_id, policy_->resolved.policy.source, call_start_};
+    const CallInfo info = this->info();
     executor_.notify([&](Observer& o) { o.on_attempt(info, record); });
   }
 }
@@ -316,7 +314,7 @@ bool CallState::ask_budget(TimePoint now) {
   }
   admitted_by_ = why;
   if (!executor_.observers.empty()) {
-    const CallInfo info{key_text_, attempt_.policy_id, p.resolved.policy.source, call_start_};
+    const CallInfo info = this->info();
     const BudgetEvent event{attempts_done_, false, p.retry_budget_name, allowed, why};
     executor_.notify([&](Observer& o) { o.on_budget_decision(info, event); });
   }
@@ -380,7 +378,7 @@ void CallState::succeed() {
   timeline_->end = timeline_->attempts.empty() ? call_start_ : timeline_->attempts.back().end;
   timeline_->final_reason = reason::success;
   if (!executor_.observers.empty()) {
-    const CallInfo info{key_text_, attempt_.policy_id, policy_->resolved.policy.source, call_start_};
+    const CallInfo info = this->info();
     executor_.notify([&](Observer& o) { o.on_success(info, *timeline_); });
   }
 }
@@ -397,8 +395,7 @@ Failure CallState::fail() {
     timeline_->end = executor_.clock.now();
     timeline_->final_reason = final_reason_;
     if (!executor_.observers.empty()) {
-      const CallInfo info{key_text_, attempt_.policy_id,
-                          policy_ ? policy_->resolved.policy.source : PolicySource::builtin_default, call_start_};
+      const CallInfo info = this->info();
       executor_.notify([&](Observer& o) { o.on_failure(info, *timeline_); });
     }
   }

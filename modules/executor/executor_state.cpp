@@ -52,33 +52,33 @@ ExecutorState::ExecutorState(ExecutorOptions opts)
   if (default_classifier == nullptr) default_classifier = options.classifiers.find("always");
 }
 
-const CompiledPolicy* ExecutorState::policy_for(std::string_view raw_text, const Key& key) {
+// Both lookups share one shape: under the lock, take what a racing call published or compile
+// it, publish it unless the key is past the limit, and report an over-limit key once — after
+// unlocking, since an observer may call back into the executor.
+template <class Find, class Publish>
+const CompiledPolicy* ExecutorState::compile_once(const Key& key, Find find_published, Publish publish) {
   const CompiledPolicy* policy;
   bool report = false;
   {
     std::lock_guard lock(mutex_);
-    if (const CompiledPolicy* raced = find(raw_text)) return raced;
+    if (const CompiledPolicy* raced = find_published()) return raced;
     policy = compile_locked(key);
-    if (!policy->cardinality_limited) indexes.strings.insert(raw_text, policy);
+    if (!policy->cardinality_limited) publish(policy);
     else if (reported_over_limit_.size() < options.max_keys * 10) report = reported_over_limit_.insert(key.str()).second;
   }
   if (report) notify([&](Observer& o) { o.on_cardinality_exceeded(key.str()); });
   return policy;
 }
 
+const CompiledPolicy* ExecutorState::policy_for(std::string_view raw_text, const Key& key) {
+  return compile_once(
+      key, [&] { return find(raw_text); }, [&](const CompiledPolicy* p) { indexes.strings.insert(raw_text, p); });
+}
+
 const CompiledPolicy* ExecutorState::policy_for(KeyHandle handle) {
-  const CompiledPolicy* policy;
-  bool report = false;
-  {
-    std::lock_guard lock(mutex_);
-    if (const CompiledPolicy* raced = find(handle)) return raced;
-    policy = compile_locked(handle.key());
-    if (!policy->cardinality_limited) indexes.handles.insert(handle.id(), policy);
-    else if (reported_over_limit_.size() < options.max_keys * 10)
-      report = reported_over_limit_.insert(handle.key().str()).second;
-  }
-  if (report) notify([&](Observer& o) { o.on_cardinality_exceeded(handle.key().str()); });
-  return policy;
+  return compile_once(
+      handle.key(), [&] { return find(handle); },
+      [&](const CompiledPolicy* p) { indexes.handles.insert(handle.id(), p); });
 }
 
 const CompiledPolicy* ExecutorState::compile_locked(const Key& key) {

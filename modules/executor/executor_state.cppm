@@ -79,6 +79,8 @@ struct ExecutorState {
   KeyIndexes indexes;
 
  private:
+  template <class Find, class Publish>
+  const CompiledPolicy* compile_once(const Key& key, Find find_published, Publish publish);
   const CompiledPolicy* compile_locked(const Key& key);
   std::unique_ptr<CompiledPolicy> compile(const Key& key, std::optional<ResolvedPolicy> resolved) const;
 

@@ -16,31 +16,31 @@ using namespace std::chrono_literals;
 BOOST_AUTO_TEST_SUITE(clocks)
 
 BOOST_AUTO_TEST_CASE(virtual_timers_fire_in_time_order_while_sleeping) {
-  recourse::VirtualClock clock;
+  recourse::VirtualClock virtual_clock;
   std::vector<int> fired;
-  clock.schedule(clock.now() + 30ms, [&] { fired.push_back(3); });
-  clock.schedule(clock.now() + 10ms, [&] { fired.push_back(1); });
-  const auto cancelled = clock.schedule(clock.now() + 20ms, [&] { fired.push_back(2); });
-  clock.cancel(cancelled);
-  clock.advance(25ms);
+  virtual_clock.schedule(virtual_clock.now() + 30ms, [&] { fired.push_back(3); });
+  virtual_clock.schedule(virtual_clock.now() + 10ms, [&] { fired.push_back(1); });
+  const auto cancelled = virtual_clock.schedule(virtual_clock.now() + 20ms, [&] { fired.push_back(2); });
+  virtual_clock.cancel(cancelled);
+  virtual_clock.advance(25ms);
   BOOST_TEST(fired == (std::vector<int>{1}), boost::test_tools::per_element());
-  clock.advance(10ms);
+  virtual_clock.advance(10ms);
   BOOST_TEST(fired == (std::vector<int>{1, 3}), boost::test_tools::per_element());
-  BOOST_TEST((clock.now() - recourse::TimePoint{}).count() == recourse::Duration(35ms).count());
+  BOOST_TEST((virtual_clock.now() - recourse::TimePoint{}).count() == recourse::Duration(35ms).count());
 }
 
 BOOST_AUTO_TEST_CASE(a_virtual_timer_can_interrupt_the_sleep_it_falls_into) {
-  recourse::VirtualClock clock;
+  recourse::VirtualClock virtual_clock;
   std::stop_source stop;
-  clock.schedule(clock.now() + 5ms, [&] { stop.request_stop(); });
-  BOOST_TEST(!clock.sleep_until(clock.now() + 1s, stop.get_token()));
-  BOOST_TEST((clock.now() - recourse::TimePoint{}).count() == recourse::Duration(5ms).count());
+  virtual_clock.schedule(virtual_clock.now() + 5ms, [&] { stop.request_stop(); });
+  BOOST_TEST(!virtual_clock.sleep_until(virtual_clock.now() + 1s, stop.get_token()));
+  BOOST_TEST((virtual_clock.now() - recourse::TimePoint{}).count() == recourse::Duration(5ms).count());
 }
 
 BOOST_AUTO_TEST_CASE(a_throwing_virtual_timer_does_not_escape) {
-  recourse::VirtualClock clock;
-  clock.schedule(clock.now() + 1ms, [] { throw std::runtime_error("timer bug"); });
-  BOOST_CHECK_NO_THROW(clock.advance(2ms));
+  recourse::VirtualClock virtual_clock;
+  virtual_clock.schedule(virtual_clock.now() + 1ms, [] { throw std::runtime_error("timer bug"); });
+  BOOST_CHECK_NO_THROW(virtual_clock.advance(2ms));
 }
 
 BOOST_AUTO_TEST_CASE(system_timers_fire_and_cancelled_ones_never_do) {
