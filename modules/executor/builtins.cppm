@@ -92,26 +92,43 @@ class RECOURSE_API SystemClock final : public Clock {
   std::unique_ptr<Timers> timers_;
 };
 
-// Virtual time for tests and the simulator: sleeping advances the clock at once, firing every
-// timer due on the way (so a deadline timer interrupts the sleep it falls into). Time never
-// moves by itself.
+// Virtual time for tests and the simulator. Time moves only when nothing is working: every
+// thread that works for calls (ClockWorkScope, and the executor's hedge threads) is asleep on
+// the clock. Then the clock takes the earliest thing due — a timer (timers first at equal
+// times, so a deadline interrupts the sleep it falls into) or a sleeper — and runs or wakes
+// exactly that one, and waits again until everyone sleeps. Concurrent attempts therefore
+// proceed one event at a time, in time order: a run is deterministic, whatever the threads.
+// Threads that never entered (single-threaded tests) are not waited for; a lone sleeper
+// advances the clock at once, as it would with a plain "jump to the wake time" clock.
 class RECOURSE_API VirtualClock final : public Clock {
  public:
   explicit VirtualClock(TimePoint start = TimePoint{});
+  ~VirtualClock() override;
   TimePoint now() const noexcept override;
   bool sleep_until(TimePoint until, std::stop_token stop) override;
   TimerId schedule(TimePoint when, std::function<void()> fire) override;
   void cancel(TimerId id) noexcept override;
+  void hold() noexcept override;
+  void enter(bool held) noexcept override;
+  void leave() noexcept override;
+  bool entered() const noexcept override;
   // Moves time forward by `by`, firing due timers; what a test does between calls.
   void advance(Duration by);
 
  private:
-  // Fires the earliest timer due at or before `until`; false when there is none.
-  bool fire_next(TimePoint until);
+  struct Sleeper;
+  // While no worker runs: fires due timers and wakes sleepers, earliest first, one at a time.
+  void advance_locked(std::unique_lock<std::mutex>& lock);
+  void wake_stopped(Sleeper& sleeper) noexcept;
+  void drop_hold() noexcept;  // one fewer running; time may move
 
   mutable std::mutex mutex_;
-  std::condition_variable settled_;  // cancel(): the callback it waits for has returned
+  std::condition_variable changed_;  // a sleeper was woken, or a firing timer returned
   TimePoint now_;
+  int running_ = 0;         // workers not asleep, plus holds
+  bool advancing_ = false;  // a timer callback is running; its thread goes on advancing after
+  std::uint64_t next_sleeper_ = 0;
+  std::map<std::pair<TimePoint, std::uint64_t>, Sleeper*> sleepers_;  // in wake order
   TimerId next_id_ = 1;
   TimerId firing_ = 0;
   std::thread::id firing_thread_;

@@ -1,58 +1,115 @@
-// VirtualClock: time moves only when someone sleeps or advances it (see builtins.cppm).
+// VirtualClock: time moves only when every worker sleeps (see builtins.cppm).
+//
+// `running_` counts workers that are awake (and holds for workers about to start). A worker's
+// sleep takes it out of the count; whoever wakes it puts it back before letting go of the lock,
+// so there is no instant in which a woken worker is uncounted and time could slip past it.
 module;
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <stop_token>
 #include <thread>
-#include <condition_variable>
 #include <utility>
 
 module recourse.executor;
 
 namespace recourse {
+namespace {
+
+// The clock the calling thread works for, and how many ClockWorkScopes deep. One clock per
+// thread: entering a second one while working for another is not counted there.
+thread_local const VirtualClock* worker_of = nullptr;
+thread_local int worker_depth = 0;
+
+}  // namespace
+
+struct VirtualClock::Sleeper {
+  TimePoint until;
+  bool counted = false;  // a worker: back into running_ when woken
+  bool woken = false;
+  bool stopped = false;
+};
 
 VirtualClock::VirtualClock(TimePoint start) : now_(start) {}
+
+VirtualClock::~VirtualClock() = default;
 
 TimePoint VirtualClock::now() const noexcept {
   std::lock_guard lock(mutex_);
   return now_;
 }
 
-bool VirtualClock::fire_next(TimePoint until) {
-  std::function<void()> fire;
-  {
-    std::lock_guard lock(mutex_);
-    if (timers_.empty() || timers_.begin()->first > until) return false;
-    auto node = timers_.extract(timers_.begin());
-    if (now_ < node.key()) now_ = node.key();
-    firing_ = node.mapped().first;
-    index_.erase(firing_);
-    firing_thread_ = std::this_thread::get_id();
-    fire = std::move(node.mapped().second);
+void VirtualClock::advance_locked(std::unique_lock<std::mutex>& lock) {
+  while (running_ == 0 && !advancing_) {
+    // Time passes only for someone asleep on it: timers due before the earliest wake-up fire,
+    // and none beyond it.
+    if (sleepers_.empty()) return;
+    if (!timers_.empty() && timers_.begin()->first <= sleepers_.begin()->first.first) {
+      auto node = timers_.extract(timers_.begin());
+      now_ = std::max(now_, node.key());
+      firing_ = node.mapped().first;
+      index_.erase(firing_);
+      firing_thread_ = std::this_thread::get_id();
+      std::function<void()> fire = std::move(node.mapped().second);
+      advancing_ = true;
+      lock.unlock();
+      try {
+        fire();
+      } catch (...) {
+        // A timer callback has no one to report to; it must not take the sleeper down with it.
+      }
+      fire = nullptr;  // its captures die outside the lock too
+      lock.lock();
+      advancing_ = false;
+      firing_ = 0;
+      changed_.notify_all();
+      continue;
+    }
+    const auto next = sleepers_.begin();
+    Sleeper& sleeper = *next->second;
+    sleepers_.erase(next);
+    now_ = std::max(now_, sleeper.until);
+    sleeper.woken = true;
+    if (sleeper.counted) ++running_;
+    changed_.notify_all();
   }
-  try {
-    fire();
-  } catch (...) {
-    // A timer callback has no one to report to; it must not take the sleeper down with it.
+}
+
+void VirtualClock::wake_stopped(Sleeper& sleeper) noexcept {
+  std::lock_guard lock(mutex_);
+  if (sleeper.woken) return;
+  for (auto it = sleepers_.begin(); it != sleepers_.end(); ++it) {
+    if (it->second == &sleeper) {
+      sleepers_.erase(it);
+      break;
+    }
   }
-  {
-    std::lock_guard lock(mutex_);
-    firing_ = 0;
-  }
-  settled_.notify_all();
-  return true;
+  sleeper.woken = true;
+  sleeper.stopped = true;
+  if (sleeper.counted) ++running_;
+  changed_.notify_all();
 }
 
 bool VirtualClock::sleep_until(TimePoint until, std::stop_token stop) {
-  while (!stop.stop_requested()) {
-    if (fire_next(until)) continue;
-    std::lock_guard lock(mutex_);
-    if (now_ < until) now_ = until;
-    return true;
+  if (stop.stop_requested()) return false;
+  Sleeper me{until, worker_of == this};
+  std::unique_lock lock(mutex_);
+  sleepers_.emplace(std::pair(until, next_sleeper_++), &me);
+  if (me.counted) --running_;
+  lock.unlock();
+  {
+    // Registered outside the lock: a stop already requested runs the callback right here.
+    std::stop_callback on_stop(stop, [this, &me] { wake_stopped(me); });
+    lock.lock();
+    advance_locked(lock);
+    changed_.wait(lock, [&] { return me.woken; });
+    lock.unlock();  // before on_stop's destructor, which waits for a callback in flight
   }
-  return false;
+  return !me.stopped;
 }
 
 TimerId VirtualClock::schedule(TimePoint when, std::function<void()> fire) {
@@ -70,9 +127,40 @@ void VirtualClock::cancel(TimerId id) noexcept {
     return;
   }
   // Firing on another thread: wait for it to return, as the Clock contract promises.
-  if (firing_ == id && firing_thread_ != std::this_thread::get_id())
-    settled_.wait(lock, [&] { return firing_ != id; });
+  if (firing_ == id && firing_thread_ != std::this_thread::get_id()) changed_.wait(lock, [&] { return firing_ != id; });
 }
+
+void VirtualClock::hold() noexcept {
+  std::lock_guard lock(mutex_);
+  ++running_;
+}
+
+void VirtualClock::enter(bool held) noexcept {
+  if (worker_of == nullptr) {
+    worker_of = this;
+    worker_depth = 1;
+    if (!held) hold();
+    return;
+  }
+  // Already counted (a nested scope), or a worker of another clock, never counted here: a
+  // hold taken for this thread is surplus.
+  if (worker_of == this) ++worker_depth;
+  if (held) drop_hold();
+}
+
+void VirtualClock::drop_hold() noexcept {
+  std::unique_lock lock(mutex_);
+  --running_;
+  advance_locked(lock);
+}
+
+void VirtualClock::leave() noexcept {
+  if (worker_of != this || --worker_depth > 0) return;
+  worker_of = nullptr;
+  drop_hold();
+}
+
+bool VirtualClock::entered() const noexcept { return worker_of == this; }
 
 void VirtualClock::advance(Duration by) { sleep_until(now() + by, {}); }
 

@@ -28,6 +28,34 @@ class RECOURSE_API Clock {
   virtual TimerId schedule(TimePoint when, std::function<void()> fire) = 0;
   // After cancel returns, the timer's callback is not running and never will.
   virtual void cancel(TimerId id) noexcept = 0;
+
+  // Work accounting, for clocks whose time may pass only while every thread working for calls
+  // waits on them (VirtualClock with hedged attempts running concurrently). Real clocks ignore
+  // it (these defaults). The executor brackets the threads that run hedges; a caller driving
+  // a virtual clock from several threads brackets its own (ClockWorkScope).
+  //
+  // A worker is about to begin on another thread: time must not pass until it has (enter(true)
+  // there takes the hold over).
+  virtual void hold() noexcept;
+  // The calling thread works for calls from now on; `held`: it takes over a hold().
+  virtual void enter(bool held) noexcept;
+  // The calling thread stops working (it is about to block on something other than the clock,
+  // or it is done).
+  virtual void leave() noexcept;
+  // The calling thread is a worker of this clock.
+  virtual bool entered() const noexcept;
+};
+
+// The calling thread works for calls on `clock` while this lives.
+class ClockWorkScope {
+ public:
+  inline explicit ClockWorkScope(Clock& clock) noexcept : clock_(clock) { clock_.enter(false); }
+  inline ~ClockWorkScope() { clock_.leave(); }
+  ClockWorkScope(const ClockWorkScope&) = delete;
+  ClockWorkScope& operator=(const ClockWorkScope&) = delete;
+
+ private:
+  Clock& clock_;
 };
 
 class RECOURSE_API RandomSource {
