@@ -63,19 +63,37 @@ BudgetBackends scenario_backends() {
   return backends;
 }
 
+// Events as strings, from whichever thread reports them (hedges run on the pool).
 class EventRecorder final : public Observer {
  public:
-  void on_start(const CallInfo&) override { events.emplace_back("start"); }
-  void on_attempt(const CallInfo&, const AttemptRecord& a) override { events.push_back("attempt:" + std::string(a.reason)); }
-  void on_budget_decision(const CallInfo&, const BudgetEvent& e) override {
-    events.push_back("budget:" + std::string(e.reason));
-  }
-  void on_success(const CallInfo&, const Timeline&) override { events.emplace_back("success"); }
-  void on_failure(const CallInfo&, const Timeline& t) override { events.push_back("failure:" + std::string(t.final_reason)); }
+  void on_start(const CallInfo&) override { add("start"); }
+  void on_attempt(const CallInfo&, const AttemptRecord& a) override { add("attempt:" + std::string(a.reason)); }
+  void on_budget_decision(const CallInfo&, const BudgetEvent& e) override { add("budget:" + std::string(e.reason)); }
+  void on_success(const CallInfo&, const Timeline&) override { add("success"); }
+  void on_failure(const CallInfo&, const Timeline& t) override { add("failure:" + std::string(t.final_reason)); }
   void on_circuit_transition(const CallInfo&, CircuitTransition t) override {
-    events.push_back("circuit:" + std::string(to_string(t.from)) + "->" + std::string(to_string(t.to)));
+    add("circuit:" + std::string(to_string(t.from)) + "->" + std::string(to_string(t.to)));
   }
-  std::vector<std::string> events;
+  void on_hedge(const CallInfo&, const HedgeEvent& e) override {
+    const std::string n = std::to_string(e.hedge_index);
+    switch (e.kind) {
+      case HedgeEventKind::spawned: return add("hedge_spawn:" + n);
+      case HedgeEventKind::cancelled: return add("hedge_cancel:" + n);
+      case HedgeEventKind::not_started: return add("hedge_not_started:" + n + ":" + std::string(e.reason));
+    }
+  }
+  std::vector<std::string> take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(events_, {});
+  }
+
+ private:
+  void add(std::string event) {
+    std::lock_guard lock(mutex_);
+    events_.push_back(std::move(event));
+  }
+  std::mutex mutex_;
+  std::vector<std::string> events_;
 };
 
 std::string text(Duration d) { return format_duration(d); }
@@ -117,20 +135,27 @@ class CallRunner {
       if (at < clock_.now()) report.mismatches.push_back("at " + text(*call.at) + " is before the previous call ended (" + text(clock_.now().time_since_epoch()) + ")");
       else clock_.sleep_until(at, {});
     }
-    events_.events.clear();
+    events_.take();
     std::stop_source caller;
     std::optional<TimerId> cancel_timer;
     if (call.cancel_after)
       cancel_timer = clock_.schedule(clock_.now() + *call.cancel_after, [&caller] { caller.request_stop(); });
 
+    // Hedges invoke the operation from the executor's threads: the script is taken in the
+    // order attempts start, which virtual time makes deterministic.
+    std::mutex script_mutex;
     int invocations = 0;
     Timeline timeline;
     const auto result = executor_.try_run(
         call.key,
         [&](const Attempt& attempt) -> std::expected<ScenarioResponse, std::error_code> {
-          const ScriptStep& step = call.script[std::min<std::size_t>(static_cast<std::size_t>(invocations), call.script.size() - 1)];
-          ++invocations;
-          return perform(step, attempt, call.idempotent);
+          const ScriptStep* step;
+          {
+            std::lock_guard lock(script_mutex);
+            step = &call.script[std::min<std::size_t>(static_cast<std::size_t>(invocations), call.script.size() - 1)];
+            ++invocations;
+          }
+          return perform(*step, attempt, call.idempotent);
         },
         CallOptions{.stop = caller.get_token(), .timeline = &timeline, .idempotent = call.idempotent});
     if (cancel_timer) clock_.cancel(*cancel_timer);
@@ -176,7 +201,7 @@ class CallRunner {
     std::vector<Duration> sleeps;
     for (std::size_t i = 1; i < timeline.attempts.size(); ++i) sleeps.push_back(timeline.attempts[i].backoff_before);
     c.check("sleeps", expect.sleeps, sleeps);
-    c.check("events", expect.events, events_.events);
+    c.check("events", expect.events, events_.take());
     if (expect.attempts) {
       if (expect.attempts->size() != timeline.attempts.size())
         mismatches.push_back("attempts: expected " + std::to_string(expect.attempts->size()) + ", got " +
@@ -213,6 +238,9 @@ std::expected<std::vector<CallReport>, ConfigErrors> run_scenario(const Scenario
   auto runtime = build_runtime(scenario.config, RuntimeOptions{clock, random, nullptr, {events}, &backends, false});
   if (!runtime) return std::unexpected(std::move(runtime.error()));
   CallRunner runner(*(*runtime)->executor, *clock, *events);
+  // This thread works for the calls: with hedges racing on other threads, virtual time moves
+  // only when it, too, waits on the clock.
+  const ClockWorkScope working(*clock);
   std::vector<CallReport> reports;
   for (std::size_t i = 0; i < scenario.calls.size(); ++i) reports.push_back(runner.run(scenario.calls[i], i + 1));
   return reports;

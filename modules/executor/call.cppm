@@ -1,6 +1,5 @@
-// recourse.executor:call — the machinery of one call, used by Executor's templates: CallState
-// (the non-template part of the retry loop, compiled once in the core) and the templates that
-// invoke an operation and describe its result to a classifier.
+// recourse.executor:call — the templates of one call: they invoke the operation, describe its
+// result to a classifier, and drive CallState (and a HedgeGroup when the policy hedges).
 //
 // The loop itself (run_call) is a template so the operation is called directly and its value
 // never leaves the caller's stack; everything that does not depend on the operation's type
@@ -9,6 +8,8 @@ module;
 #include "recourse/export.h"
 
 #include <any>
+#include <array>
+#include <cstddef>
 #include <concepts>
 #include <cstdint>
 #include <exception>
@@ -29,107 +30,10 @@ import :failure;
 import :options;
 import :key_index;
 import :circuit_breaker;
+import :call_state;
+import :hedge_group;
 
 export namespace recourse::detail {
-
-struct ExecutorState;
-struct CompiledPolicy;
-
-enum class Verdict : std::uint8_t { succeed, fail, retry };
-
-// Turns a stop request on the caller's token into one on the attempt's source.
-struct ForwardStop {
-  std::stop_source* target;
-  inline void operator()() const noexcept { target->request_stop(); }
-};
-
-class RECOURSE_API CallState {
- public:
-  CallState(ExecutorState& executor, const CallOptions& options) noexcept;
-  ~CallState();
-  CallState(const CallState&) = delete;
-  CallState& operator=(const CallState&) = delete;
-
-  // Finds the key's policy; a refusal (invalid key, no policy, ...) makes refused() true.
-  void begin(std::string_view key);
-  void begin(KeyHandle key);
-  // Before begin(): the inline fast path already let this call through a closed breaker at
-  // `start`; the breaker is not asked again.
-  inline void admitted_by_circuit(std::uint64_t generation, std::optional<TimePoint> start) noexcept {
-    preadmitted_ = true;
-    circuit_generation_ = generation;
-    preadmitted_start_ = start;
-  }
-  inline bool refused() const noexcept { return refused_; }
-
-  const Attempt& start_attempt();
-  // Classifies the finished attempt (unless `classified` already holds its outcome) and
-  // records it; decides whether the call is over.
-  Verdict finish_attempt(AttemptView& view, const Outcome* classified = nullptr);
-  void end_attempt() noexcept;
-  // Before the next attempt: budget, backoff, interruptible sleep. False ends the call.
-  bool prepare_retry();
-
-  void succeed();
-  Failure fail();
-  inline void remember_error_value(std::any value) { last_error_value_ = std::move(value); }
-
- private:
-  void refuse(std::string_view reason);
-  void open(const CompiledPolicy* policy);
-  void arm_deadline(TimePoint deadline);
-  bool end_with(std::string_view reason);
-  Outcome classify(const AttemptView& view) noexcept;
-  static Outcome validated(Outcome outcome) noexcept;
-  void record_attempt(const Outcome& outcome, TimePoint end);
-  bool ask_budget(TimePoint now);
-  std::optional<Duration> next_delay(const Outcome& outcome, TimePoint now);
-  void release_budget() noexcept;
-  void close_budget_call() noexcept;
-  void admit_through_circuit();
-  void finish_circuit(CallVerdict verdict) noexcept;
-  CallInfo info() const noexcept;
-  inline bool capturing() const noexcept { return timeline_ != nullptr; }
-
-  ExecutorState& executor_;
-  const CallOptions& options_;
-  const CompiledPolicy* policy_ = nullptr;
-  std::string_view key_text_;
-  Timeline* timeline_ = nullptr;
-  std::optional<Timeline> own_timeline_;  // when observers need one and the caller gave none
-  bool refused_ = false;
-  bool timed_ = false;  // a deadline applies: clock reads and timers are needed
-
-  Attempt attempt_;
-  int attempts_done_ = 0;
-  TimePoint call_start_{};
-  TimePoint attempt_start_{};
-  TimePoint overall_deadline_ = TimePoint::max();
-  std::optional<std::stop_source> attempt_stop_;
-  std::optional<std::stop_callback<ForwardStop>> forward_stop_;
-  TimerId deadline_timer_ = 0;
-
-  Outcome last_outcome_;
-  std::string_view final_reason_;
-  std::exception_ptr last_exception_;
-  std::error_code last_error_;
-  std::any last_error_value_;
-
-  // The retry budget reservation for the attempt about to run (or running).
-  bool budget_call_open_ = false;  // call_started() was sent to the retry budget
-  bool circuit_admitted_ = false;  // the breaker let this call through and awaits its end
-  std::uint64_t circuit_generation_ = 0;
-  bool preadmitted_ = false;
-  std::optional<TimePoint> preadmitted_start_;  // set when the breaker needs call times
-  bool budget_refused_retry_ = false;          // the call ended on a budget's no
-  int reservation_attempt_ = 0;                // the attempt the held reservation admits
-  bool circuit_probe_ = false;
-  bool reservation_held_ = false;
-  std::uint64_t reservation_token_ = 0;
-  std::string_view admitted_by_;  // budget reason recorded on the next attempt
-  Duration slept_before_{};
-  Duration previous_delay_{};
-};
 
 // --- the operation's side: result types and invocation --------------------------------------
 
@@ -231,10 +135,46 @@ class AttemptScope {
   const Attempt& attempt_;
 };
 
+// A hedged call: each group races the primary (on this thread) and its hedges (on the
+// executor's pool) over one results array; the group says whose result decided.
+template <class Op>
+std::expected<ResultOf<Op>, Failure> run_hedged(CallState& call, Op& op) {
+  using R = ResultOf<Op>;
+  struct Group {
+    Op* op;
+    std::array<AttemptResult<R>, max_group_size> results;
+  };
+  for (;;) {
+    Group slots{&op, {}};
+    HedgeGroup::Result decided;
+    {
+      HedgeGroup group(
+          call,
+          [](void* context, const Attempt& attempt, int slot) -> AttemptView& {
+            Group& g = *static_cast<Group*>(context);
+            AttemptResult<R>& result = g.results[static_cast<std::size_t>(slot)];
+            invoke_attempt<Op, R>(*g.op, attempt, result);
+            return result.view;
+          },
+          &slots);
+      decided = group.run();
+    }
+    AttemptResult<R>& result = slots.results[static_cast<std::size_t>(decided.slot)];
+    if (decided.verdict == Verdict::succeed) {
+      call.succeed();
+      if constexpr (std::is_void_v<R>) return {};
+      else return std::move(*result.value);
+    }
+    if (result.view.has_error_value) call.remember_error_value(std::move(result.error_value));
+    if (decided.verdict == Verdict::fail || !call.prepare_retry()) return std::unexpected(call.fail());
+  }
+}
+
 // Attempts until the call is decided; `call` has begun and was not refused.
 template <class Op>
 std::expected<ResultOf<Op>, Failure> run_attempts(CallState& call, Op& op) {
   using R = ResultOf<Op>;
+  if (call.hedged()) return run_hedged(call, op);
   for (;;) {
     AttemptResult<R> result;
     Verdict verdict;

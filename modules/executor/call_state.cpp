@@ -101,9 +101,10 @@ void CallState::open(const CompiledPolicy* policy) {
       admit_through_circuit();
     }
   }
-  if (!refused_ && policy != nullptr && policy->retry_budget != nullptr) {
-    policy->retry_budget->call_started(policy->key, call_start_);
-    budget_call_open_ = true;
+  if (!refused_ && policy != nullptr && (policy->retry_budget != nullptr || policy->hedge_budget != nullptr)) {
+    for (Budget* budget : policy->budgets())
+      if (budget != nullptr) budget->call_started(policy->key, call_start_);
+    budget_calls_open_ = true;
   }
 }
 
@@ -160,49 +161,46 @@ void CallState::finish_circuit(CallVerdict verdict) noexcept {
 }
 
 void CallState::close_budget_call() noexcept {
-  if (!budget_call_open_) return;
-  budget_call_open_ = false;
-  policy_->retry_budget->call_finished(policy_->key, executor_.clock.now());
+  if (!budget_calls_open_) return;
+  budget_calls_open_ = false;
+  const TimePoint now = executor_.clock.now();
+  for (Budget* budget : policy_->budgets())
+    if (budget != nullptr) budget->call_finished(policy_->key, now);
 }
+
+void CallState::record_to_budgets(OutcomeKind kind, TimePoint end) noexcept {
+  for (Budget* budget : policy_->budgets())
+    if (budget != nullptr) budget->record(policy_->key, kind, end);
+}
+
+bool CallState::hedged() const noexcept { return policy_ != nullptr && policy_->hedging && !refused_; }
 
 void CallState::refuse(std::string_view reason) {
   refused_ = true;
   final_reason_ = reason;
 }
 
+TimePoint CallState::attempt_deadline(TimePoint start) const noexcept {
+  const Duration per_attempt = policy_->resolved.policy.retry.per_attempt_timeout;
+  return per_attempt > Duration::zero() ? std::min(overall_deadline_, start + per_attempt) : overall_deadline_;
+}
+
 const Attempt& CallState::start_attempt() {
-  attempt_.index = attempts_done_;
-  attempt_.retry_index = attempts_done_;
+  attempt_.index = attempts_started_++;
+  attempt_.retry_index = groups_done_;
   if (!timed_) {
     attempt_.stop = options_.stop;
     if (capturing()) attempt_start_ = executor_.clock.now();
     return attempt_;
   }
   attempt_start_ = executor_.clock.now();
-  TimePoint deadline = overall_deadline_;
-  const Duration per_attempt = policy_->resolved.policy.retry.per_attempt_timeout;
-  if (per_attempt > Duration::zero()) deadline = std::min(deadline, attempt_start_ + per_attempt);
-  attempt_.deadline = deadline;
-  // A fresh source per attempt: a stopped source cannot be reset, and the next attempt must
-  // start unstopped. The caller's token is forwarded into it.
-  forward_stop_.reset();
-  attempt_stop_.emplace();
-  if (options_.stop.stop_possible()) forward_stop_.emplace(options_.stop, ForwardStop{&*attempt_stop_});
-  attempt_.stop = attempt_stop_->get_token();
-  if (deadline != TimePoint::max()) arm_deadline(deadline);
+  attempt_.deadline = attempt_deadline(attempt_start_);
+  attempt_.stop = control_.arm(executor_.clock, options_.stop, attempt_.deadline);
   return attempt_;
 }
 
-void CallState::arm_deadline(TimePoint deadline) {
-  deadline_timer_ = executor_.clock.schedule(deadline, [source = *attempt_stop_]() mutable { source.request_stop(); });
-}
-
 void CallState::end_attempt() noexcept {
-  if (deadline_timer_ != 0) {
-    executor_.clock.cancel(deadline_timer_);
-    deadline_timer_ = 0;
-  }
-  forward_stop_.reset();
+  control_.disarm();
   release_budget();
 }
 
@@ -221,19 +219,28 @@ Outcome CallState::classify(const AttemptView& view) noexcept {
 }
 
 Verdict CallState::finish_attempt(AttemptView& view, const Outcome* classified) {
-  ++attempts_done_;
-  const bool observed = !executor_.observers.empty();
   TimePoint end{};
   if (timed_ || capturing() || policy_->retry_budget != nullptr) end = executor_.clock.now();
-  view.attempt_index = attempt_.index;
+  const Outcome outcome = judge(primary_facts(), view, end, classified);
+  return decide(outcome, view, end);
+}
+
+Outcome CallState::judge(const AttemptFacts& facts, AttemptView& view, TimePoint end, const Outcome* classified) {
+  ++attempts_done_;
+  view.attempt_index = facts.attempt->index;
   view.call_idempotent = options_.idempotent;
   view.cancelled = options_.stop.stop_requested();
-  view.deadline_exceeded = timed_ && end >= attempt_.deadline;
-
+  view.deadline_exceeded = timed_ && end >= facts.attempt->deadline;
   const Outcome outcome = classified != nullptr ? validated(*classified) : classify(view);
+  record_to_budgets(outcome.kind, end);
+  if (capturing() || !executor_.observers.empty()) record_attempt(facts, outcome.kind, outcome.reason, end);
+  if (outcome.kind == OutcomeKind::success && policy_->latencies != nullptr) policy_->latencies->record(end - facts.start);
+  return outcome;
+}
+
+Verdict CallState::decide(const Outcome& outcome, const AttemptView& view, TimePoint end) {
   last_outcome_ = outcome;
-  if (policy_->retry_budget != nullptr) policy_->retry_budget->record(policy_->key, outcome.kind, end);
-  if (capturing() || observed) record_attempt(outcome, end);
+  ++groups_done_;
   if (outcome.kind == OutcomeKind::success) return Verdict::succeed;
 
   last_exception_ = view.exception;
@@ -243,22 +250,25 @@ Verdict CallState::finish_attempt(AttemptView& view, const Outcome* classified) 
   if (view.cancelled) return end_with(reason::cancelled), Verdict::fail;
   if (timed_ && end >= overall_deadline_) return end_with(reason::deadline_exceeded), Verdict::fail;
   if (outcome.kind != OutcomeKind::retryable) return end_with(outcome.reason), Verdict::fail;
-  if (policy_->single_attempt || attempts_done_ >= policy_->resolved.policy.retry.max_attempts)
+  if (policy_->single_attempt || groups_done_ >= policy_->resolved.policy.retry.max_attempts)
     return end_with(reason::max_attempts), Verdict::fail;
   return Verdict::retry;
 }
 
-void CallState::record_attempt(const Outcome& outcome, TimePoint end) {
+void CallState::record_attempt(const AttemptFacts& facts, OutcomeKind kind, std::string_view reason, TimePoint end) {
+  const Attempt& attempt = *facts.attempt;
   AttemptRecord record;
-  record.index = attempt_.index;
-  record.retry_index = attempt_.retry_index;
-  record.start = attempt_start_;
+  record.index = attempt.index;
+  record.retry_index = attempt.retry_index;
+  record.is_hedge = attempt.is_hedge;
+  record.hedge_index = attempt.hedge_index;
+  record.start = facts.start;
   record.end = end;
-  record.kind = outcome.kind;
-  record.reason = intern_reason(outcome.reason);  // records outlive the plugin that said it
-  record.backoff_before = slept_before_;
-  record.budget_reason = admitted_by_.empty() ? admitted_by_ : intern_reason(admitted_by_);
-  record.deadline_overrun = timed_ && end > attempt_.deadline;
+  record.kind = kind;
+  record.reason = intern_reason(reason);  // records outlive the plugin that said it
+  record.backoff_before = facts.backoff_before;
+  record.budget_reason = facts.budget_reason.empty() ? facts.budget_reason : intern_reason(facts.budget_reason);
+  record.deadline_overrun = timed_ && end > attempt.deadline;
   record.classifier_fallback = policy_->classifier_fallback;
   if (timeline_ != nullptr) timeline_->attempts.push_back(record);
   if (!executor_.observers.empty()) {
@@ -296,7 +306,7 @@ bool CallState::ask_budget(TimePoint now) {
       allowed = executor_.options.missing.budget == MissingMode::allow;
       why = reason::budget_not_found;
     } else {
-      const BudgetRequest request{p.key, false, attempts_done_, p.resolved.policy.retry.budget.cost, now};
+      const BudgetRequest request{p.key, false, attempts_started_, p.resolved.policy.retry.budget.cost, now};
       try {
         const BudgetDecision decision = p.retry_budget->acquire(request);
         allowed = decision.allowed;
@@ -304,7 +314,7 @@ bool CallState::ask_budget(TimePoint now) {
         if (allowed) {
           reservation_held_ = true;
           reservation_token_ = decision.token;
-          reservation_attempt_ = attempts_done_;
+          reservation_attempt_ = attempts_started_;
         }
       } catch (...) {
         allowed = false;
@@ -315,7 +325,7 @@ bool CallState::ask_budget(TimePoint now) {
   admitted_by_ = why;
   if (!executor_.observers.empty()) {
     const CallInfo info = this->info();
-    const BudgetEvent event{attempts_done_, false, p.retry_budget_name, allowed, why};
+    const BudgetEvent event{attempts_started_, false, p.retry_budget_name, allowed, why};
     executor_.notify([&](Observer& o) { o.on_budget_decision(info, event); });
   }
   if (!allowed) budget_refused_retry_ = true;
@@ -334,7 +344,7 @@ std::optional<Duration> CallState::next_delay(const Outcome& outcome, TimePoint 
   }
   Duration base;
   try {
-    base = policy_->backoff->delay(BackoffInput{attempts_done_, &retry, previous_delay_});
+    base = policy_->backoff->delay(BackoffInput{groups_done_, &retry, previous_delay_});
   } catch (...) {
     return end_with(reason::backoff_error), std::nullopt;
   }
@@ -401,6 +411,31 @@ Failure CallState::fail() {
   }
   return Failure{final_reason_, attempts_done_ ? last_outcome_.kind : OutcomeKind::unknown, attempts_done_,
                  std::move(last_exception_), last_error_, std::move(last_error_value_)};
+}
+
+}  // namespace recourse::detail
+
+namespace recourse::detail {
+
+AttemptControl::~AttemptControl() { disarm(); }
+
+std::stop_token AttemptControl::arm(Clock& clock, const std::stop_token& caller, TimePoint deadline) {
+  disarm();
+  stop_.emplace();
+  if (caller.stop_possible()) forward_.emplace(caller, ForwardStop{&*stop_});
+  if (deadline != TimePoint::max()) {
+    clock_ = &clock;
+    timer_ = clock.schedule(deadline, [source = *stop_]() mutable { source.request_stop(); });
+  }
+  return stop_->get_token();
+}
+
+void AttemptControl::disarm() noexcept {
+  if (timer_ != 0) {
+    clock_->cancel(timer_);
+    timer_ = 0;
+  }
+  forward_.reset();
 }
 
 }  // namespace recourse::detail

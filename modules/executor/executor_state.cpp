@@ -48,7 +48,8 @@ ExecutorState::ExecutorState(ExecutorOptions opts)
       clock(*options.clock),
       random(*options.random),
       default_classifier(options.classifiers.find(options.default_classifier)),
-      indexes(options.max_keys * 4) {
+      indexes(options.max_keys * 4),
+      hedge_pool(options.hedge_threads, options.hedge_queue) {
   if (default_classifier == nullptr) default_classifier = options.classifiers.find("always");
 }
 
@@ -153,25 +154,19 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
 
   if (!retry.budget.name.empty()) {
     c->retry_budget_name = retry.budget.name;
-    c->retry_budget = options.budgets.find(retry.budget.name);
-    if (c->retry_budget == nullptr) {
-      switch (options.missing.budget) {
-        case MissingMode::deny:
-          c->retry_budget_missing = true;
-          c->modes_used.push_back("budget:deny");
-          break;
-        case MissingMode::fallback:
-          c->retry_budget = options.budgets.find("unlimited");
-          c->modes_used.push_back("budget:fallback");
-          break;
-        case MissingMode::allow:
-          c->retry_budget_missing = true;
-          c->modes_used.push_back("budget:allow");
-          break;
-      }
-    }
+    c->retry_budget = find_budget(retry.budget.name, c->retry_budget_missing, c->modes_used);
   }
-  c->timed = retry.per_attempt_timeout > Duration::zero() || retry.overall_timeout > Duration::zero();
+  const HedgePolicy& hedge = c->resolved.policy.hedge;
+  c->hedging = hedge.enabled && !c->single_attempt;
+  if (c->hedging) {
+    if (!hedge.budget.name.empty()) {
+      c->hedge_budget_name = hedge.budget.name;
+      c->hedge_budget = find_budget(hedge.budget.name, c->hedge_budget_missing, c->modes_used);
+    }
+    if (hedge.trigger != HedgeTrigger::fixed && hedge.trigger != HedgeTrigger::custom)
+      c->latencies = std::make_unique<LatencyTracker>(static_cast<std::size_t>(hedge.min_samples));
+  }
+  c->timed = retry.per_attempt_timeout > Duration::zero() || retry.overall_timeout > Duration::zero() || c->hedging;
   c->policy_id = c->resolved.policy.id;
   if (c->resolved.policy.circuit.enabled) {
     c->owned_breaker = std::make_unique<CircuitBreaker>(c->resolved.policy.circuit);
@@ -184,6 +179,25 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
   c->plain_value_succeeds = dynamic_cast<const AlwaysClassifier*>(c->classifier) != nullptr ||
                             dynamic_cast<const NeverClassifier*>(c->classifier) != nullptr;
   return c;
+}
+
+Budget* ExecutorState::find_budget(std::string_view name, bool& missing,
+                                   std::vector<std::string_view>& modes_used) const {
+  if (Budget* budget = options.budgets.find(name)) return budget;
+  switch (options.missing.budget) {
+    case MissingMode::deny:
+      missing = true;
+      modes_used.push_back("budget:deny");
+      return nullptr;
+    case MissingMode::fallback:
+      modes_used.push_back("budget:fallback");
+      return options.budgets.find("unlimited");
+    case MissingMode::allow:
+      missing = true;
+      modes_used.push_back("budget:allow");
+      return nullptr;
+  }
+  return nullptr;
 }
 
 }  // namespace recourse::detail

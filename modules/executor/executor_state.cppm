@@ -22,6 +22,8 @@ import :builtins;
 import :options;
 import :key_index;
 import :circuit_breaker;
+import :latency_tracker;
+import :hedge_pool;
 
 namespace recourse::detail {
 
@@ -37,6 +39,18 @@ struct CompiledPolicy : PolicyHead {
   Budget* retry_budget = nullptr;
   std::string_view retry_budget_name;
   bool retry_budget_missing = false;  // named, not registered; MissingModes::budget decides
+  // Hedging (policy hedge.enabled): the hedge budget (null when none, or the same one as the
+  // retry budget: then retry_budget does it all), and the key's successful attempt latencies
+  // when a latency trigger needs them.
+  bool hedging = false;
+  Budget* hedge_budget = nullptr;
+  std::string_view hedge_budget_name;
+  bool hedge_budget_missing = false;
+  std::unique_ptr<LatencyTracker> latencies;
+  // The budgets a call under this policy tells of its start, end and attempts (each once).
+  inline std::array<Budget*, 2> budgets() const noexcept {
+    return {retry_budget, hedge_budget != retry_budget ? hedge_budget : nullptr};
+  }
   std::string_view refusal;           // non-empty: every call is refused with this reason
   bool single_attempt = false;        // an `allow` mode: one unprotected attempt
   bool cardinality_limited = false;
@@ -77,12 +91,15 @@ struct ExecutorState {
   const Classifier* default_classifier;
   std::atomic<std::uint64_t> observer_errors{0};
   KeyIndexes indexes;
+  HedgePool hedge_pool;
 
  private:
   template <class Find, class Publish>
   const CompiledPolicy* compile_once(const Key& key, Find find_published, Publish publish);
   const CompiledPolicy* compile_locked(const Key& key);
   std::unique_ptr<CompiledPolicy> compile(const Key& key, std::optional<ResolvedPolicy> resolved) const;
+  // A budget a policy names: found, or what the missing-budget mode makes of it.
+  Budget* find_budget(std::string_view name, bool& missing, std::vector<std::string_view>& modes_used) const;
 
   std::mutex mutex_;
   std::map<std::string, const CompiledPolicy*, std::less<>> by_key_;  // distinct canonical keys

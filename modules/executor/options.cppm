@@ -50,6 +50,10 @@ struct ExecutorOptions {
   MissingModes missing;
   std::size_t max_keys = 1000;  // distinct keys before new ones get the default policy
   std::string default_classifier = "always";
+  // Threads hedges run on (started on the first hedge), and how many hedges may wait for one;
+  // a hedge finding the queue full is not started (hedge_pool_full).
+  std::size_t hedge_threads = 8;
+  std::size_t hedge_queue = 256;
 };
 
 struct CallOptions {

@@ -82,6 +82,8 @@ class RECOURSE_API Observer {
   virtual void on_cardinality_exceeded(std::string_view key);
   // The key's circuit breaker changed state (during `call`).
   virtual void on_circuit_transition(const CallInfo& call, CircuitTransition transition);
+  // A hedge started, was cancelled, or could not start (HedgeEvent).
+  virtual void on_hedge(const CallInfo& call, const HedgeEvent& event);
 };
 
 class RECOURSE_API PolicyProvider {

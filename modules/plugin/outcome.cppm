@@ -57,6 +57,10 @@ inline constexpr std::string_view circuit_half_open_probe_limit = "circuit_half_
 inline constexpr std::string_view retry_after_exceeds_deadline = "retry_after_exceeds_deadline";
 inline constexpr std::string_view max_attempts = "max_attempts";
 inline constexpr std::string_view backoff_error = "backoff_error";
+// A hedge group was decided while this attempt ran: its late result is not judged.
+inline constexpr std::string_view hedge_cancelled = "hedge_cancelled";
+// A hedge found no free thread and no room in the executor's hedge queue.
+inline constexpr std::string_view hedge_pool_full = "hedge_pool_full";
 }  // namespace reason
 
 // The same text in core-owned storage that lives as long as the process. A plugin's reason

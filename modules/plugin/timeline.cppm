@@ -78,4 +78,18 @@ struct BudgetEvent {
   std::string_view reason;
 };
 
+// A hedge's life, as observers see it: started (after its budget allowed it), cancelled (the
+// group was decided — a success won, or a terminal failure ended it — while it ran; the primary
+// can be cancelled too, hedge_index 0), or not started (no pool thread or queue room).
+enum class HedgeEventKind : std::uint8_t { spawned, cancelled, not_started };
+
+struct HedgeEvent {
+  HedgeEventKind kind = HedgeEventKind::spawned;
+  int hedge_index = 0;    // 0: the primary (cancelled only)
+  int attempt_index = 0;  // the attempt it is (spawned, cancelled); -1 when not started
+  int retry_index = 0;    // its group
+  TimePoint at{};
+  std::string_view reason;  // not_started: why
+};
+
 }  // namespace recourse

@@ -74,6 +74,7 @@ void normalize_retry(RetryPolicy& r, Clamp& clamp) {
 void normalize_hedge(HedgePolicy& h, Clamp& clamp) {
   clamp.within("hedge.max_hedges", h.max_hedges, limits::min_hedges, limits::max_hedges);
   clamp.at_least("hedge.delay", h.delay, limits::min_hedge_delay);
+  clamp.within("hedge.min_samples", h.min_samples, limits::min_hedge_samples, limits::max_hedge_samples);
   clamp.at_least("hedge.budget.cost", h.budget.cost, limits::min_budget_cost);
 }
 

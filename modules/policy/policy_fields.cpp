@@ -100,6 +100,8 @@ const std::array fields{
     field<&P::hedge, &H::max_hedges>("hedge.max_hedges", "extra attempts per group"),
     field<&P::hedge, &H::delay>("hedge.delay", "wait before each hedge (fixed trigger)"),
     field<&P::hedge, &H::trigger>("hedge.trigger", "what starts a hedge"),
+    field<&P::hedge, &H::min_samples>("hedge.min_samples", "latency triggers: samples needed before any hedge"),
+    field<&P::hedge, &H::trigger_name>("hedge.trigger_name", "trigger = custom: the trigger component", 0),
     field<&P::hedge, &H::cancel_on_first_terminal>("hedge.cancel_on_first_terminal",
                                                    "a terminal outcome ends the group at once"),
     field<&P::hedge, &H::budget, &B::name>("hedge.budget.name", "budget each hedge asks; empty: none", 0),

@@ -107,6 +107,8 @@ struct HedgePolicy {
   int max_hedges = 2;
   Duration delay = 200ms;
   HedgeTrigger trigger = HedgeTrigger::fixed;
+  int min_samples = 20;      // latency triggers: successful attempts seen before any hedge
+  std::string trigger_name;  // trigger = custom: the trigger component
   bool cancel_on_first_terminal = false;
   BudgetRef budget;
 };

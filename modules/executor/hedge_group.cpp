@@ -1,0 +1,335 @@
+// HedgeGroup: one primary and its hedges, racing (see hedge_group.cppm for the rules).
+//
+// Threads and the clock: the caller runs the primary; spawn timers fire on the clock's thread
+// (or, on a VirtualClock, on whichever worker advances time) and hand hedges to the pool. A
+// hedge holds the clock from the moment it is queued (Clock::hold) until its thread has
+// entered, and a worker that blocks on the group leaves the clock, with whoever wakes it
+// holding for it — so virtual time never passes an attempt that is about to run.
+module;
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string_view>
+#include <utility>
+
+module recourse.executor;
+
+import :state;
+
+namespace recourse::detail {
+namespace {
+
+// abort > non_retryable > retryable: the outcome a failed group comes to.
+int severity(OutcomeKind kind) noexcept {
+  switch (kind) {
+    case OutcomeKind::abort: return 3;
+    case OutcomeKind::non_retryable: return 2;
+    case OutcomeKind::retryable: return 1;
+    default: return 0;
+  }
+}
+
+bool terminal(OutcomeKind kind) noexcept { return kind == OutcomeKind::abort || kind == OutcomeKind::non_retryable; }
+
+// Gives back a hold taken for a hedge that will not run, from any thread.
+void release_hold(Clock& clock) noexcept {
+  clock.enter(true);
+  clock.leave();
+}
+
+}  // namespace
+
+HedgeGroup::HedgeGroup(CallState& call, InvokeSlot invoke, void* context) noexcept
+    : call_(call), clock_(call.executor_.clock), invoke_(invoke), context_(context) {
+  for (int i = 0; i < max_group_size; ++i) {
+    Slot& slot = slots_[static_cast<std::size_t>(i)];
+    slot.group = this;
+    slot.index = i;
+    slot.run = &HedgeGroup::run_pooled;
+  }
+}
+
+HedgeGroup::~HedgeGroup() = default;
+
+std::optional<Duration> HedgeGroup::planned_delay() const noexcept {
+  const CompiledPolicy& policy = *call_.policy_;
+  const HedgePolicy& hedge = policy.resolved.policy.hedge;
+  // No hedging while the breaker is not closed: a half-open probe must be one attempt.
+  if (call_.circuit_probe_ || (policy.breaker != nullptr && !policy.breaker->closed())) return std::nullopt;
+  double percentile = 0;
+  switch (hedge.trigger) {
+    case HedgeTrigger::fixed: return hedge.delay;
+    case HedgeTrigger::p50: percentile = 50; break;
+    case HedgeTrigger::p90: percentile = 90; break;
+    case HedgeTrigger::p95: percentile = 95; break;
+    case HedgeTrigger::p99: percentile = 99; break;
+    case HedgeTrigger::custom: return custom_delay();
+  }
+  const std::optional<Duration> latency = policy.latencies->percentile(percentile);
+  if (!latency) return std::nullopt;  // too few samples yet
+  return std::max(*latency, Duration(1));
+}
+
+HedgeGroup::Result HedgeGroup::run() {
+  const TimePoint start = clock_.now();
+  group_ = call_.groups_done_;
+  const std::optional<Duration> delay = planned_delay();
+  Slot& primary = slots_[0];
+  {
+    std::lock_guard lock(mutex_);
+    ++running_;
+    start_locked(primary, start, call_.admitted_by_);
+  }
+  if (delay) {
+    const int hedges = call_.policy_->resolved.policy.hedge.max_hedges;
+    for (int k = 1; k <= hedges && k < max_group_size; ++k) {
+      const TimePoint at = start + k * *delay;
+      if (at >= call_.overall_deadline_) break;  // it could only be stopped at once
+      spawn_timers_[static_cast<std::size_t>(k)] = clock_.schedule(at, [this, k] { spawn(k); });
+    }
+  }
+  finish(primary, invoke_(context_, primary.attempt, 0));
+  await(&HedgeGroup::over_locked);
+  close();
+  await(&HedgeGroup::idle_locked);
+  call_.release_budget();  // the retry budget's reservation admitted this group
+
+  const Slot& decisive = slots_[static_cast<std::size_t>(decisive_)];
+  const Verdict verdict = call_.decide(decisive.outcome, *decisive.view, clock_.now());
+  return {verdict, decisive_};
+}
+
+void HedgeGroup::start_locked(Slot& slot, TimePoint now, std::string_view budget_reason) {
+  Attempt& attempt = slot.attempt;
+  attempt.index = call_.attempts_started_++;
+  attempt.retry_index = group_;
+  attempt.is_hedge = slot.index > 0;
+  attempt.hedge_index = slot.index;
+  attempt.policy_id = call_.attempt_.policy_id;
+  attempt.deadline = call_.attempt_deadline(now);
+  attempt.stop = slot.control.arm(clock_, call_.options_.stop, attempt.deadline);
+  slot.start = now;
+  slot.budget_reason = budget_reason;
+  slot.state = SlotState::running;
+}
+
+void HedgeGroup::spawn(int index) noexcept {
+  Slot& slot = slots_[static_cast<std::size_t>(index)];
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    const CircuitBreaker* breaker = call_.policy_->breaker;
+    if (breaker != nullptr && !breaker->closed()) return;
+    slot.state = SlotState::queued;
+    ++running_;
+    clock_.hold();  // until the hedge's thread has entered
+    try {
+      if (call_.executor_.hedge_pool.submit(slot)) return;
+    } catch (...) {
+      // No thread could be started: as good as a full pool.
+    }
+    slot.state = SlotState::idle;
+    --running_;
+    hedge_event(HedgeEventKind::not_started, slot, reason::hedge_pool_full);
+    notify_locked();
+  }
+  release_hold(clock_);
+}
+
+void HedgeGroup::run_pooled(PoolTask& task) noexcept {
+  Slot& slot = static_cast<Slot&>(task);
+  Clock& clock = slot.group->clock_;  // the group may be gone when run_hedge returns
+  clock.enter(true);
+  slot.group->run_hedge(slot);
+  clock.leave();
+}
+
+void HedgeGroup::run_hedge(Slot& slot) noexcept {
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return unrun_locked(slot);
+  }
+  const TimePoint now = clock_.now();
+  const bool allowed = ask_hedge_budget(slot, now);  // unlocked: a remote budget may block
+  {
+    std::lock_guard lock(mutex_);
+    if (!call_.executor_.observers.empty()) {
+      const CallInfo info = call_.info();
+      const BudgetEvent event{call_.attempts_started_, true, call_.policy_->hedge_budget_name, allowed, slot.budget_reason};
+      call_.executor_.notify([&](Observer& o) { o.on_budget_decision(info, event); });
+    }
+    if (!allowed || closed_) {
+      release_hedge_budget(slot);
+      return unrun_locked(slot);
+    }
+    start_locked(slot, now, slot.budget_reason);
+    hedge_event(HedgeEventKind::spawned, slot, {});
+  }
+  finish(slot, invoke_(context_, slot.attempt, slot.index));
+}
+
+void HedgeGroup::unrun_locked(Slot& slot) noexcept {
+  slot.state = SlotState::idle;
+  --running_;
+  notify_locked();
+}
+
+void HedgeGroup::finish(Slot& slot, AttemptView& view) noexcept {
+  slot.control.disarm();
+  release_hedge_budget(slot);
+  const TimePoint end = clock_.now();
+  StopList losers;
+  {
+    std::lock_guard lock(mutex_);
+    slot.state = SlotState::done;
+    const AttemptFacts facts{&slot.attempt, slot.start, slot.index == 0 ? call_.slept_before_ : Duration::zero(),
+                             slot.budget_reason};
+    try {
+      if (slot.stopped_by_group) {
+        // A loser's late result decides nothing, whatever it is.
+        ++call_.attempts_done_;
+        if (call_.capturing() || !call_.executor_.observers.empty())
+          call_.record_attempt(facts, OutcomeKind::unknown, reason::hedge_cancelled, end);
+      } else {
+        slot.outcome = call_.judge(facts, view, end, nullptr);
+        slot.view = &view;
+        const bool ends_group =
+            slot.outcome.kind == OutcomeKind::success ||
+            (terminal(slot.outcome.kind) && call_.policy_->resolved.policy.hedge.cancel_on_first_terminal);
+        if (!decided_ && ends_group) {
+          decide_locked(slot.index, losers);
+        } else if (!decided_ && (decisive_ < 0 || severity(slot.outcome.kind) >
+                                                      severity(slots_[static_cast<std::size_t>(decisive_)].outcome.kind))) {
+          decisive_ = slot.index;
+        }
+      }
+    } catch (...) {
+      // Recording failed (out of memory): the attempt still ends; judge() is noexcept-safe in
+      // what it decides, so the group goes on with what it has.
+      if (decisive_ < 0) decisive_ = slot.index;
+    }
+    --running_;
+    notify_locked();
+  }
+  losers.request_all();
+}
+
+void HedgeGroup::decide_locked(int index, StopList& losers) {
+  decided_ = true;
+  closed_ = true;
+  decisive_ = index;
+  for (Slot& other : slots_) {
+    if (other.index == index || other.state != SlotState::running) continue;
+    other.stopped_by_group = true;
+    losers.sources[static_cast<std::size_t>(losers.size++)] = other.control.source();
+    hedge_event(HedgeEventKind::cancelled, other, reason::hedge_cancelled);
+  }
+}
+
+void HedgeGroup::notify_locked() noexcept {
+  if (caller_waiting_ && !held_for_caller_ && (this->*waiting_for_)()) {
+    clock_.hold();  // the caller takes it over when it wakes
+    held_for_caller_ = true;
+  }
+  changed_.notify_all();
+}
+
+void HedgeGroup::await(bool (HedgeGroup::*done)() const noexcept) {
+  std::unique_lock lock(mutex_);
+  if ((this->*done)()) return;
+  if (!clock_.entered()) {
+    changed_.wait(lock, [&] { return (this->*done)(); });
+    return;
+  }
+  // A worker blocking on the group is not waiting on the clock: it leaves, and whoever makes
+  // `done` true holds the clock for it.
+  waiting_for_ = done;
+  caller_waiting_ = true;
+  lock.unlock();
+  clock_.leave();
+  lock.lock();
+  changed_.wait(lock, [&] { return (this->*done)(); });
+  caller_waiting_ = false;
+  const bool held = std::exchange(held_for_caller_, false);
+  lock.unlock();
+  clock_.enter(held);
+}
+
+void HedgeGroup::close() noexcept {
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+  }
+  for (TimerId& timer : spawn_timers_) {
+    if (timer != 0) clock_.cancel(timer);  // one firing now sees closed_
+    timer = 0;
+  }
+  for (Slot& slot : slots_) {
+    bool queued;
+    {
+      std::lock_guard lock(mutex_);
+      queued = slot.state == SlotState::queued;
+    }
+    if (!queued || !call_.executor_.hedge_pool.withdraw(slot)) continue;  // not queued, or a thread has it
+    {
+      std::lock_guard lock(mutex_);
+      unrun_locked(slot);
+    }
+    release_hold(clock_);
+  }
+}
+
+bool HedgeGroup::ask_hedge_budget(Slot& slot, TimePoint now) {
+  const CompiledPolicy& policy = *call_.policy_;
+  slot.budget_held = false;
+  if (policy.hedge_budget_name.empty()) {
+    slot.budget_reason = reason::no_budget;
+    return true;
+  }
+  if (policy.hedge_budget == nullptr) {
+    slot.budget_reason = reason::budget_not_found;
+    return call_.executor_.options.missing.budget == MissingMode::allow;
+  }
+  const BudgetRequest request{policy.key, true, call_.attempts_started_, policy.resolved.policy.hedge.budget.cost, now};
+  try {
+    const BudgetDecision decision = policy.hedge_budget->acquire(request);
+    slot.budget_reason = !decision.reason.empty() ? decision.reason
+                         : decision.allowed       ? reason::allowed
+                                                  : reason::budget_denied;
+    slot.budget_reason = intern_reason(slot.budget_reason);
+    slot.budget_held = decision.allowed;
+    slot.budget_token = decision.token;
+    return decision.allowed;
+  } catch (...) {
+    slot.budget_reason = reason::budget_error;
+    return false;
+  }
+}
+
+void HedgeGroup::release_hedge_budget(Slot& slot) noexcept {
+  if (!slot.budget_held) return;
+  slot.budget_held = false;
+  const CompiledPolicy& policy = *call_.policy_;
+  const BudgetRequest request{policy.key, true, slot.attempt.index, policy.resolved.policy.hedge.budget.cost, TimePoint{}};
+  try {
+    policy.hedge_budget->release(request, slot.budget_token);
+  } catch (...) {
+  }
+}
+
+void HedgeGroup::hedge_event(HedgeEventKind kind, const Slot& slot, std::string_view why) {
+  if (call_.executor_.observers.empty()) return;
+  const CallInfo info = call_.info();
+  const HedgeEvent event{kind,   slot.index, kind == HedgeEventKind::not_started ? -1 : slot.attempt.index,
+                         group_, clock_.now(), why};
+  call_.executor_.notify([&](Observer& o) { o.on_hedge(info, event); });
+}
+
+std::optional<Duration> HedgeGroup::custom_delay() const noexcept { return std::nullopt; }
+
+}  // namespace recourse::detail

@@ -1,0 +1,60 @@
+// HedgePool: a fixed set of threads over one queue (see hedge_pool.cppm).
+module;
+#include <algorithm>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <stop_token>
+#include <thread>
+#include <vector>
+
+module recourse.executor;
+
+namespace recourse::detail {
+
+HedgePool::HedgePool(std::size_t threads, std::size_t queue_limit) noexcept
+    : thread_count_(std::max<std::size_t>(threads, 1)), queue_limit_(std::max<std::size_t>(queue_limit, 1)) {}
+
+HedgePool::~HedgePool() {
+  for (auto& thread : threads_) thread.request_stop();
+  ready_.notify_all();
+  threads_.clear();  // joins
+}
+
+bool HedgePool::submit(PoolTask& task) {
+  {
+    std::lock_guard lock(mutex_);
+    if (queue_.size() >= queue_limit_) return false;
+    if (threads_.empty()) {
+      threads_.reserve(thread_count_);
+      for (std::size_t i = 0; i < thread_count_; ++i)
+        threads_.emplace_back([this](std::stop_token stop) { work(stop); });
+    }
+    queue_.push_back(&task);
+  }
+  ready_.notify_one();
+  return true;
+}
+
+bool HedgePool::withdraw(PoolTask& task) noexcept {
+  std::lock_guard lock(mutex_);
+  const auto it = std::find(queue_.begin(), queue_.end(), &task);
+  if (it == queue_.end()) return false;
+  queue_.erase(it);
+  return true;
+}
+
+void HedgePool::work(std::stop_token stop) {
+  for (;;) {
+    PoolTask* task;
+    {
+      std::unique_lock lock(mutex_);
+      if (!ready_.wait(lock, stop, [&] { return !queue_.empty(); })) return;
+      task = queue_.front();
+      queue_.pop_front();
+    }
+    task->run(*task);  // the task may be gone when this returns: it is not touched again
+  }
+}
+
+}  // namespace recourse::detail

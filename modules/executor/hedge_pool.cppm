@@ -1,0 +1,49 @@
+// recourse.executor:hedge_pool — the bounded set of threads an executor runs hedges on.
+//
+// Tasks are intrusive (a hedge group owns its tasks on the caller's stack), so submitting one
+// allocates nothing. A task that has not started can be withdrawn: a group that is over takes
+// back the hedges still queued, so a caller never waits for work that no thread has picked up
+// — the pool cannot deadlock however long the running operations block.
+module;
+#include "recourse/export.h"
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+export module recourse.executor:hedge_pool;
+
+export namespace recourse::detail {
+
+struct PoolTask {
+  void (*run)(PoolTask& task) noexcept = nullptr;
+};
+
+class RECOURSE_API HedgePool {
+ public:
+  // Threads start on the first submit: an executor that never hedges has none.
+  HedgePool(std::size_t threads, std::size_t queue_limit) noexcept;
+  ~HedgePool();  // joins the threads; no call may be running
+  HedgePool(const HedgePool&) = delete;
+  HedgePool& operator=(const HedgePool&) = delete;
+
+  // False when `queue_limit` tasks already wait: the hedge is not started.
+  bool submit(PoolTask& task);
+  // True when `task` was still queued: it is removed and will never run.
+  bool withdraw(PoolTask& task) noexcept;
+
+ private:
+  void work(std::stop_token stop);
+
+  std::size_t thread_count_;
+  std::size_t queue_limit_;
+  std::mutex mutex_;
+  std::condition_variable_any ready_;
+  std::deque<PoolTask*> queue_;
+  std::vector<std::jthread> threads_;
+};
+
+}  // namespace recourse::detail
