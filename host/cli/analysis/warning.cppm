@@ -2,6 +2,7 @@
 // The code is a stable name (docs/cli.md lists them; scripts match on it, so never rename one);
 // `where` points at the line to change when the config knows it.
 module;
+#include <array>
 #include <string>
 
 export module recourse.host.analysis:warning;
@@ -25,6 +26,9 @@ inline constexpr const char* attempt_timeouts_exceed_overall = "attempt-timeouts
 inline constexpr const char* retry_after_cap_exceeds_overall = "retry-after-cap-exceeds-overall";
 inline constexpr const char* high_cardinality_key = "high-cardinality-key";
 inline constexpr const char* too_many_keys_in_namespace = "too-many-keys-in-namespace";
+inline constexpr std::array<const char*, 6> all{retry_without_budget,          hedge_without_budget,
+                                                attempt_timeouts_exceed_overall, retry_after_cap_exceeds_overall,
+                                                high_cardinality_key,          too_many_keys_in_namespace};
 }  // namespace warning_code
 
 // "file:line:col: warning: KEY: MESSAGE [code]" (the position is left out when unknown).
