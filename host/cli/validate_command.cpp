@@ -51,8 +51,8 @@ constexpr std::string_view value_options[]{"--format", "--max-keys-per-namespace
 constexpr std::string_view flag_options[]{"--strict", "--no-plugins"};
 
 // Sorted by line and column, keeping the runtime's order among errors at one place (every
-// refused plugin is reported at the [plugins] header). No stable_sort: libstdc++ 12's
-// temporary buffer is deprecated under clang 19.
+// refused plugin is reported at the [plugins] header). Not stable_sort: here it instantiates
+// libstdc++ 12's get_temporary_buffer, which clang 19 warns is deprecated.
 std::vector<ConfigError> in_file_order(std::vector<ConfigError> errors) {
   std::vector<std::size_t> order(errors.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -77,7 +77,7 @@ std::vector<ConfigError> runtime_errors(const host::Config& config) {
   std::vector<ConfigError> errors;
   if (!runtime) errors = std::move(runtime.error().errors);
 
-  const auto not_created = [&](const host::ComponentSpec& spec, const auto& plugins) {
+  const auto look_up = [&](const host::ComponentSpec& spec, const host::PluginSet& plugins) {
     if (plugins.provides(spec.category, spec.plugin)) return;
     std::string known;
     for (const std::string& name : plugins.names(spec.category)) known.append(known.empty() ? "" : ", ").append(name);
@@ -91,8 +91,8 @@ std::vector<ConfigError> runtime_errors(const host::Config& config) {
   if (needs_lookup) {
     const host::PluginSet plugins = config.plugins.present ? host::PluginSet::load(config.plugins) : host::PluginSet();
     for (const host::ComponentSpec& spec : config.components)
-      if (spec.category == ComponentCategory::observer) not_created(spec, plugins);
-    if (config.provider) not_created(*config.provider, plugins);
+      if (spec.category == ComponentCategory::observer) look_up(spec, plugins);
+    if (config.provider) look_up(*config.provider, plugins);
   }
   return in_file_order(std::move(errors));
 }
