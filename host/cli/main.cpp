@@ -14,12 +14,16 @@ namespace {
 constexpr std::string_view usage = R"(usage: recourse <command> [arguments]
 
 commands:
+  validate CONFIG        every error in CONFIG at once (file:line:col), then warnings for
+                         risky policies and keys that look generated
   explain CONFIG [KEY]   the effective, normalized policy of every key (or one key) in
-                         CONFIG, with the layer and line each field came from
-  test SCENARIO|DIR...    run policy scenarios in virtual time; PASS/FAIL per call
+                         CONFIG: where each field came from, the clamps applied, which plugin
+                         serves each component, and the worst case of one call
+  test SCENARIO|DIR...   run policy scenarios in virtual time; PASS/FAIL per call
   plugins CONFIG         the plugins CONFIG loads (version, fingerprint, components) and refusals
-  help                   this text
+  help [COMMAND]         this text, or a command's own (same as COMMAND --help)
 
+validate, explain and plugins take --format text|json. Every command answers --help.
 Exit codes: 0 ok, 1 a check failed, 2 usage or configuration error.
 )";
 
@@ -29,6 +33,7 @@ struct Command {
 };
 
 constexpr Command commands[] = {
+    {"validate", recourse::cli::validate_command},
     {"explain", recourse::cli::explain_command},
     {"test", recourse::cli::test_command},
     {"plugins", recourse::cli::plugins_command},
@@ -60,6 +65,8 @@ int main(int argc, char** argv) {
     std::fputs(usage.data(), stderr);
     return recourse::cli::exit_usage;
   }
+  // `recourse help CMD` is `recourse CMD --help`.
+  if (args[0] == "help" && args.size() == 2) args = {args[1], "--help"};
   if (args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
     std::fputs(usage.data(), stdout);
     return recourse::cli::exit_ok;

@@ -6,38 +6,51 @@
 #include <string>
 #include <string_view>
 
+#include "arguments.hpp"
 #include "commands.hpp"
+#include "json_output.hpp"
 
 import recourse.host.plugins;
 
 namespace recourse::cli {
 namespace {
 
-constexpr std::string_view help = R"(usage: recourse plugins CONFIG
+constexpr std::string_view help = R"(usage: recourse plugins CONFIG [--format text|json]
 
 Loads the plugins CONFIG's [plugins] section names and lists each with its version, build
 fingerprint and components, then each refused file with the reason.
+
+  --format text|json     text (default) or one JSON object
+
 Exit codes: 0 all loaded, 1 something was refused, 2 usage or configuration error.
 )";
 
-}  // namespace
+constexpr std::string_view value_options[]{"--format"};
 
-int plugins_command(std::span<const std::string_view> args) {
-  if (args.size() != 1 || args[0] == "--help" || args[0] == "-h") {
-    const bool asked = !args.empty() && (args[0] == "--help" || args[0] == "-h");
-    fmt::print(asked ? stdout : stderr, "{}", help);
-    return asked ? exit_ok : exit_usage;
+void print_json(std::string_view file, bool configured, const host::PluginSet& set) {
+  JsonOutput json;
+  json.begin_object().key("config").string(file).key("configured").boolean(configured);
+  json.key("plugins").begin_array();
+  for (const host::PluginInfo& plugin : set.plugins()) {
+    json.begin_object().key("name").string(plugin.name).key("version").string(plugin.version);
+    json.key("file").string(plugin.file.string()).key("fingerprint").string(plugin.fingerprint);
+    json.key("components").begin_array();
+    for (const auto& [category, name] : plugin.components)
+      json.begin_object().key("category").string(to_string(category)).key("name").string(name).end_object();
+    json.end_array().end_object();
   }
-  auto config = host::load_config(std::string(args[0]));
-  if (!config) {
-    fmt::print(stderr, "{}", host::to_string(config.error()));
-    return exit_usage;
+  json.end_array().key("refused").begin_array();
+  for (const host::PluginRefusal& refusal : set.refusals())
+    json.begin_object().key("file").string(refusal.file.string()).key("reason").string(refusal.reason).end_object();
+  json.end_array().end_object();
+  fmt::print("{}", json.str());
+}
+
+void print_text(std::string_view file, bool configured, const host::PluginSet& set) {
+  if (!configured) {
+    fmt::print("{}: no [plugins] section; only the built-in components are available\n", file);
+    return;
   }
-  if (!config->plugins.present) {
-    fmt::print("{}: no [plugins] section; only the built-in components are available\n", args[0]);
-    return exit_ok;
-  }
-  const host::PluginSet set = host::PluginSet::load(config->plugins);
   for (const host::PluginInfo& plugin : set.plugins()) {
     fmt::print("{} {}  {}\n  built with {}\n", plugin.name, plugin.version, plugin.file.string(), plugin.fingerprint);
     for (const auto& [category, name] : plugin.components) fmt::print("  {} {}\n", to_string(category), name);
@@ -45,6 +58,29 @@ int plugins_command(std::span<const std::string_view> args) {
   for (const host::PluginRefusal& refusal : set.refusals())
     fmt::print("REFUSED {}: {}\n", refusal.file.string(), refusal.reason);
   fmt::print("{} loaded, {} refused\n", set.plugins().size(), set.refusals().size());
+}
+
+}  // namespace
+
+int plugins_command(std::span<const std::string_view> raw) {
+  const Arguments args = parse_arguments(raw, value_options);
+  if (!args.error.empty()) return usage_error("plugins", args.error, help);
+  if (args.help) return show_help(help);
+  if (args.positional.size() != 1) return usage_error("plugins", "expected one CONFIG file", help);
+  std::string why;
+  const auto format = output_format(args, why);
+  if (!format) return usage_error("plugins", why, help);
+
+  const std::string_view file = args.positional[0];
+  auto config = host::load_config(std::string(file));
+  if (!config) {
+    fmt::print(stderr, "{}", host::to_string(config.error()));
+    return exit_usage;
+  }
+  const bool configured = config->plugins.present;
+  const host::PluginSet set = configured ? host::PluginSet::load(config->plugins) : host::PluginSet();
+  if (*format == OutputFormat::json) print_json(file, configured, set);
+  else print_text(file, configured, set);
   return set.refusals().empty() ? exit_ok : exit_check_failed;
 }
 

@@ -11,6 +11,7 @@
 #include <system_error>
 #include <vector>
 
+#include "arguments.hpp"
 #include "commands.hpp"
 
 import recourse.host.scenario;
@@ -53,6 +54,11 @@ int test_command(std::span<const std::string_view> args) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     fmt::print(args.empty() ? stderr : stdout, "{}", help);
     return args.empty() ? exit_usage : exit_ok;
+  }
+  // No options yet: a dash is a mistyped option, not a file to look for.
+  for (std::string_view arg : args) {
+    if (arg == "--help" || arg == "-h") return show_help(help);
+    if (arg.starts_with("-")) return usage_error("test", fmt::format("unknown option \"{}\"", arg), help);
   }
   bool bad_input = false;
   const auto files = scenario_files(args, bad_input);

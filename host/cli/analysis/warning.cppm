@@ -1,0 +1,37 @@
+// recourse.host.analysis:warning — one thing in a config that loads but is probably a mistake.
+// The code is a stable name (docs/cli.md lists them; scripts match on it, so never rename one);
+// `where` points at the line to change when the config knows it.
+module;
+#include <array>
+#include <string>
+
+export module recourse.host.analysis:warning;
+
+export import recourse.core;
+
+export namespace recourse::host {
+
+struct Warning {
+  std::string code;  // "retry-without-budget"
+  std::string key;   // "payments.Charge", "payments.*", "*" for any other key
+  SourceLocation where;
+  std::string message;
+};
+
+// The codes, for tests and docs to walk.
+namespace warning_code {
+inline constexpr const char* retry_without_budget = "retry-without-budget";
+inline constexpr const char* hedge_without_budget = "hedge-without-budget";
+inline constexpr const char* attempt_timeouts_exceed_overall = "attempt-timeouts-exceed-overall";
+inline constexpr const char* retry_after_cap_exceeds_overall = "retry-after-cap-exceeds-overall";
+inline constexpr const char* high_cardinality_key = "high-cardinality-key";
+inline constexpr const char* too_many_keys_in_namespace = "too-many-keys-in-namespace";
+inline constexpr std::array<const char*, 6> all{retry_without_budget,          hedge_without_budget,
+                                                attempt_timeouts_exceed_overall, retry_after_cap_exceeds_overall,
+                                                high_cardinality_key,          too_many_keys_in_namespace};
+}  // namespace warning_code
+
+// "file:line:col: warning: KEY: MESSAGE [code]" (the position is left out when unknown).
+std::string to_string(const Warning& warning);
+
+}  // namespace recourse::host
