@@ -49,7 +49,7 @@ ExecutorState::ExecutorState(ExecutorOptions opts)
       random(*options.random),
       default_classifier(options.classifiers.find(options.default_classifier)),
       indexes(options.max_keys * 4),
-      hedge_pool(options.hedge_threads, options.hedge_queue) {
+      hedge_pool(clock, options.hedge_threads, options.hedge_queue) {
   if (default_classifier == nullptr) default_classifier = options.classifiers.find("always");
 }
 

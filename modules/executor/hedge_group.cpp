@@ -36,12 +36,6 @@ int severity(OutcomeKind kind) noexcept {
 
 bool terminal(OutcomeKind kind) noexcept { return kind == OutcomeKind::abort || kind == OutcomeKind::non_retryable; }
 
-// Gives back a hold taken for a hedge that will not run, from any thread.
-void release_hold(Clock& clock) noexcept {
-  clock.enter(true);
-  clock.leave();
-}
-
 }  // namespace
 
 HedgeGroup::HedgeGroup(CallState& call, InvokeSlot invoke, void* context) noexcept
@@ -127,7 +121,6 @@ void HedgeGroup::spawn(int index) noexcept {
     if (breaker != nullptr && !breaker->closed()) return;
     slot.state = SlotState::queued;
     ++running_;
-    clock_.hold();  // until the hedge's thread has entered
     try {
       if (call_.executor_.hedge_pool.submit(slot)) return;
     } catch (...) {
@@ -138,15 +131,11 @@ void HedgeGroup::spawn(int index) noexcept {
     hedge_event(HedgeEventKind::not_started, slot, reason::hedge_pool_full);
     notify_locked();
   }
-  release_hold(clock_);
 }
 
 void HedgeGroup::run_pooled(PoolTask& task) noexcept {
   Slot& slot = static_cast<Slot&>(task);
-  Clock& clock = slot.group->clock_;  // the group may be gone when run_hedge returns
-  clock.enter(true);
-  slot.group->run_hedge(slot);
-  clock.leave();
+  slot.group->run_hedge(slot);  // the pool thread is a worker of the clock meanwhile
 }
 
 void HedgeGroup::run_hedge(Slot& slot) noexcept {
@@ -276,11 +265,8 @@ void HedgeGroup::close() noexcept {
       queued = slot.state == SlotState::queued;
     }
     if (!queued || !call_.executor_.hedge_pool.withdraw(slot)) continue;  // not queued, or a thread has it
-    {
-      std::lock_guard lock(mutex_);
-      unrun_locked(slot);
-    }
-    release_hold(clock_);
+    std::lock_guard lock(mutex_);
+    unrun_locked(slot);
   }
 }
 

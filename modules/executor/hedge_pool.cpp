@@ -12,8 +12,10 @@ module recourse.executor;
 
 namespace recourse::detail {
 
-HedgePool::HedgePool(std::size_t threads, std::size_t queue_limit) noexcept
-    : thread_count_(std::max<std::size_t>(threads, 1)), queue_limit_(std::max<std::size_t>(queue_limit, 1)) {}
+HedgePool::HedgePool(Clock& clock, std::size_t threads, std::size_t queue_limit) noexcept
+    : clock_(clock),
+      thread_count_(std::max<std::size_t>(threads, 1)),
+      queue_limit_(std::max<std::size_t>(queue_limit, 1)) {}
 
 HedgePool::~HedgePool() {
   for (auto& thread : threads_) thread.request_stop();
@@ -29,6 +31,12 @@ bool HedgePool::submit(PoolTask& task) {
       threads_.reserve(thread_count_);
       for (std::size_t i = 0; i < thread_count_; ++i)
         threads_.emplace_back([this](std::stop_token stop) { work(stop); });
+      idle_ = thread_count_;  // counted as idle from the start: they will be, or already are
+    }
+    task.held = idle_ > held_queued_;
+    if (task.held) {
+      ++held_queued_;
+      clock_.hold();
     }
     queue_.push_back(&task);
   }
@@ -37,11 +45,29 @@ bool HedgePool::submit(PoolTask& task) {
 }
 
 bool HedgePool::withdraw(PoolTask& task) noexcept {
-  std::lock_guard lock(mutex_);
-  const auto it = std::find(queue_.begin(), queue_.end(), &task);
-  if (it == queue_.end()) return false;
-  queue_.erase(it);
+  bool held;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = std::find(queue_.begin(), queue_.end(), &task);
+    if (it == queue_.end()) return false;
+    queue_.erase(it);
+    held = task.held;
+    if (held) --held_queued_;
+  }
+  if (held) {
+    // Give the hold back from this thread: entering with it and leaving drops it.
+    clock_.enter(true);
+    clock_.leave();
+  }
   return true;
+}
+
+PoolTask* HedgePool::pop_locked() noexcept {
+  if (queue_.empty()) return nullptr;
+  PoolTask* task = queue_.front();
+  queue_.pop_front();
+  if (task->held) --held_queued_;
+  return task;
 }
 
 void HedgePool::work(std::stop_token stop) {
@@ -50,10 +76,25 @@ void HedgePool::work(std::stop_token stop) {
     {
       std::unique_lock lock(mutex_);
       if (!ready_.wait(lock, stop, [&] { return !queue_.empty(); })) return;
-      task = queue_.front();
-      queue_.pop_front();
+      task = pop_locked();
+      --idle_;
     }
-    task->run(*task);  // the task may be gone when this returns: it is not touched again
+    clock_.enter(task->held);
+    while (task != nullptr) {
+      task->run(*task);  // the task may be gone when this returns: it is not touched again
+      std::lock_guard lock(mutex_);
+      task = pop_locked();
+      // Still entered: a task held for an idle thread is taken over, its hold surplus.
+      if (task != nullptr && task->held) {
+        clock_.enter(true);
+        clock_.leave();
+      }
+    }
+    {
+      std::lock_guard lock(mutex_);
+      ++idle_;
+    }
+    clock_.leave();
   }
 }
 

@@ -4,6 +4,12 @@
 // allocates nothing. A task that has not started can be withdrawn: a group that is over takes
 // back the hedges still queued, so a caller never waits for work that no thread has picked up
 // — the pool cannot deadlock however long the running operations block.
+//
+// Virtual time (Clock::hold/enter/leave): a task handed to an idle thread holds the clock until
+// that thread has entered it, so no time passes between a hedge's start and its first step. A
+// task that must queue behind busy threads holds nothing — otherwise time could not pass for
+// the busy ones and nothing would ever finish — and a thread that finishes a task takes the
+// next one without leaving the clock in between.
 module;
 #include "recourse/export.h"
 
@@ -16,16 +22,19 @@ module;
 
 export module recourse.executor:hedge_pool;
 
+import recourse.plugin;
+
 export namespace recourse::detail {
 
 struct PoolTask {
   void (*run)(PoolTask& task) noexcept = nullptr;
+  bool held = false;  // the clock holds for it (pool-internal)
 };
 
 class RECOURSE_API HedgePool {
  public:
   // Threads start on the first submit: an executor that never hedges has none.
-  HedgePool(std::size_t threads, std::size_t queue_limit) noexcept;
+  HedgePool(Clock& clock, std::size_t threads, std::size_t queue_limit) noexcept;
   ~HedgePool();  // joins the threads; no call may be running
   HedgePool(const HedgePool&) = delete;
   HedgePool& operator=(const HedgePool&) = delete;
@@ -37,8 +46,12 @@ class RECOURSE_API HedgePool {
 
  private:
   void work(std::stop_token stop);
+  PoolTask* pop_locked() noexcept;
 
+  Clock& clock_;
   std::size_t thread_count_;
+  std::size_t idle_ = 0;         // threads waiting for a task
+  std::size_t held_queued_ = 0;  // queued tasks an idle thread is about to take
   std::size_t queue_limit_;
   std::mutex mutex_;
   std::condition_variable_any ready_;
