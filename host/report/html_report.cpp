@@ -24,15 +24,17 @@ using svg::escape;
 
 constexpr std::string_view style = R"(
 body { margin: 0; background: #fff; color: #222; font: 14px/1.45 system-ui, "DejaVu Sans", sans-serif; }
-main { max-width: 920px; margin: 0 auto; padding: 24px 20px 48px; }
+main { max-width: 1040px; margin: 0 auto; padding: 24px 20px 48px; }
 h1 { font-size: 22px; margin: 0 0 12px; }
 h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
 dl.parameters { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 0; }
 dl.parameters dt { color: #666; }
 dl.parameters dd { margin: 0; font-family: "DejaVu Sans Mono", monospace; }
 table.summary { border-collapse: collapse; font-size: 13px; width: 100%; }
-table.summary th, table.summary td { padding: 4px 6px; border-bottom: 1px solid #e4e4e4; white-space: nowrap; }
-table.summary th { text-align: left; background: #f5f5f5; font-weight: 600; }
+.table-scroll { overflow-x: auto; }
+table.summary th, table.summary td { padding: 4px 6px; border-bottom: 1px solid #e4e4e4; }
+table.summary td { white-space: nowrap; }
+table.summary th { text-align: left; background: #f5f5f5; font-weight: 600; vertical-align: bottom; }
 table.summary .num { text-align: right; font-variant-numeric: tabular-nums; }
 .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 6px; border-radius: 2px; }
 figure { margin: 18px 0 8px; }
@@ -91,7 +93,7 @@ void model(std::string& out, const ReportData& data) {
 
 void summary(std::string& out, const ReportData& data) {
   const SummaryCells cells = summary_cells(data);
-  out += "<h2>Summary</h2>\n<table class=\"summary\">\n<thead><tr>";
+  out += "<h2>Summary</h2>\n<div class=\"table-scroll\">\n<table class=\"summary\">\n<thead><tr>";
   for (std::size_t c = 0; c < cells.header.size(); ++c)
     out += fmt::format("<th{}>{}</th>", cells.numeric[c] ? " class=\"num\"" : "", escape(cells.header[c]));
   out += "</tr></thead>\n<tbody>\n";
@@ -105,7 +107,7 @@ void summary(std::string& out, const ReportData& data) {
     }
     out += "</tr>\n";
   }
-  out += "</tbody>\n</table>\n";
+  out += "</tbody>\n</table>\n</div>\n";
   out += "<p class=\"note\">Latency percentiles are nearest-rank over all calls. att/call: mean attempts "
          "reaching the dependency per call. load amp.: attempts reaching the dependency ÷ calls. "
          "circuit open s: virtual seconds the circuit spent open or half-open.</p>\n";

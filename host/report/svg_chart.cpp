@@ -14,7 +14,9 @@ namespace {
 constexpr double tick_label_height = 18;
 constexpr double axis_label_height = 20;
 constexpr double legend_row_height = 18;
-constexpr double char_width = 7;  // a generous average for 12px sans-serif, for layout only
+constexpr double char_width = 7;
+constexpr double row_label_height = 20;
+constexpr double row_chart_row_height = 56;  // a generous average for 12px sans-serif, for layout only
 
 // Pixels with one decimal; a non-finite value (never expected) becomes 0 rather than "nan".
 std::string px(double v) {
@@ -160,14 +162,8 @@ void Chart::x_categories(std::vector<std::string> names, std::string label) {
 }
 
 void Chart::y_categories(std::vector<std::string> names) {
+  plot_height_ = row_chart_row_height * static_cast<double>(std::max<std::size_t>(names.size(), 2));
   y_ = Axis{0, static_cast<double>(std::max<std::size_t>(names.size(), 1)), Scale::linear, {}, std::move(names)};
-}
-
-double Chart::left() const {
-  if (y_.categories.empty()) return 64;
-  std::size_t longest = 0;
-  for (const std::string& name : y_.categories) longest = std::max(longest, name.size());
-  return std::clamp(16 + char_width * static_cast<double>(longest), 64.0, 280.0);
 }
 
 double Chart::x_pixel(double x) const {
@@ -183,20 +179,23 @@ double Chart::x_pixel(double x) const {
 
 double Chart::y_pixel(double y) const {
   const double f = (y - y_.min) / (y_.max - y_.min);
-  return bottom() - std::clamp(finite_or(f, 0), 0.0, 1.0) * plot_height;
+  return bottom() - std::clamp(finite_or(f, 0), 0.0, 1.0) * plot_height_;
 }
 
+double Chart::row_top(std::size_t row) const { return top + static_cast<double>(row) * row_height(); }
+
 double Chart::row_height() const {
-  return plot_height / static_cast<double>(std::max<std::size_t>(y_.categories.size(), 1));
+  return plot_height_ / static_cast<double>(std::max<std::size_t>(y_.categories.size(), 1));
 }
 
 void Chart::band(double x0, double x1, std::string_view fill, std::string_view label) {
   const double a = x_pixel(x0), b = x_pixel(x1);
   if (!(b > a)) return;
   bands_ += fmt::format(R"(<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}</title></rect>)", px(a),
-                        px(top), px(b - a), px(plot_height), fill, escape(label));
+                        px(top), px(b - a), px(plot_height_), fill, escape(label));
   bands_ += '\n';
-  text(bands_, a + 4, top + 13, "start", label, R"(font-size="11" fill="#555")");
+  // Above the plot, where no line or row label can cover it.
+  text(bands_, a + 2, top - 6, "start", label, R"(font-size="11" fill="#555")");
 }
 
 void Chart::polyline(const std::vector<Point>& points, std::string_view colour, std::string_view name) {
@@ -254,16 +253,15 @@ void Chart::bar(std::size_t slot, std::size_t series, std::size_t series_count, 
 void Chart::row_span(std::size_t row, double x0, double x1, std::string_view colour, std::string_view tip) {
   const double a = x_pixel(x0), b = x_pixel(x1);
   if (!(b >= a)) return;
-  const double h = row_height();
   data_ += fmt::format(R"(<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}</title></rect>)", px(a),
-                       px(top + static_cast<double>(row) * h + h * 0.15), px(std::max(b - a, 0.5)), px(h * 0.7),
-                       colour, escape(tip));
+                       px(row_top(row) + row_label_height), px(std::max(b - a, 0.5)),
+                       px(row_height() - row_label_height - 6), colour, escape(tip));
   data_ += '\n';
 }
 
 void Chart::row_note(std::size_t row, std::string_view content) {
-  const double h = row_height();
-  text(notes_, left() + 8, top + (static_cast<double>(row) + 0.5) * h + 4, "start", content, R"(fill="#777")");
+  text(notes_, left() + 8, row_top(row) + (row_height() + row_label_height) / 2, "start", content,
+       R"(fill="#777")");
 }
 
 void Chart::legend(std::string_view name, std::string_view colour, Swatch swatch) {
@@ -271,7 +269,7 @@ void Chart::legend(std::string_view name, std::string_view colour, Swatch swatch
 }
 
 void Chart::note(std::string_view content) {
-  text(notes_, (left() + right()) / 2, top + plot_height / 2, "middle", content, R"(font-size="14" fill="#777")");
+  text(notes_, (left() + right()) / 2, top + plot_height_ / 2, "middle", content, R"(font-size="14" fill="#777")");
 }
 
 std::string Chart::axes() const {
@@ -297,9 +295,10 @@ std::string Chart::axes() const {
     }
   }
   if (!y_.categories.empty()) {
-    const double h = row_height();
+    // Row names inside the plot, above their row: the plot keeps the same left edge as the
+    // other charts, so their time axes line up.
     for (std::size_t i = 0; i < y_.categories.size(); ++i)
-      text(out, left() - 8, top + (static_cast<double>(i) + 0.5) * h + 4, "end", y_.categories[i]);
+      text(out, left() + 6, row_top(i) + 14, "start", y_.categories[i], R"(font-weight="bold")");
   } else {
     const double step = nice_step(y_.max - y_.min, 5);
     for (double v : linear_ticks(y_.min, y_.max)) {
@@ -312,7 +311,7 @@ std::string Chart::axes() const {
   if (!x_.label.empty())
     text(out, (left() + right()) / 2, bottom() + tick_label_height + 16, "middle", x_.label);
   if (!y_.label.empty()) {
-    const double x = 16, y = top + plot_height / 2;
+    const double x = 16, y = top + plot_height_ / 2;
     text(out, x, y, "middle", y_.label, fmt::format(R"svg(transform="rotate(-90 {} {})")svg", px(x), px(y)));
   }
   return "<g class=\"grid\" stroke=\"#e6e6e6\">\n" + grid + "\n</g>\n<g class=\"axes\">\n" + out + "</g>\n";

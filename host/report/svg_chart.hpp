@@ -49,7 +49,8 @@ class Chart {
   // Numeric axes. A log axis needs min > 0 (anything else is replaced by a decade range).
   void x_axis(double min, double max, std::string label, Scale scale = Scale::linear);
   void y_axis(double min, double max, std::string label);
-  // Category axes: x slots for grouped bars (left to right), y rows for spans (top to bottom).
+  // Category axes: x slots for grouped bars (left to right), y rows for spans (top to bottom,
+  // each named inside the plot above its spans).
   void x_categories(std::vector<std::string> names, std::string label);
   void y_categories(std::vector<std::string> names);
 
@@ -76,9 +77,8 @@ class Chart {
   std::string render() const;
 
   // Pixel geometry, fixed so every chart lines up in the page.
-  static constexpr double width = 880;
-  static constexpr double plot_height = 240;
-  static constexpr double top = 44;  // title above the plot area
+  static constexpr double width = 1000;
+  static constexpr double top = 58;  // the title and phase labels above the plot area
 
  private:
   struct Axis {
@@ -88,12 +88,13 @@ class Chart {
     std::vector<std::string> categories;  // non-empty: a category axis
   };
 
-  double left() const;
+  double left() const { return 64; }
   double right() const { return width - 24; }
-  double bottom() const { return top + plot_height; }
+  double bottom() const { return top + plot_height_; }
   double x_pixel(double x) const;
   double y_pixel(double y) const;
   double row_height() const;
+  double row_top(std::size_t row) const;
   std::string axes() const;
   std::string legend_rows(double y, double& height) const;
 
@@ -103,6 +104,7 @@ class Chart {
   };
 
   std::string id_, title_;
+  double plot_height_ = 240;  // a row chart grows with its rows
   Axis x_, y_;
   std::string bands_, data_, notes_;
   std::vector<LegendEntry> legend_;

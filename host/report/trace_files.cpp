@@ -114,15 +114,13 @@ class TraceEvents {
  public:
   explicit TraceEvents(std::string& out) : out_(out) {}
 
-  void metadata(std::string_view name, std::int64_t pid, std::int64_t tid, std::string_view arg,
-                std::string_view text, std::int64_t number) {
-    json::Writer w(next());
-    w.begin_object().key("name").string(name).key("ph").string("M").key("pid").integer(pid);
-    if (tid >= 0) w.key("tid").integer(tid);
-    w.key("args").begin_object().key(arg);
-    if (text.empty()) w.integer(number);
-    else w.string(text);
-    w.end_object().end_object();
+  // process_name / thread_name: {"name":<event>,"ph":"M","pid":…[,"tid":…],"args":{"name":<name>}}
+  void name(std::string_view event, std::int64_t pid, std::int64_t tid, std::string_view name) {
+    metadata(event, pid, tid, "name").string(name).end_object().end_object();
+  }
+  // process_sort_index / thread_sort_index: keeps variants and calls in the report's order.
+  void sort_index(std::string_view event, std::int64_t pid, std::int64_t tid, std::int64_t index) {
+    metadata(event, pid, tid, "sort_index").integer(index).end_object().end_object();
   }
 
   // Opens an "X" event; the caller adds "args" and closes it.
@@ -139,6 +137,15 @@ class TraceEvents {
   }
 
  private:
+  // No tid (tid < 0) for process metadata.
+  json::Writer metadata(std::string_view event, std::int64_t pid, std::int64_t tid, std::string_view arg) {
+    json::Writer w(next());
+    w.begin_object().key("name").string(event).key("ph").string("M").key("pid").integer(pid);
+    if (tid >= 0) w.key("tid").integer(tid);
+    w.key("args").begin_object().key(arg);
+    return w;
+  }
+
   std::string& next() {
     out_ += first_ ? "\n" : ",\n";
     first_ = false;
@@ -156,8 +163,8 @@ void call_events(TraceEvents& events, const SampledCall& call, std::int64_t pid,
     std::string label = "call " + std::to_string(call.call_index);
     if (row == 1) label += " hedges";
     if (row > 1) label += " hedges " + std::to_string(row);
-    events.metadata("thread_name", pid, tid, "name", label, 0);
-    events.metadata("thread_sort_index", pid, tid, "sort_index", {}, tid);
+    events.name("thread_name", pid, tid, label);
+    events.sort_index("thread_sort_index", pid, tid, tid);
   }
   json::Writer w = events.complete(t.key.empty() ? "call" : t.key, "call", pid, first_tid, t.start, t.end);
   w.key("args").begin_object();
@@ -207,8 +214,8 @@ std::string trace_json(const ReportData& data) {
   TraceEvents events(out);
   for (std::size_t p = 0; p < processes.size(); ++p) {
     const auto id = static_cast<std::int64_t>(p) + 1;
-    events.metadata("process_name", id, -1, "name", processes[p].empty() ? "(unnamed variant)" : processes[p], 0);
-    events.metadata("process_sort_index", id, -1, "sort_index", {}, id);
+    events.name("process_name", id, -1, processes[p].empty() ? "(unnamed variant)" : processes[p]);
+    events.sort_index("process_sort_index", id, -1, id);
   }
   std::vector<std::int64_t> next_tid(processes.size() + 1, 1);
   for (const SampledCall& call : data.samples) {
