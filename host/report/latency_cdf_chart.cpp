@@ -65,10 +65,9 @@ std::string latency_cdf_chart(const ReportData& data) {
   }
   chart.x_axis(lo, hi, "latency (ms, log scale)", svg::Scale::log);
   chart.y_axis(0, 1, "fraction of calls");
-  // The axis widened lo and hi to whole decades; thinning is relative to what is drawn.
-  const double axis_min = lo > 0 ? std::pow(10.0, std::floor(std::log10(lo))) : 1;
-  const double axis_max = hi > axis_min ? std::pow(10.0, std::ceil(std::log10(hi))) : axis_min * 10;
-  const double log_range = std::log10(axis_max) - std::log10(axis_min);
+  // Thinning is relative to what is drawn: the axis widened lo and hi to whole decades.
+  const double axis_min = chart.x_min();
+  const double log_range = std::log10(chart.x_max()) - std::log10(axis_min);
 
   bool any = false;
   for (std::size_t i = 0; i < data.variants.size(); ++i) {

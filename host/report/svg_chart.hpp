@@ -48,6 +48,9 @@ class Chart {
 
   // Numeric axes. A log axis needs min > 0 (anything else is replaced by a decade range).
   void x_axis(double min, double max, std::string label, Scale scale = Scale::linear);
+  // The x range drawn: what x_axis was given, widened (whole decades on a log axis).
+  double x_min() const { return x_.min; }
+  double x_max() const { return x_.max; }
   void y_axis(double min, double max, std::string label);
   // Category axes: x slots for grouped bars (left to right), y rows for spans (top to bottom,
   // each named inside the plot above its spans).
