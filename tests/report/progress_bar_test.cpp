@@ -6,6 +6,8 @@
 
 #include <cstdio>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "svg_elements.hpp"
 
@@ -49,6 +51,23 @@ BOOST_AUTO_TEST_CASE(draws_to_a_terminal_until_finished) {
   BOOST_TEST(text.ends_with("\n"));
   BOOST_TEST(count(text, "\n") == 1u);
   BOOST_TEST(count(text, "\r") <= 210u);  // ~200 steps, not one line per call
+}
+
+BOOST_AUTO_TEST_CASE(counts_calls_from_many_threads) {
+  std::FILE* out = std::tmpfile();
+  BOOST_REQUIRE(out);
+  {
+    report::ProgressBar bar(40000, "calls", out, true);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&] {
+        for (int i = 0; i < 10000; ++i) bar.advance();
+      });
+    for (auto& t : threads) t.join();
+  }  // the destructor finishes the line
+  const std::string text = contents(out);
+  std::fclose(out);
+  BOOST_TEST(contains(text, "100%  40000/40000\x1b[K\n"));
 }
 
 BOOST_AUTO_TEST_CASE(prints_nothing_when_not_drawing) {
