@@ -13,6 +13,7 @@ debian_packages=(
   clang-19 clang-tools-19 libclang-rt-19-dev ninja-build
   libboost-dev libboost-test-dev libtomlplusplus-dev libspdlog-dev libbenchmark-dev
   nodejs npm
+  chromium
 )
 
 missing=()
