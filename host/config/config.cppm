@@ -25,6 +25,8 @@ export namespace recourse::host {
 struct ExecutorSettings {
   MissingModes missing;
   std::size_t max_keys = 1000;
+  std::size_t hedge_threads = 8;  // ExecutorOptions::hedge_threads
+  std::size_t hedge_queue = 256;
   std::string default_classifier = "always";
 };
 

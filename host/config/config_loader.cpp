@@ -34,7 +34,8 @@ namespace {
 using namespace toml_reading;
 
 const std::vector<std::string_view> top_level_tables{"defaults",   "policies", "executor",  "budgets", "plugins",
-                                                     "classifiers", "backoffs", "observers", "provider"};
+                                                     "classifiers", "backoffs", "observers", "triggers",
+                                                     "provider"};
 
 std::pair<std::uint32_t, std::uint32_t> position(const toml::source_region& where) {
   return {where.begin.line, where.begin.column};
@@ -94,9 +95,11 @@ class ConfigReader {
         read_budgets(*table, config.budgets);
       } else if (key.str() == "plugins") {
         read_plugins(to_config_node(*table, path, file_), config.plugins);
-      } else if (key.str() == "classifiers" || key.str() == "backoffs" || key.str() == "observers") {
+      } else if (key.str() == "classifiers" || key.str() == "backoffs" || key.str() == "observers" ||
+                 key.str() == "triggers") {
         const auto category = key.str() == "classifiers" ? ComponentCategory::classifier
                               : key.str() == "backoffs"  ? ComponentCategory::backoff
+                              : key.str() == "triggers"  ? ComponentCategory::trigger
                                                          : ComponentCategory::observer;
         for (auto&& [name, body] : *table) {
           if (auto spec = read_component(category, std::string(name.str()),
@@ -131,7 +134,7 @@ class ConfigReader {
   void read_executor(const ConfigNode& node, ExecutorSettings& out) {
     const ConfigView view(node);
     static constexpr std::string_view known[]{"missing_policy", "missing_classifier", "missing_budget", "max_keys",
-                                              "default_classifier"};
+                                              "default_classifier", "hedge_threads", "hedge_queue"};
     for (const ConfigError& e : view.unknown_fields(known)) keep(e);
     const auto mode = [&](std::string_view field, MissingMode& target) {
       const auto text = view.string(field);
@@ -144,6 +147,10 @@ class ConfigReader {
     mode("missing_budget", out.missing.budget);
     if (const auto keys = view.integer("max_keys", 1, 1'000'000); check(keys) && *keys)
       out.max_keys = static_cast<std::size_t>(**keys);
+    if (const auto threads = view.integer("hedge_threads", 1, 256); check(threads) && *threads)
+      out.hedge_threads = static_cast<std::size_t>(**threads);
+    if (const auto queue = view.integer("hedge_queue", 1, 1'000'000); check(queue) && *queue)
+      out.hedge_queue = static_cast<std::size_t>(**queue);
     if (const auto name = view.string("default_classifier"); check(name) && *name) {
       if ((*name)->empty()) keep(view.error("default_classifier", "must not be empty"));
       else out.default_classifier = **name;

@@ -98,16 +98,21 @@ class Builder {
         add(options_.classifiers, spec.name, make<Classifier>(spec.category, spec.plugin, spec.table, spec.name), spec.table);
       else if (spec.category == ComponentCategory::backoff)
         add(options_.backoffs, spec.name, make<BackoffStrategy>(spec.category, spec.plugin, spec.table, spec.name), spec.table);
+      else if (spec.category == ComponentCategory::trigger)
+        add(options_.triggers, spec.name, make<HedgeTrigger>(spec.category, spec.plugin, spec.table, spec.name), spec.table);
       else if (auto observer = make<Observer>(spec.category, spec.plugin, spec.table, spec.name))
         options_.observers.push_back(std::move(observer));
     }
-    // Every loaded classifier and backoff is usable by its own name with default parameters.
+    // Every loaded classifier, backoff and trigger is usable by its own name with defaults.
     for (const std::string& name : runtime_.plugins.names(ComponentCategory::classifier))
       if (!options_.classifiers.find(name))
         add(options_.classifiers, name, make<Classifier>(ComponentCategory::classifier, name, empty_table(), name), empty_table());
     for (const std::string& name : runtime_.plugins.names(ComponentCategory::backoff))
       if (!options_.backoffs.find(name))
         add(options_.backoffs, name, make<BackoffStrategy>(ComponentCategory::backoff, name, empty_table(), name), empty_table());
+    for (const std::string& name : runtime_.plugins.names(ComponentCategory::trigger))
+      if (!options_.triggers.find(name))
+        add(options_.triggers, name, make<HedgeTrigger>(ComponentCategory::trigger, name, empty_table(), name), empty_table());
   }
 
   void budgets() {
@@ -147,6 +152,8 @@ class Builder {
           missing = known("backoff strategy", *name, options_.backoffs.names(), {"constant", "exponential"});
         else if ((path == "retry.budget.name" || path == "hedge.budget.name") && !options_.budgets.find(*name))
           missing = known("budget", *name, options_.budgets.names(), {});
+        else if (path == "hedge.trigger_name" && !options_.triggers.find(*name))
+          missing = known("hedge trigger", *name, options_.triggers.names(), {});
         if (!missing.empty()) errors.errors.push_back(ConfigError{entry.where, std::string(path), missing});
       }
     };
@@ -218,6 +225,8 @@ std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config
   for (auto& observer : options.extra_observers) executor_options.observers.push_back(std::move(observer));
   executor_options.missing = config.executor.missing;
   executor_options.max_keys = config.executor.max_keys;
+  executor_options.hedge_threads = config.executor.hedge_threads;
+  executor_options.hedge_queue = config.executor.hedge_queue;
   executor_options.default_classifier = config.executor.default_classifier;
   executor_options.clock = runtime->clock;
   executor_options.random = runtime->random;

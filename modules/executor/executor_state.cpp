@@ -163,8 +163,12 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
       c->hedge_budget_name = hedge.budget.name;
       c->hedge_budget = find_budget(hedge.budget.name, c->hedge_budget_missing, c->modes_used);
     }
-    if (hedge.trigger != HedgeTrigger::fixed && hedge.trigger != HedgeTrigger::custom)
+    if (hedge.trigger != HedgeTriggerKind::fixed)
       c->latencies = std::make_unique<LatencyTracker>(static_cast<std::size_t>(hedge.min_samples));
+    if (hedge.trigger == HedgeTriggerKind::custom) {
+      c->trigger = options.triggers.find(hedge.trigger_name);
+      if (c->trigger == nullptr) c->modes_used.push_back("trigger:missing");  // no hedges
+    }
   }
   c->timed = retry.per_attempt_timeout > Duration::zero() || retry.overall_timeout > Duration::zero() || c->hedging;
   c->policy_id = c->resolved.policy.id;

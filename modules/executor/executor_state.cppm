@@ -47,6 +47,7 @@ struct CompiledPolicy : PolicyHead {
   std::string_view hedge_budget_name;
   bool hedge_budget_missing = false;
   std::unique_ptr<LatencyTracker> latencies;
+  const HedgeTrigger* trigger = nullptr;  // trigger = custom; null: it is not registered
   // The budgets a call under this policy tells of its start, end and attempts (each once).
   inline std::array<Budget*, 2> budgets() const noexcept {
     return {retry_budget, hedge_budget != retry_budget ? hedge_budget : nullptr};

@@ -57,12 +57,12 @@ std::optional<Duration> HedgeGroup::planned_delay() const noexcept {
   if (call_.circuit_probe_ || (policy.breaker != nullptr && !policy.breaker->closed())) return std::nullopt;
   double percentile = 0;
   switch (hedge.trigger) {
-    case HedgeTrigger::fixed: return hedge.delay;
-    case HedgeTrigger::p50: percentile = 50; break;
-    case HedgeTrigger::p90: percentile = 90; break;
-    case HedgeTrigger::p95: percentile = 95; break;
-    case HedgeTrigger::p99: percentile = 99; break;
-    case HedgeTrigger::custom: return custom_delay();
+    case HedgeTriggerKind::fixed: return hedge.delay;
+    case HedgeTriggerKind::p50: percentile = 50; break;
+    case HedgeTriggerKind::p90: percentile = 90; break;
+    case HedgeTriggerKind::p95: percentile = 95; break;
+    case HedgeTriggerKind::p99: percentile = 99; break;
+    case HedgeTriggerKind::custom: return custom_delay();
   }
   const std::optional<Duration> latency = policy.latencies->percentile(percentile);
   if (!latency) return std::nullopt;  // too few samples yet
@@ -316,6 +316,17 @@ void HedgeGroup::hedge_event(HedgeEventKind kind, const Slot& slot, std::string_
   call_.executor_.notify([&](Observer& o) { o.on_hedge(info, event); });
 }
 
-std::optional<Duration> HedgeGroup::custom_delay() const noexcept { return std::nullopt; }
+std::optional<Duration> HedgeGroup::custom_delay() const noexcept {
+  const CompiledPolicy& policy = *call_.policy_;
+  if (policy.trigger == nullptr) return std::nullopt;
+  try {
+    const std::optional<Duration> delay = policy.trigger->delay(
+        HedgeTriggerInput{policy.key, group_, &policy.resolved.policy.hedge, policy.latencies.get()});
+    if (!delay) return std::nullopt;
+    return std::max(*delay, Duration(1));
+  } catch (...) {
+    return std::nullopt;  // a trigger that throws hedges nothing; the call goes on
+  }
+}
 
 }  // namespace recourse::detail

@@ -17,7 +17,7 @@ import recourse.plugin;
 
 export namespace recourse {
 
-class RECOURSE_API LatencyTracker {
+class RECOURSE_API LatencyTracker final : public LatencyView {
  public:
   static constexpr std::size_t capacity = 256;
 
@@ -27,8 +27,8 @@ class RECOURSE_API LatencyTracker {
 
   void record(Duration latency) noexcept;
   // The latency at `percentile` (0 < p <= 100) of the most recent `capacity` samples.
-  std::optional<Duration> percentile(double percentile) const noexcept;
-  std::size_t samples() const noexcept;
+  std::optional<Duration> percentile(double percentile) const noexcept override;
+  std::size_t samples() const noexcept override;
 
  private:
   std::size_t minimum_samples_;

@@ -44,6 +44,7 @@ struct ExecutorOptions {
   ComponentRegistry<Classifier> classifiers{"classifier"};
   ComponentRegistry<BackoffStrategy> backoffs{"backoff strategy"};
   ComponentRegistry<Budget> budgets{"budget"};
+  ComponentRegistry<HedgeTrigger> triggers{"hedge trigger"};
   std::vector<std::shared_ptr<Observer>> observers;
   std::shared_ptr<Clock> clock;          // null: SystemClock
   std::shared_ptr<RandomSource> random;  // null: a SplitMixRandom of this executor's own

@@ -28,6 +28,8 @@ void Observer::on_success(const CallInfo&, const Timeline&) {}
 void Observer::on_failure(const CallInfo&, const Timeline&) {}
 void Observer::on_cardinality_exceeded(std::string_view) {}
 void Observer::on_circuit_transition(const CallInfo&, CircuitTransition) {}
+LatencyView::~LatencyView() = default;
+HedgeTrigger::~HedgeTrigger() = default;
 void Observer::on_hedge(const CallInfo&, const HedgeEvent&) {}
 PolicyProvider::~PolicyProvider() = default;
 

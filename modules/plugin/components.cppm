@@ -1,10 +1,11 @@
 // recourse.plugin:components — the interfaces plugins implement: Classifier, BackoffStrategy,
-// Budget, Observer, PolicyProvider. Pure interfaces (Envoy's envoy/ vs source/): built-ins and
+// Budget, Observer, HedgeTrigger, PolicyProvider. Pure interfaces (Envoy's envoy/ vs source/): built-ins and
 // plugins live elsewhere. Each has an out-of-line destructor in components.cpp so its vtable and
 // typeinfo are emitted once, in librecourse_core.so.
 module;
 #include "recourse/export.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -84,6 +85,32 @@ class RECOURSE_API Observer {
   virtual void on_circuit_transition(const CallInfo& call, CircuitTransition transition);
   // A hedge started, was cancelled, or could not start (HedgeEvent).
   virtual void on_hedge(const CallInfo& call, const HedgeEvent& event);
+};
+
+// A key's recent successful attempt latencies, as a hedge trigger sees them.
+class RECOURSE_API LatencyView {
+ public:
+  virtual ~LatencyView();
+  // The latency at `percentile` (0 < p <= 100), nearest-rank; nullopt below the policy's
+  // hedge.min_samples.
+  virtual std::optional<Duration> percentile(double percentile) const noexcept = 0;
+  virtual std::size_t samples() const noexcept = 0;
+};
+
+struct HedgeTriggerInput {
+  std::string_view key;
+  int retry_index = 0;  // the group: 0 for the first attempt and its hedges
+  const HedgePolicy* policy = nullptr;
+  const LatencyView* latencies = nullptr;
+};
+
+// `hedge.trigger = "custom"`, `hedge.trigger_name = "<name>"`: decides when a group's hedges
+// start. Hedge k starts k × the answer after the group began (a timer, not polling); nullopt:
+// no hedges in this group. Asked once per group on the caller's thread; must be thread-safe.
+class RECOURSE_API HedgeTrigger {
+ public:
+  virtual ~HedgeTrigger();
+  virtual std::optional<Duration> delay(const HedgeTriggerInput& input) const = 0;
 };
 
 class RECOURSE_API PolicyProvider {

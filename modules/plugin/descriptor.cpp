@@ -19,6 +19,7 @@ std::string_view to_string(ComponentCategory category) noexcept {
     case ComponentCategory::budget: return "budget";
     case ComponentCategory::observer: return "observer";
     case ComponentCategory::provider: return "provider";
+    case ComponentCategory::trigger: return "trigger";
   }
   return "unknown";
 }

@@ -24,7 +24,7 @@ inline constexpr std::uint32_t plugin_abi_major = 1;  // a change that breaks lo
 inline constexpr std::uint32_t plugin_abi_minor = 0;  // an addition old plugins survive
 inline constexpr std::string_view version = "0.1.0";
 
-enum class ComponentCategory : std::uint32_t { classifier, backoff, budget, observer, provider };
+enum class ComponentCategory : std::uint32_t { classifier, backoff, budget, observer, provider, trigger };
 
 RECOURSE_API std::string_view to_string(ComponentCategory category) noexcept;
 
@@ -123,6 +123,10 @@ constexpr PluginComponent observer_component(const char* name) {
 template <class Impl>
 constexpr PluginComponent provider_component(const char* name) {
   return {ComponentCategory::provider, name, &create_component<PolicyProvider, Impl>};
+}
+template <class Impl>
+constexpr PluginComponent trigger_component(const char* name) {
+  return {ComponentCategory::trigger, name, &create_component<HedgeTrigger, Impl>};
 }
 
 }  // namespace recourse

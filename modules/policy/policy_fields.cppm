@@ -22,7 +22,7 @@ import :types;
 export namespace recourse {
 
 using FieldValue =
-    std::variant<bool, int, double, Duration, std::string, Jitter, HedgeTrigger, CircuitKind, WindowType>;
+    std::variant<bool, int, double, Duration, std::string, Jitter, HedgeTriggerKind, CircuitKind, WindowType>;
 
 enum class FieldKind : std::uint8_t { boolean, integer, number, duration, string, enumeration };
 

@@ -26,7 +26,7 @@ using namespace std::chrono_literals;
 export namespace recourse {
 
 enum class Jitter : std::uint8_t { none, full, equal, decorrelated };
-enum class HedgeTrigger : std::uint8_t { fixed, p50, p90, p95, p99, custom };
+enum class HedgeTriggerKind : std::uint8_t { fixed, p50, p90, p95, p99, custom };
 enum class CircuitKind : std::uint8_t { consecutive, failure_rate };
 enum class WindowType : std::uint8_t { count, time };
 // Where a policy came from; travels with it into timelines.
@@ -42,7 +42,7 @@ struct EnumNames<Jitter> {
   static constexpr std::array<std::string_view, 4> names{"none", "full", "equal", "decorrelated"};
 };
 template <>
-struct EnumNames<HedgeTrigger> {
+struct EnumNames<HedgeTriggerKind> {
   static constexpr std::string_view what = "hedge trigger";
   static constexpr std::array<std::string_view, 6> names{"fixed", "p50", "p90", "p95", "p99", "custom"};
 };
@@ -106,7 +106,7 @@ struct HedgePolicy {
   bool enabled = false;
   int max_hedges = 2;
   Duration delay = 200ms;
-  HedgeTrigger trigger = HedgeTrigger::fixed;
+  HedgeTriggerKind trigger = HedgeTriggerKind::fixed;
   int min_samples = 20;      // latency triggers: successful attempts seen before any hedge
   std::string trigger_name;  // trigger = custom: the trigger component
   bool cancel_on_first_terminal = false;

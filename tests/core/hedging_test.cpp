@@ -117,7 +117,7 @@ BOOST_AUTO_TEST_CASE(a_latency_trigger_learns_from_successes_only) {
   Harness h;
   set(h.table.defaults, "hedge.enabled", true);
   set(h.table.defaults, "hedge.max_hedges", 1);
-  set(h.table.defaults, "hedge.trigger", recourse::HedgeTrigger::p50);
+  set(h.table.defaults, "hedge.trigger", recourse::HedgeTriggerKind::p50);
   set(h.table.defaults, "hedge.min_samples", 3);
   set(h.table.defaults, "retry.max_attempts", 1);
   auto executor = h.make();

@@ -232,7 +232,7 @@ void check_round_trip() {
 
 BOOST_AUTO_TEST_CASE(every_enum_spelling_round_trips) {
   check_round_trip<recourse::Jitter>();
-  check_round_trip<recourse::HedgeTrigger>();
+  check_round_trip<recourse::HedgeTriggerKind>();
   check_round_trip<recourse::CircuitKind>();
   check_round_trip<recourse::WindowType>();
   check_round_trip<recourse::PolicySource>();

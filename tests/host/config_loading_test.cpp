@@ -79,7 +79,7 @@ circuit.failure_rate_threshold = 12.5
   BOOST_TEST((r.policy.retry.overall_timeout == 90s));
   BOOST_TEST(r.policy.retry.classifier == "http");
   BOOST_TEST(r.policy.hedge.enabled);
-  BOOST_TEST((r.policy.hedge.trigger == recourse::HedgeTrigger::p95));
+  BOOST_TEST((r.policy.hedge.trigger == recourse::HedgeTriggerKind::p95));
   BOOST_TEST(r.policy.circuit.failure_rate_threshold == 12.5);
 }
 

@@ -31,7 +31,7 @@ WorstCase worst_case(const Policy& policy) {
     Duration group = retry.per_attempt_timeout;
     // A latency-percentile trigger waits for an observed attempt latency, which the
     // per-attempt timeout bounds.
-    const Duration hedge_delay = policy.hedge.trigger == HedgeTrigger::fixed
+    const Duration hedge_delay = policy.hedge.trigger == HedgeTriggerKind::fixed
                                      ? policy.hedge.delay
                                      : std::max(policy.hedge.delay, retry.per_attempt_timeout);
     group = add(group, times(hedge_delay, out.hedges_per_group));

@@ -17,7 +17,7 @@ std::string attempts_term(const WorstCase& worst, const Policy& policy) {
   const RetryPolicy& retry = policy.retry;
   const std::string timeout = format_duration(retry.per_attempt_timeout);
   if (worst.hedges_per_group == 0) return fmt::format("{} × {} per-attempt timeout", worst.attempt_groups, timeout);
-  const bool fixed = policy.hedge.trigger == HedgeTrigger::fixed;
+  const bool fixed = policy.hedge.trigger == HedgeTriggerKind::fixed;
   const Duration delay = fixed ? policy.hedge.delay : std::max(policy.hedge.delay, retry.per_attempt_timeout);
   return fmt::format("{} × ({} per-attempt timeout + {} × {} hedge delay{})", worst.attempt_groups, timeout,
                      worst.hedges_per_group, format_duration(delay),

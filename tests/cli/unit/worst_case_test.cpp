@@ -117,7 +117,7 @@ BOOST_AUTO_TEST_CASE(a_fixed_hedge_delay_lengthens_each_attempt_group) {
   BOOST_TEST(*w.attempts_time == Duration(2200ms));  // 2 × (1s + 2 × 50ms)
   BOOST_TEST(*w.total_time == Duration(2300ms));     // + 1 × 100ms
   // A percentile trigger's delay is bounded by the per-attempt timeout instead.
-  p.hedge.trigger = recourse::HedgeTrigger::p99;
+  p.hedge.trigger = recourse::HedgeTriggerKind::p99;
   BOOST_TEST(*worst_case(p).attempts_time == Duration(6s));  // 2 × (1s + 2 × 1s)
 }
 
