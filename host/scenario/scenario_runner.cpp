@@ -199,7 +199,9 @@ class CallRunner {
     c.check("invocations", expect.invocations, invocations);
     c.check("end", expect.end, clock_.now().time_since_epoch());
     std::vector<Duration> sleeps;
-    for (std::size_t i = 1; i < timeline.attempts.size(); ++i) sleeps.push_back(timeline.attempts[i].backoff_before);
+    // The backoff before each retry: what the primary of every group after the first slept.
+    for (const AttemptRecord& a : timeline.attempts)
+      if (!a.is_hedge && a.retry_index > 0) sleeps.push_back(a.backoff_before);
     c.check("sleeps", expect.sleeps, sleeps);
     c.check("events", expect.events, events_.take());
     if (expect.attempts) {

@@ -86,7 +86,7 @@ std::optional<CircuitTransition> CircuitBreaker::finish(bool probe, std::uint64_
     return std::nullopt;  // inconclusive: the permit is back, the breaker stays half-open
   }
   if (state_ != CircuitState::closed || verdict == CallVerdict::ignored) return std::nullopt;
-  const bool slow = policy_.slow_call_duration > Duration::zero() && elapsed >= policy_.slow_call_duration;
+  const bool slow = policy_.slow_call_duration > Duration::zero() && elapsed > policy_.slow_call_duration;
   record_locked(Sample{verdict == CallVerdict::failure, slow}, now);
   if (should_open_locked(now)) return move_locked(CircuitState::open, now);
   return std::nullopt;

@@ -29,7 +29,8 @@ thread_local int worker_depth = 0;
 
 struct VirtualClock::Sleeper {
   TimePoint until;
-  bool counted = false;  // a worker: back into running_ when woken
+  std::uint64_t sequence = 0;  // sleepers due at the same time wake in the order they slept
+  bool counted = false;        // a worker: back into running_ when woken
   bool woken = false;
   bool stopped = false;
 };
@@ -79,26 +80,28 @@ void VirtualClock::advance_locked(std::unique_lock<std::mutex>& lock) {
   }
 }
 
+// A stopped sleeper is due now, not woken now: it takes its turn like any other, in the order
+// it went to sleep, so several attempts stopped at once (a hedge group decided, a caller
+// cancelling) wake one at a time, deterministically.
 void VirtualClock::wake_stopped(Sleeper& sleeper) noexcept {
-  std::lock_guard lock(mutex_);
-  if (sleeper.woken) return;
-  for (auto it = sleepers_.begin(); it != sleepers_.end(); ++it) {
-    if (it->second == &sleeper) {
-      sleepers_.erase(it);
-      break;
-    }
-  }
-  sleeper.woken = true;
+  std::unique_lock lock(mutex_);
+  if (sleeper.woken || sleeper.stopped) return;
   sleeper.stopped = true;
-  if (sleeper.counted) ++running_;
-  changed_.notify_all();
+  const auto it = sleepers_.find(std::pair(sleeper.until, sleeper.sequence));
+  if (it != sleepers_.end()) {
+    sleepers_.erase(it);
+    sleeper.until = now_;
+    sleepers_.emplace(std::pair(now_, sleeper.sequence), &sleeper);
+  }
+  advance_locked(lock);
 }
 
 bool VirtualClock::sleep_until(TimePoint until, std::stop_token stop) {
   if (stop.stop_requested()) return false;
-  Sleeper me{until, worker_of == this};
+  Sleeper me{until, 0, worker_of == this};
   std::unique_lock lock(mutex_);
-  sleepers_.emplace(std::pair(until, next_sleeper_++), &me);
+  me.sequence = next_sleeper_++;
+  sleepers_.emplace(std::pair(until, me.sequence), &me);
   if (me.counted) --running_;
   lock.unlock();
   {
