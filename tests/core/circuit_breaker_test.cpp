@@ -175,7 +175,7 @@ BOOST_AUTO_TEST_CASE(slow_successful_calls_count_toward_the_slow_call_rate) {
   b.finish(false, b.generation(), CallVerdict::success, 100ms, at(0s));
   b.finish(false, b.generation(), CallVerdict::success, 600ms, at(0s));
   BOOST_TEST((b.state() == CircuitState::closed));
-  b.finish(false, b.generation(), CallVerdict::success, 500ms, at(0s));
+  b.finish(false, b.generation(), CallVerdict::success, 501ms, at(0s));  // strictly slower
   BOOST_TEST((b.state() == CircuitState::open));
 }
 
