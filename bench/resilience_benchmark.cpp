@@ -1,5 +1,9 @@
-// Circuit breaking and latency tracking: what a breaker adds to a call, compared with the same
-// call without one in the same run, and what recording and asking a latency percentile cost.
+// Circuit breaking, latency tracking and hedging: what a breaker adds to a call, compared with
+// the same call without one in the same run; what recording and asking a latency percentile
+// cost; and what hedging costs — a hedged call whose primary wins (a group, a spawn timer set
+// and cancelled) against the same call with a timeout and no hedge, and a call in which a hedge
+// is spawned on the pool, wins, and stops the primary (in virtual time, so the wall time is
+// the machinery's alone).
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -74,6 +78,67 @@ void BM_LatencyTrackerP95(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(tracker.percentile(95));
 }
 BENCHMARK(BM_LatencyTrackerP95);
+
+void add(recourse::PolicyPatch& patch, const char* path, recourse::FieldValue value) {
+  patch.entries.push_back({recourse::find_policy_field(path), std::move(value), {}});
+}
+
+std::shared_ptr<recourse::PolicyProvider> hedge_policies() {
+  recourse::PolicyTable table;
+  table.defaults.where.line = 1;
+  add(table.exact["bench.Timed"], "retry.per_attempt_timeout", recourse::Duration(1s));
+  add(table.exact["bench.Hedged"], "retry.per_attempt_timeout", recourse::Duration(1s));
+  add(table.exact["bench.Hedged"], "hedge.enabled", true);
+  add(table.exact["bench.Hedged"], "hedge.max_hedges", 1);
+  add(table.exact["bench.Hedged"], "hedge.delay", recourse::Duration(1s));
+  return std::make_shared<recourse::StaticPolicyProvider>(table);
+}
+
+recourse::Executor& system_clock_executor() {
+  static recourse::Executor instance([] {
+    recourse::ExecutorOptions options;
+    options.provider = hedge_policies();
+    return options;
+  }());
+  return instance;
+}
+
+void BM_RunTimedNoHedge(benchmark::State& state) {
+  static const auto key = *recourse::KeyHandle::intern("bench.Timed");
+  for (auto _ : state) benchmark::DoNotOptimize(system_clock_executor().run(key, work));
+}
+BENCHMARK(BM_RunTimedNoHedge);
+
+void BM_RunHedgedPrimaryWins(benchmark::State& state) {
+  static const auto key = *recourse::KeyHandle::intern("bench.Hedged");
+  for (auto _ : state) benchmark::DoNotOptimize(system_clock_executor().run(key, work));
+}
+BENCHMARK(BM_RunHedgedPrimaryWins);
+
+// The primary would take 1s of virtual time; the hedge, spawned at 10ms on a pool thread,
+// answers at once and wins; the primary is stopped and woken. Wall time per call is the whole
+// hedge lifecycle: timer, pool hand-off, budget question, attempt, decision, stop, wake, join.
+void BM_HedgeSpawnedAndWins(benchmark::State& state) {
+  auto clock = std::make_shared<recourse::VirtualClock>();
+  recourse::PolicyTable table;
+  table.defaults.where.line = 1;
+  add(table.defaults, "hedge.enabled", true);
+  add(table.defaults, "hedge.max_hedges", 1);
+  add(table.defaults, "hedge.delay", recourse::Duration(10ms));
+  recourse::ExecutorOptions options;
+  options.provider = std::make_shared<recourse::StaticPolicyProvider>(table);
+  options.clock = clock;
+  recourse::Executor executor(std::move(options));
+  const recourse::ClockWorkScope working(*clock);
+  static const auto key = *recourse::KeyHandle::intern("bench.Spawn");
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(executor.run(key, [&](const recourse::Attempt& a) {
+      if (!a.is_hedge) clock->sleep_until(clock->now() + 1s, a.stop);
+      return a.hedge_index;
+    }));
+  }
+}
+BENCHMARK(BM_HedgeSpawnedAndWins);
 
 }  // namespace
 
