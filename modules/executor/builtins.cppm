@@ -123,7 +123,7 @@ class RECOURSE_API VirtualClock final : public Clock {
   void drop_hold() noexcept;  // one fewer running; time may move
 
   mutable std::mutex mutex_;
-  std::condition_variable changed_;  // a sleeper was woken, or a firing timer returned
+  std::condition_variable changed_;  // a firing timer returned
   TimePoint now_;
   int running_ = 0;         // workers not asleep, plus holds
   bool advancing_ = false;  // a timer callback is running; its thread goes on advancing after

@@ -33,6 +33,8 @@ struct VirtualClock::Sleeper {
   bool counted = false;        // a worker: back into running_ when woken
   bool woken = false;
   bool stopped = false;
+  // Its own: waking one sleeper must not wake them all (a simulation has hundreds).
+  std::condition_variable wake;
 };
 
 VirtualClock::VirtualClock(TimePoint start) : now_(start) {}
@@ -76,7 +78,7 @@ void VirtualClock::advance_locked(std::unique_lock<std::mutex>& lock) {
     now_ = std::max(now_, sleeper.until);
     sleeper.woken = true;
     if (sleeper.counted) ++running_;
-    changed_.notify_all();
+    sleeper.wake.notify_one();
   }
 }
 
@@ -98,7 +100,9 @@ void VirtualClock::wake_stopped(Sleeper& sleeper) noexcept {
 
 bool VirtualClock::sleep_until(TimePoint until, std::stop_token stop) {
   if (stop.stop_requested()) return false;
-  Sleeper me{until, 0, worker_of == this};
+  Sleeper me;
+  me.until = until;
+  me.counted = worker_of == this;
   std::unique_lock lock(mutex_);
   me.sequence = next_sleeper_++;
   sleepers_.emplace(std::pair(until, me.sequence), &me);
@@ -109,7 +113,7 @@ bool VirtualClock::sleep_until(TimePoint until, std::stop_token stop) {
     std::stop_callback on_stop(stop, [this, &me] { wake_stopped(me); });
     lock.lock();
     advance_locked(lock);
-    changed_.wait(lock, [&] { return me.woken; });
+    me.wake.wait(lock, [&] { return me.woken; });
     lock.unlock();  // before on_stop's destructor, which waits for a callback in flight
   }
   return !me.stopped;
