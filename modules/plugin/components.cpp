@@ -1,5 +1,6 @@
 // Out-of-line members of the plugin interfaces: the vtables and typeinfo live here, once.
 module;
+#include <optional>
 #include <cstdint>
 #include <string_view>
 
@@ -20,6 +21,7 @@ void Budget::release(const BudgetRequest&, std::uint64_t) noexcept {}
 void Budget::record(std::string_view, OutcomeKind, TimePoint) noexcept {}
 void Budget::call_started(std::string_view, TimePoint) noexcept {}
 void Budget::call_finished(std::string_view, TimePoint) noexcept {}
+std::optional<double> Budget::level() noexcept { return std::nullopt; }
 Observer::~Observer() = default;
 void Observer::on_start(const CallInfo&) {}
 void Observer::on_attempt(const CallInfo&, const AttemptRecord&) {}

@@ -68,6 +68,9 @@ class RECOURSE_API Budget {
   // A call under a policy naming this budget started / ended (active-request counting).
   virtual void call_started(std::string_view key, TimePoint now) noexcept;
   virtual void call_finished(std::string_view key, TimePoint now) noexcept;
+  // How much room it has now, in its own unit (tokens; for a ratio budget, retries it would
+  // still allow): what `recourse simulate` charts over time. nullopt: it cannot say.
+  virtual std::optional<double> level() noexcept;
 };
 
 // Callbacks are contained: an observer that throws is counted and never changes a call.

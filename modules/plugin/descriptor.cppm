@@ -20,7 +20,9 @@ import :components;
 
 export namespace recourse {
 
-inline constexpr std::uint32_t plugin_abi_major = 1;  // a change that breaks loaded plugins
+// 2: virtuals appended to Clock (work accounting), Budget (level), Observer (on_hedge), and the
+// trigger component category — a plugin built against 1 would lack the vtable entries.
+inline constexpr std::uint32_t plugin_abi_major = 2;  // a change that breaks loaded plugins
 inline constexpr std::uint32_t plugin_abi_minor = 0;  // an addition old plugins survive
 inline constexpr std::string_view version = "0.1.0";
 

@@ -8,6 +8,7 @@
 #include <recourse/plugin.h>
 
 #include <algorithm>
+#include <optional>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -84,6 +85,10 @@ class GrpcThrottleBudget final : public Budget {
       case OutcomeKind::non_retryable:
       case OutcomeKind::unknown: add(-milli); break;
     }
+  }
+
+  std::optional<double> level() noexcept override {
+    return static_cast<double>(milli_tokens_.load(std::memory_order_relaxed)) / 1000.0;
   }
 
  private:

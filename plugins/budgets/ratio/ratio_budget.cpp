@@ -10,6 +10,7 @@
 #include <recourse/plugin.h>
 
 #include <algorithm>
+#include <optional>
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -90,6 +91,20 @@ class RatioBudget final : public Budget {
       return {false, reason::budget_denied, 0};
     ++current(now).retries;
     return {true, reason::allowed, 0};
+  }
+
+  // Retries it would allow now: percent of the window's requests plus the reserve, less those
+  // already taken.
+  std::optional<double> level() noexcept override {
+    const std::lock_guard lock(mutex_);
+    const std::int64_t now = advance();
+    std::int64_t requests = 0, retries = 0;
+    for (const Bucket& b : buckets_) {
+      if (b.index <= now - bucket_count) continue;
+      requests += b.requests;
+      retries += b.retries;
+    }
+    return std::max(0.0, (params_.percent * static_cast<double>(requests) + reserve_) / 100.0 - static_cast<double>(retries));
   }
 
   void call_started(std::string_view, TimePoint) noexcept override {

@@ -84,6 +84,12 @@ class TokenBucketBudget final : public Budget {
     return {true, reason::allowed, 0};
   }
 
+  std::optional<double> level() noexcept override {
+    const std::lock_guard lock(mutex_);
+    refill(clock_->now());
+    return tokens_;
+  }
+
  private:
   void refill(TimePoint now) {
     if (now <= last_refill_) return;  // a clock that stands still (or steps back) adds nothing
