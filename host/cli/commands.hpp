@@ -15,5 +15,6 @@ int explain_command(std::span<const std::string_view> args);
 int validate_command(std::span<const std::string_view> args);
 int test_command(std::span<const std::string_view> args);
 int plugins_command(std::span<const std::string_view> args);
+int simulate_command(std::span<const std::string_view> args);
 
 }  // namespace recourse::cli

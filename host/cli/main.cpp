@@ -14,6 +14,8 @@ namespace {
 constexpr std::string_view usage = R"(usage: recourse <command> [arguments]
 
 commands:
+  simulate CONFIG        what CONFIG's policies do to a modelled dependency (outage, slow tail),
+                         in virtual time, side by side: table, report.html, traces
   validate CONFIG        every error in CONFIG at once (file:line:col), then warnings for
                          risky policies and keys that look generated
   explain CONFIG [KEY]   the effective, normalized policy of every key (or one key) in
@@ -23,7 +25,7 @@ commands:
   plugins CONFIG         the plugins CONFIG loads (version, fingerprint, components) and refusals
   help [COMMAND]         this text, or a command's own (same as COMMAND --help)
 
-validate, explain and plugins take --format text|json. Every command answers --help.
+simulate, validate, explain and plugins take --format text|json. Every command answers --help.
 Exit codes: 0 ok, 1 a check failed, 2 usage or configuration error.
 )";
 
@@ -33,6 +35,7 @@ struct Command {
 };
 
 constexpr Command commands[] = {
+    {"simulate", recourse::cli::simulate_command},
     {"validate", recourse::cli::validate_command},
     {"explain", recourse::cli::explain_command},
     {"test", recourse::cli::test_command},

@@ -65,6 +65,7 @@ struct Config {
   PluginSettings plugins;
   std::vector<ComponentSpec> components;  // classifiers, backoffs and observers, in file order
   std::optional<ComponentSpec> provider;  // [provider]: policies from a provider plugin
+  std::optional<ConfigNode> simulation;   // [simulation]: the dependency model `recourse simulate` reads
   std::vector<ConfigField> extra;  // the caller's extra top-level keys, as read
 };
 

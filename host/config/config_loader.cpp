@@ -35,7 +35,7 @@ using namespace toml_reading;
 
 const std::vector<std::string_view> top_level_tables{"defaults",   "policies", "executor",  "budgets", "plugins",
                                                      "classifiers", "backoffs", "observers", "triggers",
-                                                     "provider"};
+                                                     "provider",    "simulation"};
 
 std::pair<std::uint32_t, std::uint32_t> position(const toml::source_region& where) {
   return {where.begin.line, where.begin.column};
@@ -106,6 +106,8 @@ class ConfigReader {
                                          to_config_node(body, path + "." + path_segment(name.str()), file_)))
             config.components.push_back(std::move(*spec));
         }
+      } else if (key.str() == "simulation") {
+        config.simulation = to_config_node(*table, path, file_);  // recourse simulate reads it
       } else if (key.str() == "provider") {
         config.provider = read_component(ComponentCategory::provider, "provider", to_config_node(*table, path, file_));
       } else {

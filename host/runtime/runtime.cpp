@@ -132,6 +132,7 @@ class Builder {
         for (const std::string& n : runtime_.plugins.names(ComponentCategory::budget)) known.append(", ").append(n);
         errors.errors.push_back(view.error("backend", "no budget backend named \"" + spec.backend + "\"; known: " + known));
       }
+      if (budget) runtime_.budgets.emplace_back(spec.name, budget);
       add(options_.budgets, spec.name, std::move(budget), spec.table);
     }
   }

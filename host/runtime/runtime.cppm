@@ -9,6 +9,7 @@ module;
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 export module recourse.host.runtime;
@@ -47,6 +48,8 @@ struct Runtime {
   std::shared_ptr<Logger> logger;
   PluginContext services;
   PluginSet plugins;
+  // The [budgets.x] instances as built (also inside the executor): tools chart their level.
+  std::vector<std::pair<std::string, std::shared_ptr<Budget>>> budgets;
   std::unique_ptr<Executor> executor;
 };
 

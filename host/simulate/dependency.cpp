@@ -1,0 +1,105 @@
+// Dependency: the model made concrete (see dependency.cppm).
+module;
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <numbers>
+#include <vector>
+
+module recourse.host.simulate;
+
+import :dependency;
+
+namespace recourse::host::simulate {
+
+Dependency::Dependency(const DependencyModel& model, std::uint64_t seed, TimePoint origin, Duration bucket)
+    : model_(model), origin_(origin), bucket_(bucket), state_(seed) {}
+
+// SplitMix64: the same stream on every platform for a seed (std distributions are not).
+double Dependency::uniform() noexcept {
+  std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1.0p-53;
+}
+
+// Box–Muller, one of the pair.
+double Dependency::normal() noexcept {
+  const double u1 = std::max(uniform(), 1e-300);
+  const double u2 = uniform();
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+}
+
+Duration Dependency::draw_latency() {
+  double total = 0;
+  for (const LatencyPart& part : model_.latency) total += part.weight;
+  double pick = uniform() * total;
+  const LatencyPart* chosen = &model_.latency.back();
+  for (const LatencyPart& part : model_.latency) {
+    if (pick < part.weight) {
+      chosen = &part;
+      break;
+    }
+    pick -= part.weight;
+  }
+  switch (chosen->distribution) {
+    case LatencyPart::Distribution::constant: return chosen->value;
+    case LatencyPart::Distribution::uniform:
+      return chosen->low + Duration(static_cast<Duration::rep>(uniform() * static_cast<double>((chosen->high - chosen->low).count())));
+    case LatencyPart::Distribution::lognormal:
+      return Duration(static_cast<Duration::rep>(static_cast<double>(chosen->median.count()) * std::exp(chosen->sigma * normal())));
+  }
+  return chosen->value;
+}
+
+Dependency::Answer Dependency::begin(TimePoint now) {
+  std::lock_guard lock(mutex_);
+  const Duration since = now - origin_;
+  const auto bucket = static_cast<std::size_t>(std::max<Duration::rep>(since / bucket_, 0));
+  if (arrivals_.size() <= bucket) arrivals_.resize(bucket + 1, 0);
+  ++arrivals_[bucket];
+  ++in_flight_;
+  while (!last_second_.empty() && now - last_second_.front() >= std::chrono::seconds(1)) last_second_.pop_front();
+  last_second_.push_back(now);
+
+  double error_rate = model_.error_rate;
+  double latency_multiplier = 1;
+  for (const Phase& phase : model_.phases) {
+    if (since < phase.start || since >= phase.end) continue;
+    if (phase.error_rate) error_rate = *phase.error_rate;
+    latency_multiplier *= phase.latency_multiplier;
+  }
+  const Capacity& capacity = model_.capacity;
+  const bool overloaded = (capacity.concurrency && in_flight_ > *capacity.concurrency) ||
+                          (capacity.rps && static_cast<double>(last_second_.size()) > *capacity.rps);
+  if (overloaded) {
+    error_rate = std::max(error_rate, capacity.overload_error_rate);
+    latency_multiplier *= capacity.overload_latency;
+  }
+  // Both draws always happen, so one request's fate never shifts another's latency.
+  const Duration drawn = draw_latency();
+  Answer answer;
+  answer.fails = uniform() < error_rate;
+  const Duration base = answer.fails && model_.error_latency ? *model_.error_latency : drawn;
+  answer.latency = Duration(static_cast<Duration::rep>(static_cast<double>(base.count()) * latency_multiplier));
+  return answer;
+}
+
+void Dependency::end() noexcept {
+  std::lock_guard lock(mutex_);
+  --in_flight_;
+}
+
+std::vector<double> Dependency::load_per_second(std::size_t buckets) const {
+  std::lock_guard lock(mutex_);
+  const double seconds = std::chrono::duration<double>(bucket_).count();
+  std::vector<double> load(buckets, 0.0);
+  for (std::size_t i = 0; i < std::min(buckets, arrivals_.size()); ++i) load[i] = static_cast<double>(arrivals_[i]) / seconds;
+  return load;
+}
+
+}  // namespace recourse::host::simulate

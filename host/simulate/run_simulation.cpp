@@ -1,0 +1,277 @@
+// Running a simulation: each variant on its own runtime (executor, plugins, budgets), virtual
+// clock and dependency, with `clients` threads issuing the calls.
+//
+// Determinism: every client thread is a worker of the variant's VirtualClock (and the
+// executor's hedge threads are, while they run a hedge), so time moves only when all of them
+// wait, and then one event at a time. The clients start held (time cannot move before all have
+// entered) and each first sleeps to its own start offset, so from the first event on the run is
+// one sequence — the same for the same seed, whatever the OS does with the threads.
+module;
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+module recourse.host.simulate;
+
+import :dependency;
+import :run_observer;
+
+namespace recourse::host::simulate {
+
+// What the simulated dependency hands back: a value with the protocol status it carries.
+struct SimulatedResponse {
+  ProtocolStatus status;
+};
+
+ProtocolStatus recourse_protocol_status(const SimulatedResponse& response) { return response.status; }
+
+namespace {
+
+using namespace std::chrono_literals;
+
+struct CallRecord {
+  double latency_ms = 0;
+  std::uint64_t attempts = 0;
+  bool success = false;
+};
+
+double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+
+// The variant's budget worth charting: the retry budget its policy names, else the hedge one.
+std::shared_ptr<Budget> charted_budget(const Config& config, const Runtime& runtime, std::string_view key) {
+  const auto parsed = Key::parse(key);
+  if (!parsed) return nullptr;
+  const Policy policy = resolve(config.policies, *parsed).policy;
+  for (const std::string& name : {policy.retry.budget.name, policy.hedge.enabled ? policy.hedge.budget.name : ""}) {
+    if (name.empty()) continue;
+    for (const auto& [budget_name, budget] : runtime.budgets)
+      if (budget_name == name && budget->level()) return budget;
+  }
+  return nullptr;
+}
+
+class VariantRun {
+ public:
+  VariantRun(const Config& config, const SimulationSpec& spec, const Variant& variant, std::uint64_t calls,
+             int clients, std::uint64_t seed, report::ProgressBar& progress)
+      : config_(config),
+        spec_(spec),
+        variant_(variant),
+        calls_(calls),
+        clients_(clients),
+        seed_(seed),
+        progress_(progress),
+        clock_(std::make_shared<VirtualClock>()),
+        origin_(clock_->now()),
+        dependency_(spec.dependency, seed ^ 0x5eed, origin_, spec.bucket),
+        observer_(std::make_shared<RunObserver>(*clock_, origin_)) {}
+
+  std::expected<report::VariantResult, ConfigErrors> run(std::vector<report::SampledCall>& samples, double& end_s) {
+    auto runtime = build_runtime(config_, RuntimeOptions{clock_, std::make_shared<SplitMixRandom>(seed_), nullptr,
+                                                         {observer_}, nullptr, true});
+    if (!runtime) return std::unexpected(std::move(runtime.error()));
+    Executor& executor = *(*runtime)->executor;
+    budget_ = charted_budget(config_, **runtime, variant_.key);
+    plan_arrivals();
+    records_.assign(calls_, CallRecord{});
+    const std::uint64_t stride = spec_.sample > 0 ? std::max<std::uint64_t>(1, calls_ / static_cast<std::uint64_t>(spec_.sample)) : 0;
+    timelines_.assign(stride == 0 ? 0 : std::min<std::uint64_t>(calls_, static_cast<std::uint64_t>(spec_.sample)), Timeline{});
+
+    if (budget_) schedule_budget_sample(1);
+    {
+      for (int c = 0; c < clients_; ++c) clock_->hold();  // no time passes before every client is in
+      std::vector<std::jthread> threads;
+      threads.reserve(static_cast<std::size_t>(clients_));
+      for (int c = 0; c < clients_; ++c) threads.emplace_back([this, &executor, c, stride] { client(executor, c, stride); });
+    }
+    const TimePoint end = clock_->now();
+    stop_sampling();
+    end_s = seconds(end - origin_);
+
+    report::VariantResult result;
+    result.name = variant_.name;
+    result.key = variant_.key;
+    result.calls = calls_;
+    result.bucket_s = seconds(spec_.bucket);
+    for (const CallRecord& r : records_) {
+      result.latencies_ms.push_back(r.latency_ms);
+      result.successes += r.success ? 1 : 0;
+      result.dependency_attempts += r.attempts;
+      if (result.attempts_histogram.size() <= r.attempts) result.attempts_histogram.resize(r.attempts + 1, 0);
+      ++result.attempts_histogram[r.attempts];
+    }
+    result.budget_denials = observer_->budget_denials.load();
+    result.hedges_spawned = observer_->hedges_spawned.load();
+    result.hedges_won = observer_->hedges_won.load();
+    const auto buckets = static_cast<std::size_t>(std::ceil(end_s / result.bucket_s));
+    result.dependency_load = dependency_.load_per_second(std::max<std::size_t>(buckets, 1));
+    result.budget_tokens = budget_levels_;
+    circuit_states(result, end_s);
+    for (std::size_t s = 0; s < timelines_.size(); ++s)
+      samples.push_back(report::SampledCall{variant_.name, s * stride, std::move(timelines_[s])});
+    return result;
+  }
+
+ private:
+  // Open loop: exponential gaps at `rate` (a Poisson process), drawn from the seed.
+  void plan_arrivals() {
+    if (!spec_.rate) return;
+    std::uint64_t state = seed_ ^ 0xa77;
+    const auto unit = [&] {
+      std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+      return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
+    };
+    arrivals_.reserve(calls_);
+    double at = 0;
+    for (std::uint64_t i = 0; i < calls_; ++i) {
+      at += -std::log(1.0 - unit()) / *spec_.rate;
+      arrivals_.push_back(origin_ + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(at)));
+    }
+  }
+
+  void client(Executor& executor, int index, std::uint64_t stride) {
+    clock_->enter(true);  // the hold taken for it
+    // Distinct start offsets: from here on the clients run one at a time.
+    clock_->sleep_until(origin_ + std::chrono::microseconds(index), {});
+    for (;;) {
+      const std::uint64_t i = next_call_.fetch_add(1, std::memory_order_relaxed);
+      if (i >= calls_) break;
+      if (!arrivals_.empty()) clock_->sleep_until(std::max(arrivals_[i], clock_->now()), {});
+      one_call(executor, i, stride);
+      progress_.advance();
+      if (arrivals_.empty() && spec_.think_time > Duration::zero())
+        clock_->sleep_until(clock_->now() + spec_.think_time, {});
+    }
+    clock_->leave();
+  }
+
+  void one_call(Executor& executor, std::uint64_t i, std::uint64_t stride) {
+    std::atomic<std::uint64_t> attempts{0};
+    CallOptions options;
+    if (stride != 0 && i % stride == 0 && i / stride < timelines_.size()) options.timeline = &timelines_[i / stride];
+    const TimePoint start = clock_->now();
+    const auto result = executor.try_run(
+        variant_.key,
+        [&](const Attempt& attempt) -> std::expected<SimulatedResponse, std::error_code> {
+          attempts.fetch_add(1, std::memory_order_relaxed);
+          const Dependency::Answer answer = dependency_.begin(clock_->now());
+          const bool finished = clock_->sleep_until(clock_->now() + answer.latency, attempt.stop);
+          dependency_.end();
+          if (!finished) return std::unexpected(std::make_error_code(std::errc::operation_canceled));
+          if (!answer.fails) return SimulatedResponse{};
+          const Failure& failure = spec_.dependency.failure;
+          switch (failure.kind) {
+            case Failure::Kind::http: return SimulatedResponse{{.http_status = failure.http_status, .http_method = "GET"}};
+            case Failure::Kind::grpc: return SimulatedResponse{{.grpc_code = failure.grpc_code}};
+            case Failure::Kind::exception: throw std::runtime_error("simulated failure");
+            case Failure::Kind::error: break;
+          }
+          return std::unexpected(std::make_error_code(std::errc::io_error));
+        },
+        options);
+    records_[i] = CallRecord{seconds(clock_->now() - start) * 1000.0, attempts.load(), result.has_value()};
+  }
+
+  // The budget's level at the end of each bucket, read by a timer chain on the clock.
+  void schedule_budget_sample(std::size_t bucket) {
+    sample_timer_ = clock_->schedule(origin_ + spec_.bucket * static_cast<std::int64_t>(bucket), [this, bucket] {
+      budget_levels_.push_back(budget_->level().value_or(0.0));
+      if (!sampling_stopped_.load()) schedule_budget_sample(bucket + 1);
+    });
+  }
+
+  void stop_sampling() {
+    sampling_stopped_.store(true);
+    if (sample_timer_ != 0) clock_->cancel(sample_timer_);
+  }
+
+  void circuit_states(report::VariantResult& result, double end_s) const {
+    double since = 0;
+    std::string state = "closed";
+    for (const auto& [at, to] : observer_->transitions()) {
+      if (at > since) result.circuit_states.push_back({since, at, state});
+      if (state != "closed") result.circuit_open_s += at - since;
+      since = at;
+      state = std::string(to_string(to));
+    }
+    if (end_s > since) result.circuit_states.push_back({since, end_s, state});
+    if (state != "closed") result.circuit_open_s += end_s - since;
+  }
+
+  const Config& config_;
+  const SimulationSpec& spec_;
+  const Variant& variant_;
+  const std::uint64_t calls_;
+  const int clients_;
+  const std::uint64_t seed_;
+  report::ProgressBar& progress_;
+  std::shared_ptr<VirtualClock> clock_;
+  const TimePoint origin_;
+  Dependency dependency_;
+  std::shared_ptr<RunObserver> observer_;
+  std::shared_ptr<Budget> budget_;
+  std::vector<TimePoint> arrivals_;
+  std::vector<CallRecord> records_;
+  std::vector<Timeline> timelines_;
+  std::atomic<std::uint64_t> next_call_{0};
+  std::vector<double> budget_levels_;
+  TimerId sample_timer_ = 0;
+  std::atomic<bool> sampling_stopped_{false};
+};
+
+}  // namespace
+
+std::expected<report::ReportData, ConfigErrors> run_simulation(const Config& config, const SimulationSpec& spec,
+                                                               const RunOptions& options) {
+  std::vector<Variant> variants = spec.variants;
+  if (!options.compare.empty()) {
+    variants.clear();
+    for (const std::string& key : options.compare) variants.push_back({key, key});
+  }
+  if (variants.empty())
+    return std::unexpected(ConfigErrors{{ConfigError{{config.file.string(), 0, 0}, "simulation.variants",
+                                                     "nothing to simulate: add [[simulation.variants]] or pass --compare KEY,KEY"}}});
+  report::ReportData data;
+  data.title = "recourse simulate " + config.file.string();
+  data.config_label = config.file.string();
+  data.seed = options.seed.value_or(spec.seed);
+  data.clients = options.clients.value_or(spec.clients);
+  data.calls_per_variant = options.calls.value_or(spec.calls);
+  data.model_text = describe(spec);
+  for (const Phase& phase : spec.dependency.phases)
+    data.phases.push_back({seconds(phase.start), seconds(phase.end), phase.label});
+
+  std::optional<report::ProgressBar> bar;
+  const std::uint64_t total = data.calls_per_variant * variants.size();
+  if (options.progress) bar.emplace(total, "simulating");
+  else bar.emplace(total, "simulating", stderr, false);
+  report::ProgressBar& progress = *bar;
+  for (const Variant& variant : variants) {
+    progress.set_label(variant.name);
+    VariantRun run(config, spec, variant, data.calls_per_variant, data.clients, data.seed, progress);
+    double end_s = 0;
+    auto result = run.run(data.samples, end_s);
+    if (!result) return std::unexpected(std::move(result.error()));
+    data.duration_s = std::max(data.duration_s, end_s);
+    data.variants.push_back(std::move(*result));
+  }
+  progress.finish();
+  return data;
+}
+
+}  // namespace recourse::host::simulate
