@@ -1,11 +1,13 @@
 // [simulation] → SimulationSpec. Strict like the rest of the config: unknown fields, wrong
 // types and out-of-range values are errors with file:line:col and the field path, all of them.
 module;
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <expected>
 #include <optional>
 #include <span>
+#include <tuple>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -197,7 +199,14 @@ std::expected<SimulationSpec, ConfigErrors> read_simulation(const ConfigNode& ta
     else if (auto parsed = Key::parse(variant.key); !parsed) r.errors.push_back(v.error("key", "invalid key \"" + variant.key + "\""));
     spec.variants.push_back(std::move(variant));
   }
-  if (!r.errors.empty()) return std::unexpected(ConfigErrors{std::move(r.errors)});
+  if (!r.errors.empty()) {
+    // In file order, like every other config error.
+    std::sort(r.errors.begin(), r.errors.end(), [](const ConfigError& a, const ConfigError& b) {
+      return std::tie(a.where.line, a.where.column, a.field_path, a.message) <
+             std::tie(b.where.line, b.where.column, b.field_path, b.message);
+    });
+    return std::unexpected(ConfigErrors{std::move(r.errors)});
+  }
   return spec;
 }
 

@@ -33,7 +33,8 @@ BOOST_AUTO_TEST_SUITE(config_loading)
 BOOST_AUTO_TEST_CASE(the_demo_config_loads) {
   auto config = recourse::host::load_config(RECOURSE_SOURCE_DIR "/config/recourse.toml");
   BOOST_REQUIRE_MESSAGE(config.has_value(), (config ? "" : recourse::host::to_string(config.error())));
-  BOOST_TEST(config->policies.exact.size() == 3u);
+  BOOST_TEST(config->policies.exact.size() == 8u);  // three to explain, five for `recourse simulate`
+  BOOST_TEST(config->simulation.has_value());
   BOOST_TEST(config->policies.namespaces.contains("payments"));
   const auto charge = resolve(*config, "payments.Charge");
   BOOST_TEST(charge.policy.circuit.enabled);
