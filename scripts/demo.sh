@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The README's main command: installs what is missing, builds the `recourse` tool and shows
-# the effective policy of every key in the default config (or the config given).
+# The README's main command: installs what is missing, builds the `recourse` tool and its
+# plugins, and simulates the default config's policies against its modelled dependency —
+# the summary table in the terminal, the report in out/report/report.html.
+#   scripts/demo.sh [CONFIG] [simulate options…]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -8,4 +10,4 @@ scripts/bootstrap.sh
 export PATH="$root/tools/bin:$PATH"
 cmake --preset dev >/dev/null
 cmake --build --preset dev >/dev/null   # the tool and the standard plugins the config loads
-exec build/dev/host/recourse explain "${1:-config/recourse.toml}" "${@:2}"
+exec build/dev/host/recourse simulate "${1:-config/recourse.toml}" --report out/report "${@:2}"
