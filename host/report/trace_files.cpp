@@ -20,6 +20,7 @@ module;
 #include <vector>
 
 #include "json_writer.hpp"
+#include "trace_rows.hpp"
 
 module recourse.host.report;
 
@@ -27,6 +28,9 @@ namespace recourse::host::report {
 namespace {
 
 namespace json = recourse::plugins::json;
+using recourse::plugins::assign_trace_rows;
+using recourse::plugins::TraceRows;
+using recourse::plugins::TraceSpan;
 
 std::int64_t nanoseconds(Duration d) { return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count(); }
 std::int64_t nanoseconds(TimePoint t) { return nanoseconds(t.time_since_epoch()); }
@@ -81,33 +85,18 @@ void timeline_line(std::string& out, const SampledCall& call) {
   out += '\n';
 }
 
-// The thread row of each attempt: 0 is the call's own row (non-overlapping primary attempts
-// inside the call), hedges and anything overlapping take the first extra row free at its start.
+// The row of each attempt (trace_rows.hpp), from the timeline's times.
 struct Rows {
   std::vector<std::size_t> of_attempt;
   std::size_t count = 1;
 };
 
 Rows assign_rows(const Timeline& t) {
-  std::vector<std::size_t> order(t.attempts.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::ranges::sort(order, {}, [&](std::size_t i) { return std::pair(t.attempts[i].start, i); });
-  std::vector<TimePoint> busy_until{TimePoint::min()};
-  Rows rows;
-  rows.of_attempt.resize(t.attempts.size());
-  for (std::size_t i : order) {
-    const AttemptRecord& a = t.attempts[i];
-    std::size_t row = 0;
-    if (a.is_hedge || busy_until[0] > a.start || a.start < t.start || a.end > t.end) {
-      row = 1;
-      while (row < busy_until.size() && busy_until[row] > a.start) ++row;
-      if (row == busy_until.size()) busy_until.push_back(TimePoint::min());
-    }
-    busy_until[row] = std::max(busy_until[row], a.end);
-    rows.of_attempt[i] = row;
-  }
-  rows.count = busy_until.size();
-  return rows;
+  std::vector<TraceSpan> spans;
+  spans.reserve(t.attempts.size());
+  for (const AttemptRecord& a : t.attempts) spans.push_back({nanoseconds(a.start), nanoseconds(a.end), a.is_hedge});
+  TraceRows rows = assign_trace_rows(spans, nanoseconds(t.start), nanoseconds(t.end));
+  return {std::move(rows.of_span), rows.count};
 }
 
 class TraceEvents {

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "../common/json_writer.hpp"
+#include "../common/trace_rows.hpp"
 #include "../common/output_file.hpp"
 
 import recourse.plugin;
@@ -44,35 +45,18 @@ std::int64_t nanoseconds(TimePoint t) {
 }
 std::int64_t nanoseconds(Duration d) { return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count(); }
 
-// Which row (0: the call and its primary attempts) each attempt goes on. Rows must hold
-// properly nested complete events, so an attempt goes on the first row free at its start.
+// The row of each attempt (trace_rows.hpp), from the timeline's times.
 struct Rows {
   std::vector<std::size_t> of_attempt;
   std::size_t count = 1;
 };
 
 Rows assign_rows(const Timeline& t) {
-  std::vector<std::size_t> order(t.attempts.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  // By start, then by index (a stable order without stable_sort's deprecated temporary buffer).
-  std::ranges::sort(order, {}, [&](std::size_t i) { return std::pair(t.attempts[i].start, i); });
-  std::vector<TimePoint> busy_until{TimePoint::min()};
-  Rows rows;
-  rows.of_attempt.resize(t.attempts.size());
-  for (std::size_t i : order) {
-    const AttemptRecord& a = t.attempts[i];
-    std::size_t row = 0;
-    const bool fits_call_row = !a.is_hedge && busy_until[0] <= a.start && a.start >= t.start && a.end <= t.end;
-    if (!fits_call_row) {
-      row = 1;
-      while (row < busy_until.size() && busy_until[row] > a.start) ++row;
-      if (row == busy_until.size()) busy_until.push_back(TimePoint::min());
-    }
-    busy_until[row] = std::max(busy_until[row], a.end);
-    rows.of_attempt[i] = row;
-  }
-  rows.count = busy_until.size();
-  return rows;
+  std::vector<TraceSpan> spans;
+  spans.reserve(t.attempts.size());
+  for (const AttemptRecord& a : t.attempts) spans.push_back({nanoseconds(a.start), nanoseconds(a.end), a.is_hedge});
+  TraceRows rows = assign_trace_rows(spans, nanoseconds(t.start), nanoseconds(t.end));
+  return {std::move(rows.of_span), rows.count};
 }
 
 // {"name":<name>,"ph":"M","pid":1,"tid":<tid>,"args":{<arg>:<value>}}; no tid when negative.
