@@ -32,11 +32,14 @@ void served_by(ComponentSource& out, const PluginInfo& plugin, std::string detai
   out.detail = std::move(detail);
 }
 
-// Classifiers and backoffs: configured instance, then a plugin's own name, then built-in.
+// Classifiers, backoffs and hedge triggers: configured instance, then a plugin's own name,
+// then built-in.
 ComponentSource named(std::string role, ComponentCategory category, const std::string& name, const Config& config,
                       std::span<const PluginInfo> plugins, std::initializer_list<std::string_view> builtins) {
   ComponentSource out{std::move(role), name};
-  const std::string section = category == ComponentCategory::classifier ? "classifiers" : "backoffs";
+  const std::string section = category == ComponentCategory::classifier ? "classifiers"
+                              : category == ComponentCategory::trigger  ? "triggers"
+                                                                        : "backoffs";
   const auto spec = std::ranges::find_if(config.components, [&](const ComponentSpec& s) {
     return s.category == category && s.name == name;
   });
@@ -99,6 +102,8 @@ std::vector<ComponentSource> component_sources(const Policy& policy, const Confi
     out.push_back(budget("retry budget", policy.retry.budget.name, config, plugins));
   if (policy.hedge.enabled && !policy.hedge.budget.name.empty())
     out.push_back(budget("hedge budget", policy.hedge.budget.name, config, plugins));
+  if (policy.hedge.enabled && policy.hedge.trigger == HedgeTriggerKind::custom)
+    out.push_back(named("hedge trigger", ComponentCategory::trigger, policy.hedge.trigger_name, config, plugins, {}));
   return out;
 }
 

@@ -18,6 +18,8 @@ const std::vector<recourse::host::PluginInfo> plugins{
     {"/p/librecourse-http.so", "http", "0.1.0", "fp", {{ComponentCategory::classifier, "http"}}},
     {"/p/librecourse-exponential.so", "exponential", "0.2.0", "fp", {{ComponentCategory::backoff, "exponential"}}},
     {"/p/librecourse-token_bucket.so", "token_bucket", "0.1.0", "fp", {{ComponentCategory::budget, "token_bucket"}}},
+    {"/p/librecourse-bounded_percentile.so", "bounded_percentile", "1.0.0", "fp",
+     {{ComponentCategory::trigger, "bounded_percentile"}}},
 };
 
 // Parsed on first use, inside a test, so a broken fixture fails that test.
@@ -37,6 +39,9 @@ backend = "unlimited"
 
 [budgets.orphan]
 backend = "redis"
+
+[triggers.tail]
+plugin = "bounded_percentile"
 )");
   return parsed;
 }
@@ -111,6 +116,23 @@ BOOST_AUTO_TEST_CASE(budgets_are_served_by_their_backend) {
 BOOST_AUTO_TEST_CASE(a_hedge_budget_is_listed_only_while_hedging_is_on) {
   recourse::Policy p;
   p.hedge.budget.name = "free";
+  BOOST_TEST(sources(p).size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_custom_hedge_trigger_is_served_by_its_plugin) {
+  recourse::Policy p;
+  p.hedge.enabled = true;
+  p.hedge.trigger = recourse::HedgeTriggerKind::custom;
+  p.hedge.trigger_name = "tail";
+  auto found = sources(p);
+  BOOST_REQUIRE(found.size() == 3u);
+  BOOST_TEST(found[2].role == "hedge trigger");
+  BOOST_TEST((found[2].kind == Kind::plugin));
+  BOOST_TEST(found[2].detail == "[triggers.tail], component bounded_percentile");
+  p.hedge.trigger_name = "nope";
+  found = sources(p);
+  BOOST_TEST((found[2].kind == Kind::missing));
+  p.hedge.trigger = recourse::HedgeTriggerKind::p95;
   BOOST_TEST(sources(p).size() == 2u);
 }
 
