@@ -21,6 +21,7 @@
 #include "commands.hpp"
 #include "json_output.hpp"
 
+import recourse.host.simulate;
 import recourse.host.analysis;
 import recourse.host.runtime;
 
@@ -170,6 +171,13 @@ int validate_command(std::span<const std::string_view> raw) {
   } else {
     if (!args.flag("--no-plugins")) errors = runtime_errors(*config);
     else notes.emplace_back("--no-plugins: component names and component tables were not checked");
+    // The [simulation] model, read as `recourse simulate` reads it.
+    if (config->simulation) {
+      if (auto spec = host::simulate::read_simulation(*config->simulation); !spec) {
+        for (ConfigError& e : spec.error().errors) errors.push_back(std::move(e));
+        errors = in_file_order(std::move(errors));
+      }
+    }
     if (config->provider)
       notes.emplace_back("policies come from the [provider] at run time; only this file's [policies] were checked");
     found = warnings(*config, max_keys);
