@@ -77,15 +77,15 @@ BOOST_AUTO_TEST_CASE(a_custom_trigger_from_toml_starts_the_hedge) {
                            "hedge.trigger = \"custom\"\nhedge.trigger_name = \"tail\"\n";
   auto config = recourse::host::parse_config(toml, "trigger.toml");
   BOOST_REQUIRE_MESSAGE(config.has_value(), (config ? "" : recourse::host::to_string(config.error())));
-  auto clock = std::make_shared<recourse::VirtualClock>();
-  auto runtime = recourse::host::build_runtime(*config, {clock});
+  auto virtual_clock = std::make_shared<recourse::VirtualClock>();
+  auto runtime = recourse::host::build_runtime(*config, {virtual_clock});
   BOOST_REQUIRE_MESSAGE(runtime.has_value(), (runtime ? "" : recourse::host::to_string(runtime.error())));
-  const recourse::ClockWorkScope working(*clock);
+  const recourse::ClockWorkScope working(*virtual_clock);
   recourse::Timeline timeline;
   const auto result = (*runtime)->executor->try_run(
       "svc.Get",
       [&](const recourse::Attempt& a) {
-        clock->sleep_until(clock->now() + (a.is_hedge ? 10ms : 100ms), a.stop);
+        virtual_clock->sleep_until(virtual_clock->now() + (a.is_hedge ? 10ms : 100ms), a.stop);
         return a.hedge_index;
       },
       {.timeline = &timeline});
