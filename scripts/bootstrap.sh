@@ -14,6 +14,7 @@ debian_packages=(
   libboost-dev libboost-test-dev libtomlplusplus-dev libspdlog-dev libbenchmark-dev
   nodejs npm
   chromium
+  python3
 )
 
 missing=()

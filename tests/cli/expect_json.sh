@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # expect_json.sh CODE PYTHON_CONDITION COMMAND...: runs COMMAND and passes when it exits with
 # CODE, its stdout parses as JSON, and PYTHON_CONDITION (a Python expression over `d`, the
-# parsed document) is true. Exits 77 (CTest: skipped) when python3 is missing.
+# parsed document) is true. Fails when python3 is missing (scripts/bootstrap.sh installs it).
 set -u
 want_code=$1 condition=$2
 shift 2
-command -v python3 >/dev/null || { echo "expect_json.sh: python3 not found; skipped"; exit 77; }
+command -v python3 >/dev/null || { echo "expect_json.sh: python3 not found; run scripts/bootstrap.sh" >&2; exit 1; }
 output=$("$@")
 code=$?
 printf '%s\n' "$output"
