@@ -141,7 +141,8 @@ class Builder {
   // the line that names it, listing the known names (the executor's missing-component modes are
   // for components that disappear at run time, not for typos).
   void check_references() {
-    const auto check = [&](const PolicyPatch& patch) {
+    // `table` is the policy table's TOML path, so each error names the field as written.
+    const auto check = [&](const PolicyPatch& patch, const std::string& table) {
       for (const PatchEntry& entry : patch.entries) {
         const std::string_view path = entry.field->path;
         const auto* name = std::get_if<std::string>(&entry.value);
@@ -151,16 +152,23 @@ class Builder {
           missing = known("classifier", *name, options_.classifiers.names(), {"always", "never"});
         else if (path == "retry.backoff" && !options_.backoffs.find(*name) && !builtin_backoff(*name))
           missing = known("backoff strategy", *name, options_.backoffs.names(), {"constant", "exponential"});
-        else if ((path == "retry.budget.name" || path == "hedge.budget.name") && !options_.budgets.find(*name))
+        else if ((path == "retry.budget.name" || path == "hedge.budget.name") && !options_.budgets.find(*name) &&
+                 !declared_budget(*name))  // a declared budget that failed to build has its own error
           missing = known("budget", *name, options_.budgets.names(), {});
         else if (path == "hedge.trigger_name" && !options_.triggers.find(*name))
           missing = known("hedge trigger", *name, options_.triggers.names(), {});
-        if (!missing.empty()) errors.errors.push_back(ConfigError{entry.where, std::string(path), missing});
+        if (!missing.empty()) errors.errors.push_back(ConfigError{entry.where, table + "." + std::string(path), missing});
       }
     };
-    check(config_.policies.defaults);
-    for (const auto& [ns, patch] : config_.policies.namespaces) check(patch);
-    for (const auto& [key, patch] : config_.policies.exact) check(patch);
+    check(config_.policies.defaults, "defaults");
+    for (const auto& [ns, patch] : config_.policies.namespaces) check(patch, "policies.\"" + ns + ".*\"");
+    for (const auto& [key, patch] : config_.policies.exact) check(patch, "policies.\"" + key + "\"");
+  }
+
+  bool declared_budget(std::string_view name) const {
+    for (const BudgetSpec& spec : config_.budgets)
+      if (spec.name == name) return true;
+    return false;
   }
 
   void provider() {

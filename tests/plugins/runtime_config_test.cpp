@@ -38,7 +38,7 @@ BOOST_AUTO_TEST_SUITE(runtime_config)
 
 BOOST_AUTO_TEST_CASE(a_policy_naming_an_unknown_classifier_lists_the_known_ones) {
   const auto errors = runtime_errors(plugins_table + "[policies.\"a.b\"]\nretry.classifier = \"htp\"\n");
-  BOOST_TEST(contains(errors, "rt.toml:4:20: retry.classifier: no classifier named \"htp\"; known: always, errno, grpc, http, never"),
+  BOOST_TEST(contains(errors, "rt.toml:4:20: policies.\"a.b\".retry.classifier: no classifier named \"htp\"; known: always, errno, grpc, http, never"),
              errors.front());
 }
 
@@ -47,6 +47,13 @@ BOOST_AUTO_TEST_CASE(a_policy_naming_an_unknown_budget_or_backoff_is_an_error) {
       runtime_errors("[defaults]\nretry.budget.name = \"ghost\"\nretry.backoff = \"exponentail\"\n");
   BOOST_TEST(contains(errors, "retry.budget.name: no budget named \"ghost\""));
   BOOST_TEST(contains(errors, "retry.backoff: no backoff strategy named \"exponentail\"; known: constant, exponential"));
+}
+
+BOOST_AUTO_TEST_CASE(a_budget_that_fails_to_build_is_one_error_not_two) {
+  const auto errors = runtime_errors(plugins_table + "[budgets.tb]\nbackend = \"token_bucket\"\ncapacity = -1\n"
+                                     "[policies.\"a.B\"]\nretry.budget.name = \"tb\"\n");
+  BOOST_TEST(contains(errors, "budgets.tb.capacity: out of range"));
+  BOOST_TEST(!contains(errors, "no budget named"), errors.front());
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_budget_backend_or_observer_plugin_lists_what_exists) {
