@@ -16,28 +16,19 @@ import :dependency;
 namespace recourse::host::simulate {
 
 Dependency::Dependency(const DependencyModel& model, std::uint64_t seed, TimePoint origin, Duration bucket)
-    : model_(model), origin_(origin), bucket_(bucket), state_(seed) {}
-
-// SplitMix64: the same stream on every platform for a seed (std distributions are not).
-double Dependency::uniform() noexcept {
-  std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  z ^= z >> 31;
-  return static_cast<double>(z >> 11) * 0x1.0p-53;
-}
+    : model_(model), origin_(origin), bucket_(bucket), random_(seed) {}
 
 // Box–Muller, one of the pair.
 double Dependency::normal() noexcept {
-  const double u1 = std::max(uniform(), 1e-300);
-  const double u2 = uniform();
+  const double u1 = std::max(random_.next_unit(), 1e-300);
+  const double u2 = random_.next_unit();
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
 }
 
 Duration Dependency::draw_latency() {
   double total = 0;
   for (const LatencyPart& part : model_.latency) total += part.weight;
-  double pick = uniform() * total;
+  double pick = random_.next_unit() * total;
   const LatencyPart* chosen = &model_.latency.back();
   for (const LatencyPart& part : model_.latency) {
     if (pick < part.weight) {
@@ -49,7 +40,7 @@ Duration Dependency::draw_latency() {
   switch (chosen->distribution) {
     case LatencyPart::Distribution::constant: return chosen->value;
     case LatencyPart::Distribution::uniform:
-      return chosen->low + Duration(static_cast<Duration::rep>(uniform() * static_cast<double>((chosen->high - chosen->low).count())));
+      return chosen->low + Duration(static_cast<Duration::rep>(random_.next_unit() * static_cast<double>((chosen->high - chosen->low).count())));
     case LatencyPart::Distribution::lognormal:
       return Duration(static_cast<Duration::rep>(static_cast<double>(chosen->median.count()) * std::exp(chosen->sigma * normal())));
   }
@@ -83,7 +74,7 @@ Dependency::Answer Dependency::begin(TimePoint now) {
   // Both draws always happen, so one request's fate never shifts another's latency.
   const Duration drawn = draw_latency();
   Answer answer;
-  answer.fails = uniform() < error_rate;
+  answer.fails = random_.next_unit() < error_rate;
   const Duration base = answer.fails && model_.error_latency ? *model_.error_latency : drawn;
   answer.latency = Duration(static_cast<Duration::rep>(static_cast<double>(base.count()) * latency_multiplier));
   return answer;

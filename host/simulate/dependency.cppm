@@ -31,15 +31,14 @@ class Dependency {
   std::vector<double> load_per_second(std::size_t buckets) const;
 
  private:
-  double uniform() noexcept;  // [0, 1)
-  double normal() noexcept;   // standard normal
+  double normal() noexcept;  // standard normal
   Duration draw_latency();
 
   const DependencyModel& model_;
   const TimePoint origin_;
   const Duration bucket_;
   mutable std::mutex mutex_;
-  std::uint64_t state_;
+  SplitMixRandom random_;  // the same stream on every platform for a seed (std distributions are not)
   std::int64_t in_flight_ = 0;
   std::deque<TimePoint> last_second_;  // arrivals, for an rps capacity
   std::vector<std::uint64_t> arrivals_;  // per bucket

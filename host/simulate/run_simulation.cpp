@@ -129,17 +129,11 @@ class VariantRun {
   // Open loop: exponential gaps at `rate` (a Poisson process), drawn from the seed.
   void plan_arrivals() {
     if (!spec_.rate) return;
-    std::uint64_t state = seed_ ^ 0xa77;
-    const auto unit = [&] {
-      std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-      return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
-    };
+    SplitMixRandom random(seed_ ^ 0xa77);
     arrivals_.reserve(calls_);
     double at = 0;
     for (std::uint64_t i = 0; i < calls_; ++i) {
-      at += -std::log(1.0 - unit()) / *spec_.rate;
+      at += -std::log(1.0 - random.next_unit()) / *spec_.rate;
       arrivals_.push_back(origin_ + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(at)));
     }
   }

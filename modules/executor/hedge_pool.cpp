@@ -54,12 +54,15 @@ bool HedgePool::withdraw(PoolTask& task) noexcept {
     held = task.held;
     if (held) --held_queued_;
   }
-  if (held) {
-    // Give the hold back from this thread: entering with it and leaving drops it.
-    clock_.enter(true);
-    clock_.leave();
-  }
+  if (held) drop_hold();
   return true;
+}
+
+// Gives back a hold the clock keeps for a task, from any thread: entering with it and leaving
+// drops it (a worker's nested enter only drops the surplus).
+void HedgePool::drop_hold() noexcept {
+  clock_.enter(true);
+  clock_.leave();
 }
 
 PoolTask* HedgePool::pop_locked() noexcept {
@@ -85,10 +88,7 @@ void HedgePool::work(std::stop_token stop) {
       std::lock_guard lock(mutex_);
       task = pop_locked();
       // Still entered: a task held for an idle thread is taken over, its hold surplus.
-      if (task != nullptr && task->held) {
-        clock_.enter(true);
-        clock_.leave();
-      }
+      if (task != nullptr && task->held) drop_hold();
     }
     {
       std::lock_guard lock(mutex_);

@@ -47,6 +47,7 @@ class RECOURSE_API HedgePool {
  private:
   void work(std::stop_token stop);
   PoolTask* pop_locked() noexcept;
+  void drop_hold() noexcept;
 
   Clock& clock_;
   std::size_t thread_count_;

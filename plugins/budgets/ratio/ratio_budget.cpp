@@ -80,12 +80,7 @@ class RatioBudget final : public Budget {
   BudgetDecision acquire(const BudgetRequest&) override {
     const std::lock_guard lock(mutex_);
     const std::int64_t now = advance();
-    std::int64_t requests = 0, retries = 0;
-    for (const Bucket& b : buckets_) {
-      if (b.index <= now - bucket_count) continue;  // older than the window (or never used)
-      requests += b.requests;
-      retries += b.retries;
-    }
+    const auto [requests, retries] = window_totals(now);
     // Scaled by 100 so whole percents compare exactly: retries + 1 <= percent/100 * requests + reserve.
     if (100.0 * static_cast<double>(retries + 1) > params_.percent * static_cast<double>(requests) + reserve_)
       return {false, reason::budget_denied, 0};
@@ -97,13 +92,7 @@ class RatioBudget final : public Budget {
   // already taken.
   std::optional<double> level() noexcept override {
     const std::lock_guard lock(mutex_);
-    const std::int64_t now = advance();
-    std::int64_t requests = 0, retries = 0;
-    for (const Bucket& b : buckets_) {
-      if (b.index <= now - bucket_count) continue;
-      requests += b.requests;
-      retries += b.retries;
-    }
+    const auto [requests, retries] = window_totals(advance());
     return std::max(0.0, (params_.percent * static_cast<double>(requests) + reserve_) / 100.0 - static_cast<double>(retries));
   }
 
@@ -124,6 +113,17 @@ class RatioBudget final : public Budget {
     const std::int64_t since = std::chrono::duration_cast<Duration>(t.time_since_epoch()).count();
     const std::int64_t width = bucket_width_.count();
     return since / width - (since % width < 0);  // floor: a virtual clock may start before the epoch
+  }
+
+  // Requests and retries counted in the window ending at bucket `now`.
+  std::pair<std::int64_t, std::int64_t> window_totals(std::int64_t now) const noexcept {
+    std::int64_t requests = 0, retries = 0;
+    for (const Bucket& b : buckets_) {
+      if (b.index <= now - bucket_count) continue;  // older than the window (or never used)
+      requests += b.requests;
+      retries += b.retries;
+    }
+    return {requests, retries};
   }
 
   // The current bucket index. Under the lock and never backwards, so a bucket is only ever
