@@ -157,15 +157,21 @@ class Walk {
            " anyway)";
   }
 
+  // The latest symlink dangles when the missing component is its target or on the way to it;
+  // otherwise the path beyond an intact symlink is what is missing.
   std::string missing(const std::string& here) const {
     if (hop_) {
-      const std::string target = fs::path(hop_->target).is_absolute()
-                                     ? hop_->target
-                                     : (fs::path(hop_->link).parent_path() / hop_->target).lexically_normal().string();
-      return noun() + " is a dangling symlink: " + hop_->link + " points to " + hop_->target +
-             (here == target ? ", which does not exist" : ", and " + here + " does not exist");
+      std::string target = fs::path(hop_->target).is_absolute()
+                               ? fs::path(hop_->target).lexically_normal().string()
+                               : (fs::path(hop_->link).parent_path() / hop_->target).lexically_normal().string();
+      while (target.size() > 1 && target.back() == '/') target.pop_back();
+      if (target == here)
+        return noun() + " is a dangling symlink: " + hop_->link + " points to " + hop_->target + ", which does not exist";
+      if (target.starts_with(here + "/"))
+        return noun() + " is a dangling symlink: " + hop_->link + " points to " + hop_->target + ", and " + here +
+               " does not exist";
     }
-    return noun() + " does not exist" + (only_dots() ? "" : " (" + here + " is missing)");
+    return noun() + " does not exist" + (only_dots() && !hop_ ? "" : " (" + here + " is missing)");
   }
 
   std::optional<std::string> follow(const std::string& name, const std::string& here, const struct stat& st) {

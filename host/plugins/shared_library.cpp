@@ -50,7 +50,12 @@ std::expected<std::shared_ptr<SharedLibrary>, std::string> SharedLibrary::open(O
   std::string name = "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(file.fd.get());
   ::dlerror();
   void* handle = ::dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) return std::unexpected("the dynamic loader refused it: " + loader_message(name));
+  if (handle == nullptr) {
+    std::string why = "the dynamic loader refused it: " + loader_message(name);
+    if (::access(("/proc/" + std::to_string(::getpid()) + "/fd").c_str(), F_OK) != 0)
+      why += " (plugins are loaded through /proc/<pid>/fd/N, and /proc is not mounted)";
+    return std::unexpected(std::move(why));
+  }
   std::shared_ptr<SharedLibrary> library(
       new SharedLibrary(handle, std::move(file.fd), std::move(name), file.device, file.inode));
   r.loaded[key] = library;

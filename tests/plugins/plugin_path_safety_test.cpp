@@ -178,6 +178,10 @@ BOOST_AUTO_TEST_CASE(a_dangling_symlink_is_named_as_one) {
                                       (t.path / "gone.so").string() + ", which does not exist"});
   fs::create_directory_symlink(t.path / "moved", t.path / "dir-link");
   expect_refusal(load_from(t.path / "dir-link"), {"plugin path is a dangling symlink", "which does not exist"});
+  // An intact symlink with something missing beyond it is not dangling.
+  fs::create_directory_symlink(plugins, t.path / "good-link");
+  expect_refusal(load_from(t.path / "good-link" / "sub"),
+                 {"plugin path does not exist (" + (plugins / "sub").string() + " is missing)"});
 }
 
 BOOST_AUTO_TEST_CASE(a_symlink_loop_is_refused) {
