@@ -196,7 +196,9 @@ std::expected<PluginStampFacts, std::string> read_stamp(std::span<const std::byt
   if (stamp.layout != RECOURSE_PLUGIN_STAMP_LAYOUT)
     return Failure("its stamp has layout " + n(stamp.layout) + "; this host reads layout " +
                    n(RECOURSE_PLUGIN_STAMP_LAYOUT) + " (rebuild the plugin against this recourse)");
-  if (bytes.size() != sizeof stamp)
+  // Bytes after the stamp are padding (alignment, or AddressSanitizer's redzone after a global);
+  // a second stamp cannot be there: two definitions of recourse_plugin_stamp do not link.
+  if (bytes.size() < sizeof stamp)
     return Failure("its stamp (layout 1) is " + n(bytes.size()) + " bytes, expected " + n(sizeof stamp));
   std::memcpy(&stamp, bytes.data(), sizeof stamp);
   const auto text = [](const char* field, std::size_t size, std::string_view name) -> std::expected<std::string, std::string> {

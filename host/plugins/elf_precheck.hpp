@@ -40,7 +40,8 @@ struct ElfFacts {
 // the program header table inside the file and every segment's file bytes inside the file
 // (PT_LOAD: file size <= memory size, power-of-two alignment, offset and address congruent,
 // ascending addresses); a PT_DYNAMIC segment; the section header table and every section's bytes
-// inside the file; exactly one `.recourse_plugin` section holding a well-formed stamp. All
+// inside the file; exactly one `.recourse_plugin` section starting with a well-formed stamp
+// (what follows the stamp in the section is padding). All
 // arithmetic on file-supplied numbers is overflow-checked. Never throws for any input (it may
 // throw std::bad_alloc only).
 std::expected<ElfFacts, std::string> precheck_elf(std::span<const std::byte> file);

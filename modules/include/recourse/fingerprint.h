@@ -39,7 +39,8 @@
 #define RECOURSE_PLUGIN_STAMP_MAGIC "recourse-plugin"
 #define RECOURSE_PLUGIN_STAMP_LAYOUT 1
 
-// Layout 1: 200 bytes, integers in the file's (= the host's, little-endian) byte order, every
+// Layout 1: 200 bytes at the start of the section (the compiler may pad the section after it),
+// integers in the file's (= the host's, little-endian) byte order, every
 // string NUL-terminated inside its array. The strings are the fingerprint fields of
 // recourse::BuildFingerprint, the numbers are recourse::plugin_abi_major/minor.
 struct RecoursePluginStamp {
