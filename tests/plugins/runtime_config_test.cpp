@@ -4,6 +4,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <expected>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <utility>
 #include <optional>
@@ -122,6 +124,34 @@ BOOST_AUTO_TEST_CASE(a_used_component_that_cannot_start_is_one_error_at_its_firs
   BOOST_REQUIRE_EQUAL(errors.size(), 1u);
   BOOST_TEST(errors[0].find("rt.toml:4:20: policies.\"b.C\".retry.classifier: classifier \"throws\" from ") == 0u, errors[0]);
   BOOST_TEST(errors[0].find("librecourse-factory_throws.so failed to start: boom in constructor") != std::string::npos, errors[0]);
+}
+
+// With a [provider], policies arrive at run time and may name any plugin component: the ones
+// the file does not name are created too, and one that cannot start is a logged warning.
+BOOST_AUTO_TEST_CASE(with_a_provider_an_unnamed_component_that_cannot_start_is_only_logged) {
+  struct Lines final : recourse::Logger {
+    std::vector<std::string> lines;
+    void log(recourse::LogLevel, std::string_view message) noexcept override { lines.emplace_back(message); }
+  };
+  const std::string policies = (std::filesystem::temp_directory_path() / "recourse-provider-policies.toml").string();
+  std::ofstream(policies) << "[policies.\"a.B\"]\nretry.classifier = \"http\"\n";
+  auto config = recourse::host::parse_config(std::string("[plugins]\npaths = [\"") + RECOURSE_PLUGIN_DIR + "\", \"" +
+                                                 RECOURSE_TEST_PLUGIN_DIR + "/factory_throws\"]\n"
+                                                 "[provider]\nplugin = \"toml_file\"\npath = \"" + policies + "\"\n",
+                                             "rt.toml");
+  BOOST_REQUIRE_MESSAGE(config.has_value(), (config ? "" : recourse::host::to_string(config.error())));
+  auto logger = std::make_shared<Lines>();
+  recourse::host::RuntimeOptions options{std::make_shared<recourse::VirtualClock>()};
+  options.logger = logger;
+  auto runtime = recourse::host::build_runtime(*config, std::move(options));
+  std::filesystem::remove(policies);
+  BOOST_REQUIRE_MESSAGE(runtime.has_value(), (runtime ? "" : recourse::host::to_string(runtime.error())));
+  BOOST_TEST(contains(logger->lines, "classifier \"throws\" is not available to provider policies"));
+  // The provider's policy names a plugin classifier the file never named: it was created.
+  const auto result = (*runtime)->executor->try_run("a.B", [](const recourse::Attempt&) -> std::expected<int, std::error_code> {
+    return std::unexpected(std::make_error_code(std::errc::io_error));
+  });
+  BOOST_TEST(result.error().reason != "classifier_not_found");
 }
 
 BOOST_AUTO_TEST_CASE(a_configured_instance_that_cannot_start_is_reported_at_its_table) {
