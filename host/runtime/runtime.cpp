@@ -383,6 +383,7 @@ std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config
   executor_options.default_classifier = config.executor.default_classifier;
   executor_options.clock = runtime->clock;
   executor_options.random = runtime->random;
+  executor_options.logger = runtime->logger;  // keys past max_keys are never silent
   runtime->executor = std::make_unique<Executor>(std::move(executor_options));
   return runtime;
 }

@@ -154,6 +154,26 @@ BOOST_AUTO_TEST_CASE(with_a_provider_an_unnamed_component_that_cannot_start_is_o
   BOOST_TEST(result.error().reason != "classifier_not_found");
 }
 
+BOOST_AUTO_TEST_CASE(keys_past_max_keys_are_logged_through_the_runtimes_logger) {
+  // No observer configured: the overflow must still be said somewhere (and counted).
+  struct Lines final : recourse::Logger {
+    std::vector<std::string> lines;
+    void log(recourse::LogLevel, std::string_view message) noexcept override { lines.emplace_back(message); }
+  };
+  auto config = recourse::host::parse_config("[executor]\nmax_keys = 1\n[defaults]\nretry.max_attempts = 1\n", "rt.toml");
+  BOOST_REQUIRE(config.has_value());
+  auto logger = std::make_shared<Lines>();
+  recourse::host::RuntimeOptions options{std::make_shared<recourse::VirtualClock>()};
+  options.logger = logger;
+  auto runtime = recourse::host::build_runtime(*config, std::move(options));
+  BOOST_REQUIRE(runtime.has_value());
+  const auto ok = [](const recourse::Attempt&) { return 1; };
+  (void)(*runtime)->executor->try_run("orders.Get-1", ok);
+  (void)(*runtime)->executor->try_run("orders.Get-2", ok);
+  BOOST_TEST(contains(logger->lines, "key \"orders.Get-2\" is past max_keys (1 distinct keys)"));
+  BOOST_TEST((*runtime)->executor->over_limit_calls() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(a_configured_instance_that_cannot_start_is_reported_at_its_table) {
   const auto errors = runtime_errors(throwing_plugin + "[classifiers.mine]\nplugin = \"throws\"\n"
                                      "[policies.\"a.B\"]\nretry.classifier = \"mine\"\n");
