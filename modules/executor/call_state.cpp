@@ -409,6 +409,9 @@ std::optional<Duration> CallState::next_delay(const Outcome& outcome, TimePoint 
       break;
     }
   }
+  // A RandomSource answering outside [0, 1) (NaN, 1e300) must not turn into undefined
+  // behaviour when the delay becomes an integer: NaN is no delay, anything else stays in range.
+  if (!(jittered >= 0)) jittered = 0;
   const Duration delay(static_cast<Duration::rep>(std::min(jittered, cap)));
   // Sleeping into the deadline only to fail there would waste the caller's time.
   if (bounded && saturating_add(now, delay) >= overall_deadline_) return end_with(reason::deadline_exceeded), std::nullopt;

@@ -8,6 +8,7 @@
 #include <tuple>
 #include <atomic>
 #include <expected>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -320,6 +321,24 @@ BOOST_AUTO_TEST_CASE(a_delay_above_the_cap_is_capped_first_and_then_jittered) {
     // decorrelated: low (the initial delay) and high (3 × the last) both capped at 100 ms.
     BOOST_TEST(sleeps_of(t) == std::vector<long long>(2, expected), recourse::to_string(jitter)
                                                                            << boost::test_tools::per_element());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_random_source_answering_outside_the_unit_interval_gives_a_delay_in_range) {
+  for (const double u : {std::numeric_limits<double>::quiet_NaN(), -1.0, 1e300}) {
+    Harness h;
+    struct Broken final : recourse::RandomSource {
+      double u;
+      explicit Broken(double value) : u(value) {}
+      double next_unit() noexcept override { return u; }
+    };
+    h.options.random = std::make_shared<Broken>(u);
+    set(h.table.defaults, "retry.jitter", recourse::Jitter::full);
+    auto ex = h.make();
+    int calls = 0;
+    recourse::Timeline t;
+    (void)ex->try_run("a.b", flaky(99, 0, calls), {.timeline = &t});
+    for (long long slept : sleeps_of(t)) BOOST_TEST((slept >= 0 && slept <= 250), u);
   }
 }
 
