@@ -5,6 +5,10 @@
 # fuzz.<target>.inputs tests call this (label fuzz-regression).
 #   replay.sh TARGET DIR...
 set -euo pipefail
+# Reports with file:line need a symbolizer that reads clang 19's DWARF 5 (Debian: llvm-19).
+if [[ -z ${ASAN_SYMBOLIZER_PATH:-} && -x /usr/lib/llvm-19/bin/llvm-symbolizer ]]; then
+  export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-19/bin/llvm-symbolizer
+fi
 target=$1
 shift
 inputs=()

@@ -5,6 +5,10 @@
 # the test and leaves the input in WORKDIR/artifacts/ (minimize it: docs/reliability.md).
 #   smoke.sh TARGET SECONDS CORPUS REGRESSIONS WORKDIR [DICT]
 set -euo pipefail
+# Reports with file:line need a symbolizer that reads clang 19's DWARF 5 (Debian: llvm-19).
+if [[ -z ${ASAN_SYMBOLIZER_PATH:-} && -x /usr/lib/llvm-19/bin/llvm-symbolizer ]]; then
+  export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-19/bin/llvm-symbolizer
+fi
 target=$1 seconds=$2 corpus=$3 regressions=$4 work=$5 dict=${6:-}
 rm -rf "$work"
 mkdir -p "$work/corpus" "$work/artifacts"
