@@ -398,7 +398,8 @@ int main(int argc, char** argv) {
         if (result.error().reason == recourse::reason::classifier_error) classifier_errors.fetch_add(1);
       }
       const std::uint64_t finished = done.fetch_add(1) + 1;
-      if (finished % sample_every == 0) {
+      // Not within the last calls: a caller that found no call left has already gone.
+      if (finished % sample_every == 0 && finished + static_cast<std::uint64_t>(threads) <= calls) {
         const Sample s = sample(finished, began);
         std::lock_guard lock(samples_mutex);
         samples.push_back(s);
