@@ -110,7 +110,9 @@ void summary(std::string& out, const ReportData& data) {
   out += "</tbody>\n</table>\n</div>\n";
   out += "<p class=\"note\">Latency percentiles are nearest-rank over all calls. att/call: mean attempts "
          "reaching the dependency per call. load amp.: attempts reaching the dependency ÷ calls. "
-         "circuit open s: virtual seconds the circuit spent open or half-open.</p>\n";
+         "circuit open s: virtual seconds the circuit spent open or half-open. failures by final reason: the "
+         "most frequent reasons failed calls ended with, as a share of all calls.</p>\n";
+  for (const std::string& note : data.notes) out += fmt::format("<p class=\"note\">Note: {}</p>\n", escape(note));
 }
 
 }  // namespace

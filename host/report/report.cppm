@@ -10,6 +10,7 @@
 //   if (auto written = report::write_report(data, dir); !written) fail(written.error());
 module;
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <expected>
@@ -17,12 +18,23 @@ module;
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 export module recourse.host.report;
 
 export import :data;
 
 export namespace recourse::host::report {
+
+// A final reason's share of a variant's calls.
+struct ReasonShare {
+  std::string reason;
+  std::uint64_t calls = 0;
+  double share = 0;  // calls / the variant's calls, 0..1
+};
+
+// The top failure reasons a summary shows.
+inline constexpr std::size_t summary_reasons = 3;
 
 // One variant's headline numbers. Percentiles are nearest-rank on the sorted latencies
 // (the smallest value with at least p% of the calls at or below it); 0 when there are none.
@@ -32,12 +44,14 @@ struct Summary {
   double max_ms = 0;
   double attempts_per_call = 0;   // mean of attempts_histogram (dependency_attempts / calls without one)
   double load_amplification = 0;  // dependency_attempts / calls
+  std::vector<ReasonShare> top_failure_reasons;  // at most summary_reasons, most frequent first
 };
 
 // Non-finite latencies (a simulator bug) are left out rather than poisoning the order.
 Summary summarize(const VariantResult& variant);
 
-// A fixed-width text table, a header row and one row per variant, each line ending in '\n'.
+// A fixed-width text table, a header row and one row per variant, each line ending in '\n';
+// then one "note: …" line per ReportData note.
 std::string summary_table(const ReportData& data);
 
 // The three files' contents, for callers that write them elsewhere (and for tests).

@@ -20,6 +20,12 @@ struct Interval {
   std::string label;
 };
 
+// How many calls ended with one final reason (docs/reason-codes.md).
+struct ReasonCount {
+  std::string reason;  // "max_attempts", "no_policy", ...
+  std::uint64_t calls = 0;
+};
+
 // One policy variant's run.
 struct VariantResult {
   std::string name;  // "3 attempts + budget"
@@ -27,6 +33,9 @@ struct VariantResult {
   std::uint64_t calls = 0;
   std::uint64_t successes = 0;
   std::vector<double> latencies_ms;                // one per call (any order), successful or not
+  // The failed calls by final reason, most frequent first: a variant whose key has no policy
+  // shows as no_policy here rather than as an unexplained 0% success.
+  std::vector<ReasonCount> final_reasons;
   std::vector<std::uint64_t> attempts_histogram;   // [n] = calls that made n attempts reaching the dependency
   std::uint64_t dependency_attempts = 0;           // attempts that reached the dependency
   std::uint64_t budget_denials = 0;
@@ -56,6 +65,7 @@ struct ReportData {
   std::vector<Interval> phases;  // dependency phases, e.g. {10, 40, "outage: 100% errors"}
   std::string model_text;        // a one-paragraph description of the dependency model
   std::vector<VariantResult> variants;
+  std::vector<std::string> notes;  // said under the summary: e.g. a time-series bucket the run had to widen
   std::vector<SampledCall> samples;
 };
 

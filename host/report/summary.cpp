@@ -35,6 +35,11 @@ Summary summarize(const VariantResult& variant) {
     histogram_attempts += static_cast<double>(n) * static_cast<double>(variant.attempts_histogram[n]);
   }
   s.attempts_per_call = histogram_calls > 0 ? histogram_attempts / histogram_calls : s.load_amplification;
+  for (const ReasonCount& r : variant.final_reasons) {
+    if (s.top_failure_reasons.size() == summary_reasons) break;
+    s.top_failure_reasons.push_back(
+        {r.reason, r.calls, ratio(static_cast<double>(r.calls), static_cast<double>(variant.calls))});
+  }
 
   std::vector<double> sorted;
   sorted.reserve(variant.latencies_ms.size());

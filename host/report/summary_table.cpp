@@ -22,15 +22,24 @@ std::string milliseconds(double ms) {
   return fmt::format("{:.0f}", ms);
 }
 
+// "no_policy 100.00%", "max_attempts 2.10%, circuit_open 0.40%"; "-" when every call succeeded.
+std::string reasons(const Summary& s) {
+  std::string out;
+  for (const ReasonShare& r : s.top_failure_reasons)
+    out += fmt::format("{}{} {:.2f}%", out.empty() ? "" : ", ", r.reason, r.share * 100);
+  return out.empty() ? "-" : out;
+}
+
 }  // namespace
 
 SummaryCells summary_cells(const ReportData& data) {
   SummaryCells cells;
   cells.header = {"variant", "calls",   "success",     "p50 ms",     "p90 ms",        "p99 ms",
                   "p99.9 ms", "att/call", "load amp.", "budget denied", "hedges", "hedges won",
-                  "circuit open s"};
+                  "circuit open s", "failures by final reason"};
   cells.numeric.assign(cells.header.size(), true);
   cells.numeric[0] = false;
+  cells.numeric.back() = false;
   for (const VariantResult& v : data.variants) {
     const Summary s = summarize(v);
     cells.rows.push_back({
@@ -47,6 +56,7 @@ SummaryCells summary_cells(const ReportData& data) {
         fmt::format("{}", v.hedges_spawned),
         fmt::format("{}", v.hedges_won),
         fmt::format("{:.1f}", v.circuit_open_s),
+        reasons(s),
     });
   }
   return cells;
@@ -74,6 +84,7 @@ std::string summary_table(const ReportData& data) {
   for (std::size_t w : widths) total += w;
   out += std::string(total, '-') + '\n';
   for (const auto& row : cells.rows) out += line(row);
+  for (const std::string& note : data.notes) out += "note: " + note + '\n';
   return out;
 }
 

@@ -16,7 +16,19 @@ import :dependency;
 namespace recourse::host::simulate {
 
 Dependency::Dependency(const DependencyModel& model, std::uint64_t seed, TimePoint origin, Duration bucket)
-    : model_(model), origin_(origin), bucket_(bucket), random_(seed) {}
+    : model_(model), origin_(origin), random_(seed), arrivals_(bucket, max_buckets) {}
+
+namespace {
+
+// A latency in nanoseconds, as a double, made a Duration no longer than the model allows (a
+// double past the range of Duration::rep would be undefined behaviour to convert).
+Duration capped(double nanoseconds) {
+  constexpr auto max = static_cast<double>(max_model_duration.count());
+  if (!(nanoseconds > 0)) return Duration::zero();  // also NaN
+  return nanoseconds >= max ? max_model_duration : Duration(static_cast<Duration::rep>(nanoseconds));
+}
+
+}  // namespace
 
 // Box–Muller, one of the pair.
 double Dependency::normal() noexcept {
@@ -40,9 +52,9 @@ Duration Dependency::draw_latency() {
   switch (chosen->distribution) {
     case LatencyPart::Distribution::constant: return chosen->value;
     case LatencyPart::Distribution::uniform:
-      return chosen->low + Duration(static_cast<Duration::rep>(random_.next_unit() * static_cast<double>((chosen->high - chosen->low).count())));
+      return chosen->low + capped(random_.next_unit() * static_cast<double>((chosen->high - chosen->low).count()));
     case LatencyPart::Distribution::lognormal:
-      return Duration(static_cast<Duration::rep>(static_cast<double>(chosen->median.count()) * std::exp(chosen->sigma * normal())));
+      return capped(static_cast<double>(chosen->median.count()) * std::exp(chosen->sigma * normal()));
   }
   return chosen->value;
 }
@@ -50,9 +62,7 @@ Duration Dependency::draw_latency() {
 Dependency::Answer Dependency::begin(TimePoint now) {
   std::lock_guard lock(mutex_);
   const Duration since = now - origin_;
-  const auto bucket = static_cast<std::size_t>(std::max<Duration::rep>(since / bucket_, 0));
-  if (arrivals_.size() <= bucket) arrivals_.resize(bucket + 1, 0);
-  ++arrivals_[bucket];
+  arrivals_.add(since);
   ++in_flight_;
   while (!last_second_.empty() && now - last_second_.front() >= std::chrono::seconds(1)) last_second_.pop_front();
   last_second_.push_back(now);
@@ -76,7 +86,7 @@ Dependency::Answer Dependency::begin(TimePoint now) {
   Answer answer;
   answer.fails = random_.next_unit() < error_rate;
   const Duration base = answer.fails && model_.error_latency ? *model_.error_latency : drawn;
-  answer.latency = Duration(static_cast<Duration::rep>(static_cast<double>(base.count()) * latency_multiplier));
+  answer.latency = capped(static_cast<double>(base.count()) * latency_multiplier);
   return answer;
 }
 
@@ -87,10 +97,21 @@ void Dependency::end() noexcept {
 
 std::vector<double> Dependency::load_per_second(std::size_t buckets) const {
   std::lock_guard lock(mutex_);
-  const double seconds = std::chrono::duration<double>(bucket_).count();
+  const double seconds = std::chrono::duration<double>(arrivals_.bucket()).count();
+  const std::vector<std::uint64_t>& counts = arrivals_.counts();
   std::vector<double> load(buckets, 0.0);
-  for (std::size_t i = 0; i < std::min(buckets, arrivals_.size()); ++i) load[i] = static_cast<double>(arrivals_[i]) / seconds;
+  for (std::size_t i = 0; i < std::min(buckets, counts.size()); ++i) load[i] = static_cast<double>(counts[i]) / seconds;
   return load;
+}
+
+Duration Dependency::bucket() const {
+  std::lock_guard lock(mutex_);
+  return arrivals_.bucket();
+}
+
+void Dependency::widen_to(Duration bucket) {
+  std::lock_guard lock(mutex_);
+  arrivals_.widen_to(bucket);
 }
 
 }  // namespace recourse::host::simulate

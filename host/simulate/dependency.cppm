@@ -1,7 +1,8 @@
 // recourse.host.simulate:dependency (internal) — the modelled dependency a simulation calls:
 // draws each request's latency and fate from the model, its phases and its load, and counts
 // the requests that reached it per time bucket. Its random stream is its own (seeded), drawn in
-// the order requests arrive — which virtual time makes deterministic.
+// the order requests arrive — which virtual time makes deterministic. No answer takes longer
+// than max_model_duration, whatever a lognormal's tail or the multipliers say.
 module;
 #include <cstdint>
 #include <deque>
@@ -12,6 +13,7 @@ module recourse.host.simulate:dependency;
 
 import recourse.core;
 import :spec;
+import :time_series;
 
 namespace recourse::host::simulate {
 
@@ -27,8 +29,12 @@ class Dependency {
   Answer begin(TimePoint now);
   void end() noexcept;  // it returned (or was abandoned)
 
-  // Requests that arrived, per second, in each bucket of the run so far.
+  // Requests that arrived, per second, in each of the first `buckets` buckets of the run so far.
   std::vector<double> load_per_second(std::size_t buckets) const;
+  // The arrivals' bucket: the configured one, doubled as often as the run needed to stay
+  // within max_buckets.
+  Duration bucket() const;
+  void widen_to(Duration bucket);
 
  private:
   double normal() noexcept;  // standard normal
@@ -36,12 +42,11 @@ class Dependency {
 
   const DependencyModel& model_;
   const TimePoint origin_;
-  const Duration bucket_;
   mutable std::mutex mutex_;
   SplitMixRandom random_;  // the same stream on every platform for a seed (std distributions are not)
   std::int64_t in_flight_ = 0;
   std::deque<TimePoint> last_second_;  // arrivals, for an rps capacity
-  std::vector<std::uint64_t> arrivals_;  // per bucket
+  BucketCounts arrivals_;
 };
 
 }  // namespace recourse::host::simulate

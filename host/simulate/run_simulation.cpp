@@ -6,7 +6,12 @@
 // wait, and then one event at a time. The clients start held (time cannot move before all have
 // entered) and each first sleeps to its own start offset, so from the first event on the run is
 // one sequence — the same for the same seed, whatever the OS does with the threads.
+//
+// Bounds: a run stops with an error past max_run_span of virtual time, and its time series
+// stay within max_buckets (time_series.cppm), so no model that validates can exhaust memory.
 module;
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -14,6 +19,8 @@ module;
 #include <cstdio>
 #include <cstdint>
 #include <expected>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -28,6 +35,7 @@ module recourse.host.simulate;
 
 import :dependency;
 import :run_observer;
+import :time_series;
 
 namespace recourse::host::simulate {
 
@@ -46,9 +54,31 @@ struct CallRecord {
   double latency_ms = 0;
   std::uint64_t attempts = 0;
   bool success = false;
+  std::string_view reason;  // a failed call's final reason (static, or a loaded plugin's)
 };
 
 double seconds(Duration d) { return std::chrono::duration<double>(d).count(); }
+
+// "2.5 h", "12 days": a span for a message.
+std::string span_text(double s) {
+  if (s < 120) return fmt::format("{:.3g} s", s);
+  if (s < 2 * 3600) return fmt::format("{:.3g} min", s / 60);
+  if (s < 2 * 86400) return fmt::format("{:.3g} h", s / 3600);
+  return fmt::format("{:.4g} days", s / 86400);
+}
+
+// Failed calls per final reason, most frequent first (ties by name, for stable output).
+std::vector<report::ReasonCount> final_reasons(const std::vector<CallRecord>& records) {
+  std::map<std::string, std::uint64_t, std::less<>> counts;
+  for (const CallRecord& r : records)
+    if (!r.success) ++counts[std::string(r.reason.empty() ? "unknown" : r.reason)];
+  std::vector<report::ReasonCount> out;
+  for (auto& [reason, calls] : counts) out.push_back({reason, calls});
+  std::ranges::sort(out, [](const report::ReasonCount& a, const report::ReasonCount& b) {
+    return a.calls != b.calls ? a.calls > b.calls : a.reason < b.reason;
+  });
+  return out;
+}
 
 // The variant's budget worth charting: the retry budget its policy names, else the hedge one.
 std::shared_ptr<Budget> charted_budget(const Config& config, const Runtime& runtime, std::string_view key) {
@@ -77,9 +107,12 @@ class VariantRun {
         clock_(std::make_shared<VirtualClock>()),
         origin_(clock_->now()),
         dependency_(spec.dependency, seed ^ 0x5eed, origin_, spec.bucket),
-        observer_(std::make_shared<RunObserver>(*clock_, origin_)) {}
+        observer_(std::make_shared<RunObserver>(*clock_, origin_)),
+        budget_levels_(spec.bucket, max_buckets) {}
 
-  std::expected<report::VariantResult, ConfigErrors> run(std::vector<report::SampledCall>& samples, double& end_s) {
+  // `notes` gains a line when the run had to widen its time series' bucket.
+  std::expected<report::VariantResult, ConfigErrors> run(std::vector<report::SampledCall>& samples, double& end_s,
+                                                         std::vector<std::string>& notes) {
     auto runtime = build_runtime(config_, RuntimeOptions{clock_, std::make_shared<SplitMixRandom>(seed_), nullptr,
                                                          {observer_}, nullptr, true});
     if (!runtime) return std::unexpected(std::move(runtime.error()));
@@ -90,7 +123,7 @@ class VariantRun {
     const std::uint64_t stride = spec_.sample > 0 ? std::max<std::uint64_t>(1, calls_ / static_cast<std::uint64_t>(spec_.sample)) : 0;
     timelines_.assign(stride == 0 ? 0 : std::min<std::uint64_t>(calls_, static_cast<std::uint64_t>(spec_.sample)), Timeline{});
 
-    if (budget_) schedule_budget_sample(1);
+    if (budget_) schedule_budget_sample();
     {
       for (int c = 0; c < clients_; ++c) clock_->hold();  // no time passes before every client is in
       std::vector<std::jthread> threads;
@@ -100,12 +133,30 @@ class VariantRun {
     const TimePoint end = clock_->now();
     stop_sampling();
     end_s = seconds(end - origin_);
+    if (const std::uint64_t issued = overran_.load(); issued != 0)
+      return std::unexpected(ConfigErrors{{ConfigError{
+          spec_.where, "simulation",
+          fmt::format("variant \"{}\": the run passed {} of virtual time after {} of {} calls, the most a run may "
+                      "span; use fewer calls, more clients, or shorter latencies and think time",
+                      variant_.name, span_text(seconds(max_run_span)), issued - 1, calls_)}}});
 
     report::VariantResult result;
     result.name = variant_.name;
     result.key = variant_.key;
     result.calls = calls_;
-    result.bucket_s = seconds(spec_.bucket);
+    // One bucket for both series, and no more than max_buckets of it over the whole run.
+    const Duration span = std::max<Duration>(end - origin_, Duration(1));
+    Duration width = std::max(dependency_.bucket(), budget_levels_.bucket());
+    while (static_cast<std::size_t>((span + width - Duration(1)) / width) > max_buckets) width *= 2;
+    dependency_.widen_to(width);
+    budget_levels_.widen_to(width);
+    if (width != spec_.bucket)
+      notes.push_back(fmt::format("{}: the run spans {} of virtual time, so its time series use {} buckets instead of {} "
+                                  "(at most {} buckets)",
+                                  variant_.name, span_text(end_s), format_duration(width),
+                                  format_duration(spec_.bucket), max_buckets));
+    result.bucket_s = seconds(width);
+    result.final_reasons = final_reasons(records_);
     for (const CallRecord& r : records_) {
       result.latencies_ms.push_back(r.latency_ms);
       result.successes += r.success ? 1 : 0;
@@ -116,9 +167,9 @@ class VariantRun {
     result.budget_denials = observer_->budget_denials.load();
     result.hedges_spawned = observer_->hedges_spawned.load();
     result.hedges_won = observer_->hedges_won.load();
-    const auto buckets = static_cast<std::size_t>(std::ceil(end_s / result.bucket_s));
+    const auto buckets = static_cast<std::size_t>((span + width - Duration(1)) / width);
     result.dependency_load = dependency_.load_per_second(std::max<std::size_t>(buckets, 1));
-    result.budget_tokens = budget_levels_;
+    result.budget_tokens = budget_levels_.samples();
     circuit_states(result, end_s);
     for (std::size_t s = 0; s < timelines_.size(); ++s)
       samples.push_back(report::SampledCall{variant_.name, s * stride, std::move(timelines_[s])});
@@ -131,9 +182,12 @@ class VariantRun {
     if (!spec_.rate) return;
     SplitMixRandom random(seed_ ^ 0xa77);
     arrivals_.reserve(calls_);
+    // run_simulation refused a rate whose calls would span more than max_run_span; a draw
+    // past twice that (which the clients then refuse) still converts without overflow.
+    const double horizon = 2 * seconds(max_run_span);
     double at = 0;
     for (std::uint64_t i = 0; i < calls_; ++i) {
-      at += -std::log(1.0 - random.next_unit()) / *spec_.rate;
+      at = std::min(at - std::log(1.0 - random.next_unit()) / *spec_.rate, horizon);
       arrivals_.push_back(origin_ + std::chrono::duration_cast<Duration>(std::chrono::duration<double>(at)));
     }
   }
@@ -145,7 +199,15 @@ class VariantRun {
     for (;;) {
       const std::uint64_t i = next_call_.fetch_add(1, std::memory_order_relaxed);
       if (i >= calls_) break;
-      if (!arrivals_.empty()) clock_->sleep_until(std::max(arrivals_[i], clock_->now()), {});
+      // Past the horizon the run is over: the clients stop and run() reports it.
+      const TimePoint due = arrivals_.empty() ? clock_->now() : std::max(arrivals_[i], clock_->now());
+      if (due - origin_ > max_run_span) {
+        std::uint64_t none = 0;
+        overran_.compare_exchange_strong(none, i + 1);
+        next_call_.store(calls_);
+        break;
+      }
+      if (!arrivals_.empty()) clock_->sleep_until(due, {});
       one_call(executor, i, stride);
       progress_.advance();
       if (arrivals_.empty() && spec_.think_time > Duration::zero())
@@ -178,14 +240,15 @@ class VariantRun {
           return std::unexpected(std::make_error_code(std::errc::io_error));
         },
         options);
-    records_[i] = CallRecord{seconds(clock_->now() - start) * 1000.0, attempts.load(), result.has_value()};
+    records_[i] = CallRecord{seconds(clock_->now() - start) * 1000.0, attempts.load(), result.has_value(),
+                             result ? std::string_view() : result.error().reason};
   }
 
   // The budget's level at the end of each bucket, read by a timer chain on the clock.
-  void schedule_budget_sample(std::size_t bucket) {
-    sample_timer_ = clock_->schedule(origin_ + spec_.bucket * static_cast<std::int64_t>(bucket), [this, bucket] {
-      budget_levels_.push_back(budget_->level().value_or(0.0));
-      if (!sampling_stopped_.load()) schedule_budget_sample(bucket + 1);
+  void schedule_budget_sample() {
+    sample_timer_ = clock_->schedule(origin_ + budget_levels_.next_due(), [this] {
+      budget_levels_.push(budget_->level().value_or(0.0));
+      if (!sampling_stopped_.load()) schedule_budget_sample();
     });
   }
 
@@ -223,7 +286,8 @@ class VariantRun {
   std::vector<CallRecord> records_;
   std::vector<Timeline> timelines_;
   std::atomic<std::uint64_t> next_call_{0};
-  std::vector<double> budget_levels_;
+  std::atomic<std::uint64_t> overran_{0};  // 1 + the first call not issued because the run passed max_run_span
+  BucketSamples budget_levels_;
   TimerId sample_timer_ = 0;
   std::atomic<bool> sampling_stopped_{false};
 };
@@ -250,6 +314,15 @@ std::expected<report::ReportData, ConfigErrors> run_simulation(const Config& con
   for (const Phase& phase : spec.dependency.phases)
     data.phases.push_back({seconds(phase.start), seconds(phase.end), phase.label});
 
+  // Open loop: the arrivals alone must fit in a run's span.
+  if (spec.rate && static_cast<double>(data.calls_per_variant) / *spec.rate > seconds(max_run_span))
+    return std::unexpected(ConfigErrors{{ConfigError{
+        spec.rate_where, "simulation.rate",
+        fmt::format("{} calls at {}/s arrive over {} of virtual time; a run may span at most {}: raise the rate or "
+                    "lower the calls",
+                    data.calls_per_variant, *spec.rate, span_text(static_cast<double>(data.calls_per_variant) / *spec.rate),
+                    span_text(seconds(max_run_span)))}}});
+
   std::optional<report::ProgressBar> bar;
   const std::uint64_t total = data.calls_per_variant * variants.size();
   if (options.progress) bar.emplace(total, "simulating");
@@ -259,7 +332,7 @@ std::expected<report::ReportData, ConfigErrors> run_simulation(const Config& con
     progress.set_label(variant.name);
     VariantRun run(config, spec, variant, data.calls_per_variant, data.clients, data.seed, progress);
     double end_s = 0;
-    auto result = run.run(data.samples, end_s);
+    auto result = run.run(data.samples, end_s, data.notes);
     if (!result) return std::unexpected(std::move(result.error()));
     data.duration_s = std::max(data.duration_s, end_s);
     data.variants.push_back(std::move(*result));

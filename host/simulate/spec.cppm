@@ -2,6 +2,7 @@
 // variants ([simulation] in TOML, docs/simulate.md).
 module;
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -12,6 +13,19 @@ export module recourse.host.simulate:spec;
 import recourse.core;
 
 export namespace recourse::host::simulate {
+
+// Bounds that keep a run's time arithmetic and its memory finite (docs/simulate.md, "Limits").
+// Every duration of the model — a latency, the error latency, the think time, the bucket — is at
+// most an hour, and so is every latency drawn (a lognormal's tail, overload and phase
+// multipliers are capped there).
+inline constexpr Duration max_model_duration = std::chrono::hours(1);
+// Phases start and end within the first day of the run.
+inline constexpr Duration max_phase_time = std::chrono::hours(24);
+// A variant's run may span this much virtual time; past it the run stops with an error.
+inline constexpr Duration max_run_span = std::chrono::days(30);
+// Time series (load, budget level) keep at most this many buckets: a run that outgrows them
+// merges neighbours, doubling the bucket, and the summary says so.
+inline constexpr std::size_t max_buckets = 100'000;
 
 // One part of a latency mixture: `weight` of the requests take a latency drawn from it.
 struct LatencyPart {
@@ -75,6 +89,8 @@ struct SimulationSpec {
   Duration think_time{};        // closed loop: pause between a client's calls
   Duration bucket = std::chrono::seconds(1);  // width of the time series
   int sample = 50;              // calls per variant whose timelines go to timelines.jsonl
+  SourceLocation where;         // the [simulation] table
+  SourceLocation rate_where;    // `rate`, when given
   DependencyModel dependency;
   std::vector<Variant> variants;
 };

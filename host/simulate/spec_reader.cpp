@@ -32,6 +32,19 @@ class Reader {
     return *result;
   }
 
+  // A duration no longer than `max`: the model's bounds (spec.cppm) keep a run's time
+  // arithmetic and memory finite, so a latency of a million hours is a located error here
+  // rather than a run that allocates without end.
+  std::optional<Duration> duration(const ConfigView& view, std::string_view field, Duration max) {
+    auto d = get(view.duration(field));
+    if (d && *d > max) {
+      errors.push_back(view.error(field, "out of range: \"" + view.find(field)->string + "\"; at most " +
+                                             format_duration(max)));
+      return std::nullopt;
+    }
+    return d;
+  }
+
   void unknown(const ConfigView& view, std::span<const std::string_view> known) {
     for (ConfigError& e : view.unknown_fields(known)) errors.push_back(std::move(e));
   }
@@ -62,7 +75,7 @@ class Reader {
     if (auto weight = get(view.number("weight", 0, 1e9))) part.weight = *weight;
     const std::string distribution = get(view.string("distribution")).value_or("constant");
     const auto need = [&](std::string_view field) {
-      auto d = get(view.duration(field));
+      auto d = duration(view, field, max_model_duration);
       if (!d && view.find(field) == nullptr)
         errors.push_back(view.error("distribution", "a " + distribution + " latency needs " + std::string(field)));
       return d.value_or(Duration{});
@@ -130,10 +143,13 @@ class Reader {
     static constexpr std::string_view known[]{"start", "end", "label", "error_rate", "latency_multiplier"};
     unknown(view, known);
     Phase p;
-    p.start = get(view.duration("start")).value_or(Duration{});
-    if (auto end = get(view.duration("end"))) p.end = *end;
-    else if (view.find("end") == nullptr) errors.push_back(view.error("", "a phase needs end"));
-    if (p.end <= p.start && view.find("end") != nullptr) errors.push_back(view.error("end", "must be after start"));
+    p.start = duration(view, "start", max_phase_time).value_or(Duration{});
+    if (auto end = duration(view, "end", max_phase_time)) {
+      p.end = *end;
+      if (p.end <= p.start) errors.push_back(view.error("end", "must be after start"));
+    } else if (view.find("end") == nullptr) {
+      errors.push_back(view.error("", "a phase needs end"));
+    }
     p.label = get(view.string("label")).value_or("phase");
     p.error_rate = get(view.number("error_rate", 0, 1));
     if (auto m = get(view.number("latency_multiplier", 0.001, 1000))) p.latency_multiplier = *m;
@@ -153,7 +169,7 @@ class Reader {
       if (f->kind == ConfigNode::Kind::table) model.failure = failure(*f);
       else errors.push_back(view.error("failure", "expected a table such as { http = 503 }"));
     }
-    model.error_latency = get(view.duration("error_latency"));
+    model.error_latency = duration(view, "error_latency", max_model_duration);
     if (const ConfigNode* c = view.find("capacity")) {
       if (c->kind == ConfigNode::Kind::table) model.capacity = capacity(*c);
       else errors.push_back(view.error("capacity", "expected a table such as { concurrency = 100 }"));
@@ -176,9 +192,11 @@ std::expected<SimulationSpec, ConfigErrors> read_simulation(const ConfigNode& ta
   if (auto calls = r.get(view.integer("calls", 1, 100'000'000))) spec.calls = static_cast<std::uint64_t>(*calls);
   if (auto clients = r.get(view.integer("clients", 1, 4096))) spec.clients = static_cast<int>(*clients);
   if (auto seed = r.get(view.integer("seed", 0, INT64_MAX))) spec.seed = static_cast<std::uint64_t>(*seed);
+  spec.where = table.where;
   spec.rate = r.get(view.number("rate", 0.001, 1e9));
-  if (auto think = r.get(view.duration("think_time"))) spec.think_time = *think;
-  if (auto bucket = r.get(view.duration("bucket"))) {
+  if (const ConfigNode* rate = view.find("rate")) spec.rate_where = rate->where;
+  if (auto think = r.duration(view, "think_time", max_model_duration)) spec.think_time = *think;
+  if (auto bucket = r.duration(view, "bucket", max_model_duration)) {
     if (*bucket < std::chrono::milliseconds(1)) r.errors.push_back(view.error("bucket", "must be at least 1ms"));
     else spec.bucket = *bucket;
   }

@@ -8,6 +8,8 @@ module;
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -116,6 +118,7 @@ VariantResult run_variant(const VariantSpec& spec, std::uint64_t seed, std::uint
   };
   std::size_t next_bucket_end = 0;
   Circuit circuit;
+  std::map<std::string, std::uint64_t, std::less<>> failures;  // final reason → calls
   // Calls to keep whole: a healthy one, a few inside the outage, one in the slow phase.
   const double sample_times[]{5, 20.5, 24, 34, 47};
 
@@ -232,6 +235,7 @@ VariantResult run_variant(const VariantSpec& spec, std::uint64_t seed, std::uint
       }
     }
     if (ok) ++v.successes;
+    else ++failures[std::string(final_reason)];
     v.dependency_attempts += static_cast<std::uint64_t>(reached);
     ++v.attempts_histogram[static_cast<std::size_t>(reached)];
     v.latencies_ms.push_back((t - start) * 1000);
@@ -251,6 +255,9 @@ VariantResult run_variant(const VariantSpec& spec, std::uint64_t seed, std::uint
     for (const Interval& s : circuit.spans)
       if (s.label != "closed") v.circuit_open_s += s.end_s - s.start_s;
   }
+  for (const auto& [reason, count] : failures) v.final_reasons.push_back({reason, count});
+  std::ranges::sort(v.final_reasons,
+                    [](const auto& a, const auto& b) { return a.calls != b.calls ? a.calls > b.calls : a.reason < b.reason; });
   // Trailing empty histogram slots say nothing.
   while (v.attempts_histogram.size() > 1 && v.attempts_histogram.back() == 0) v.attempts_histogram.pop_back();
   return v;

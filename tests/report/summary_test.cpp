@@ -121,10 +121,20 @@ BOOST_AUTO_TEST_CASE(has_a_header_and_one_aligned_row_per_variant) {
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   BOOST_REQUIRE_EQUAL(lines.size(), 4u);  // header, rule, two rows
   for (const char* column : {"variant", "calls", "success", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "att/call",
-                             "load amp.", "budget denied", "hedges", "hedges won", "circuit open s"})
+                             "load amp.", "budget denied", "hedges", "hedges won", "circuit open s",
+                             "failures by final reason"})
     BOOST_TEST(contains(lines[0], column), column);
   BOOST_TEST(lines[1].find_first_not_of('-') == std::string::npos);
-  for (const std::string& line : lines) BOOST_TEST(line.size() == lines[0].size(), line);
+  // The last column is left-aligned (trailing blanks trimmed): every row's reasons start where
+  // its header does, and the numeric columns before it end at the same place.
+  const std::size_t reasons_at = lines[0].find("failures by final reason");
+  BOOST_TEST(lines[1].size() == lines[0].size());
+  for (std::size_t i = 2; i < lines.size(); ++i) {
+    BOOST_REQUIRE(lines[i].size() > reasons_at);
+    BOOST_TEST(lines[i][reasons_at - 1] == ' ', lines[i]);
+    BOOST_TEST(lines[i][reasons_at] != ' ', lines[i]);
+    BOOST_TEST(lines[i].find("  ", reasons_at) == std::string::npos, lines[i]);
+  }
 
   BOOST_TEST(contains(lines[2], "no retries"));
   BOOST_TEST(contains(lines[2], "90.00%"));
@@ -136,6 +146,37 @@ BOOST_AUTO_TEST_CASE(has_a_header_and_one_aligned_row_per_variant) {
   BOOST_TEST(contains(lines[3], "2.50x"));
   BOOST_TEST(contains(lines[3], " 42 "));
   BOOST_TEST(contains(lines[3], "12.4"));
+  BOOST_TEST(lines[2].ends_with(" -"), "no failure reasons given: " << lines[2]);
+}
+
+BOOST_AUTO_TEST_CASE(the_top_three_failure_reasons_are_shown_with_their_share_of_calls) {
+  report::ReportData data;
+  report::VariantResult v = variant_with_latencies(1000);
+  v.name = "mixed";
+  v.successes = 900;
+  v.final_reasons = {{"max_attempts", 60}, {"circuit_open", 25}, {"budget_denied", 10}, {"deadline_exceeded", 5}};
+  report::VariantResult none = variant_with_latencies(200);
+  none.name = "unconfigured";
+  none.final_reasons = {{"no_policy", 200}};
+  data.variants = {v, none};
+  data.notes = {"mixed: the run spans 3 h of virtual time, so its time series use 131.072s buckets"};
+
+  const report::Summary s = report::summarize(v);
+  BOOST_REQUIRE_EQUAL(s.top_failure_reasons.size(), report::summary_reasons);
+  BOOST_TEST(s.top_failure_reasons[0].reason == "max_attempts");
+  BOOST_TEST(s.top_failure_reasons[0].calls == 60u);
+  BOOST_TEST(s.top_failure_reasons[0].share == 0.06);
+  BOOST_TEST(s.top_failure_reasons[2].reason == "budget_denied");
+
+  const std::string table = report::summary_table(data);
+  BOOST_TEST(contains(table, "max_attempts 6.00%, circuit_open 2.50%, budget_denied 1.00%\n"), table);
+  BOOST_TEST(!contains(table, "deadline_exceeded"), "only the top three");
+  BOOST_TEST(contains(table, "no_policy 100.00%\n"), table);
+  BOOST_TEST(table.ends_with("\nnote: mixed: the run spans 3 h of virtual time, so its time series use 131.072s buckets\n"),
+             table);
+  const std::string html = report::html_report(data);
+  BOOST_TEST(contains(html, "<td>no_policy 100.00%</td>"));
+  BOOST_TEST(contains(html, "Note: mixed: the run spans 3 h"));
 }
 
 BOOST_AUTO_TEST_CASE(no_variants_is_just_the_header) {
