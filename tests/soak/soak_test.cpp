@@ -1,7 +1,8 @@
-// Soak: a million calls (by default) on two threads through one executor — hedging, retry and
-// hedge budgets, consecutive and failure-rate breakers, observers, and injected faults (failing
-// ops, throwing ops, ops that ignore their stop token for a while, a throwing classifier, a
-// throwing budget, a throwing observer) — in virtual time, so it is fast and never sleeps.
+// Soak: a million calls by default (CTest's soak runs ten million) on two threads through one
+// executor — hedging, retry and hedge budgets, consecutive and failure-rate breakers, observers,
+// and injected faults (failing ops, throwing ops, ops that ignore their stop token for a while,
+// a throwing classifier, a throwing budget, a throwing observer) — in virtual time, so it is
+// fast and never sleeps.
 // docs/reliability.md ("Soak") has the last result and the command.
 //
 //   recourse_soak [--calls N] [--threads T] [--sample-every N]
