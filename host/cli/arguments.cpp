@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "terminal_text.hpp"
 
 namespace recourse::cli {
 
@@ -60,7 +61,7 @@ std::optional<OutputFormat> output_format(const Arguments& args, std::string& er
 }
 
 int usage_error(std::string_view command, std::string_view message, std::string_view usage) {
-  fmt::print(stderr, "recourse {}: {}\n\n{}", command, message, usage);
+  fmt::print(stderr, "recourse {}: {}\n\n{}", command, printable(message), usage);
   return exit_usage;
 }
 

@@ -3,7 +3,10 @@
 // For each exact key, each namespace wildcard and "any other key" (or KEY alone), prints the
 // merged, normalized policy: value, the layer that set it (built-in, defaults, payments.*, the
 // key) and the config line, every clamp normalization applied, which plugin (or built-in)
-// serves each component the policy names, and the worst case one call can cost.
+// serves each component the policy names, and the worst case one call can cost. Errors are
+// found as `recourse validate` finds them (host::check_config): errors in the file exit 2
+// with no explanation; errors only the runtime finds (a budget or component that cannot be
+// built, a name nothing provides) are printed after the explanation and exit 2 too.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -13,14 +16,17 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #include "arguments.hpp"
 #include "commands.hpp"
 #include "json_output.hpp"
+#include "terminal_text.hpp"
 
 import recourse.host.analysis;
+import recourse.host.config_check;
 
 namespace recourse::cli {
 namespace {
@@ -31,7 +37,9 @@ Prints the effective, normalized policy of every key in CONFIG (exact keys, then
 wildcards, then any other key), or of KEY alone: each field with the layer and line it came
 from and every clamp normalization applied; which plugin (or built-in) serves the classifier,
 the backoff and each budget; and the worst case of one call (attempts, total time, load on the
-dependency). Plugins that fail to load are listed, not fatal.
+dependency). Errors are the ones `recourse validate` reports: errors in the file are printed
+alone; errors only building the runtime finds (a refused plugin, a budget or component that
+cannot be built, a name nothing provides) are printed after the explanation.
 
   --format text|json     text (default) or one JSON object
 
@@ -77,6 +85,12 @@ std::string layers_text(const ResolvedPolicy& resolved) {
   return text.empty() ? "built-in only" : text;
 }
 
+// One line of text output; keys, values and names in it are the config's bytes, escaped.
+template <class... Args>
+void line(fmt::format_string<Args...> format, Args&&... args) {
+  fmt::print("{}\n", printable(fmt::format(format, std::forward<Args>(args)...)));
+}
+
 void print_plugins_text(const host::Config& config, const host::PluginSet& plugins) {
   if (!config.plugins.present) {
     fmt::print("plugins: no [plugins] section; built-in components only\n\n");
@@ -84,15 +98,16 @@ void print_plugins_text(const host::Config& config, const host::PluginSet& plugi
   }
   fmt::print("plugins: {} loaded, {} refused\n", plugins.plugins().size(), plugins.refusals().size());
   for (const host::PluginRefusal& refusal : plugins.refusals())
-    fmt::print("  REFUSED {}: {}\n", refusal.file.string(), refusal.reason);
+    line("  REFUSED {}: {}", refusal.file.string(), refusal.reason);
   fmt::print("\n");
 }
 
 void print_text(const Explained& e) {
   const ResolvedPolicy& resolved = e.configured.resolved;
   const Policy& policy = resolved.policy;
-  fmt::print("{}\n  policy {} (source {}; layers: {}; {} field(s) clamped)\n", e.title, policy.id,
-             to_string(policy.source), layers_text(resolved), policy.normalized.size());
+  line("{}", e.title);
+  line("  policy {} (source {}; layers: {}; {} field(s) clamped)", policy.id, to_string(policy.source),
+       layers_text(resolved), policy.normalized.size());
   const auto fields = policy_fields();
   for (std::size_t i = 0; i < fields.size(); ++i) {
     if (!shown(fields[i].path, policy)) continue;
@@ -100,18 +115,21 @@ void print_text(const Explained& e) {
     std::string from = origin.layer_name;
     if (origin.where.line != 0) from += "  " + to_string(origin.where);
     if (const FieldChange* change = clamp_of(policy, fields[i].path)) from += "  (clamped from " + change->before + ")";
-    fmt::print("  {:<34} {:<20} {}\n", fields[i].path, format_field_value(fields[i].get(policy)), from);
+    line("  {:<34} {:<20} {}", fields[i].path, format_field_value(fields[i].get(policy)), from);
   }
   fmt::print("  components\n");
   for (const host::ComponentSource& c : e.components) {
     const std::string served = c.kind == host::ComponentSource::Kind::plugin ? "plugin " + c.plugin
                                : c.kind == host::ComponentSource::Kind::builtin ? std::string("built-in")
                                                                                 : std::string("MISSING");
-    fmt::print("    {:<14} {:<20} {}{}\n", c.role, c.name, served, c.detail.empty() ? "" : " (" + c.detail + ")");
+    line("    {:<14} {:<20} {}{}", c.role, c.name, served, c.detail.empty() ? "" : " (" + c.detail + ")");
   }
   const host::WorstCaseText worst = host::describe(e.worst, policy);
-  fmt::print("  worst case per call\n    {:<20} {}\n    {:<20} {}\n    {:<20} {}\n\n", "attempts", worst.attempts,
-             "total time", worst.total_time, "load amplification", worst.amplification);
+  fmt::print("  worst case per call\n");
+  line("    {:<20} {}", "attempts", worst.attempts);
+  line("    {:<20} {}", "total time", worst.total_time);
+  line("    {:<20} {}", "load amplification", worst.amplification);
+  fmt::print("\n");
 }
 
 // --- JSON ---
@@ -218,7 +236,7 @@ void policy_json(JsonOutput& json, const Explained& e) {
 }
 
 void print_json(std::string_view file, const host::Config& config, const host::PluginSet& plugins,
-                const std::vector<Explained>& explained) {
+                const std::vector<Explained>& explained, const std::vector<ConfigError>& errors) {
   JsonOutput json;
   json.begin_object().key("config").string(file);
   json.key("plugins").begin_object().key("configured").boolean(config.plugins.present);
@@ -232,6 +250,13 @@ void print_json(std::string_view file, const host::Config& config, const host::P
   json.end_array().end_object();
   json.key("keys").begin_array();
   for (const Explained& e : explained) policy_json(json, e);
+  json.end_array();
+  json.key("errors").begin_array();
+  for (const ConfigError& e : errors) {
+    json.begin_object();
+    where_json(json, e.where);
+    json.key("path").string(e.field_path).key("message").string(e.message).end_object();
+  }
   json.end_array().end_object();
   fmt::print("{}", json.str());
 }
@@ -249,18 +274,24 @@ int explain_command(std::span<const std::string_view> raw) {
   if (!format) return usage_error("explain", why, help);
 
   const std::string_view file = args.positional[0];
-  auto config = host::load_config(std::string(file));
-  if (!config) {
-    fmt::print(stderr, "{}", host::to_string(config.error()));
+  const host::ConfigCheck check = host::check_config_file(std::string(file), true);
+  const auto print_errors = [&] {
+    for (const ConfigError& e : check.errors) fmt::print(stderr, "{}\n", printable(to_string(e)));
+  };
+  // A policy with a wrong field would be explained without it: nothing is explained.
+  if (!check.reading.parsed || check.file_has_errors()) {
+    print_errors();
     return exit_usage;
   }
+  const host::Config* config = &check.reading.config;
   const host::PluginSet plugins = config->plugins.present ? host::PluginSet::load(config->plugins) : host::PluginSet();
 
   std::vector<Explained> explained;
   if (args.positional.size() == 2) {
     auto key = Key::parse(args.positional[1]);
     if (!key) {
-      fmt::print(stderr, "recourse explain: invalid key \"{}\": {}\n", args.positional[1], to_string(key.error()));
+      fmt::print(stderr, "recourse explain: invalid key \"{}\": {}\n", printable(args.positional[1]),
+                 to_string(key.error()));
       return exit_usage;
     }
     explained.push_back(explain(key->str(), host::configured_policy(config->policies, *key), *config, plugins));
@@ -274,14 +305,20 @@ int explain_command(std::span<const std::string_view> raw) {
     }
   }
 
+  const int code = check.errors.empty() ? exit_ok : exit_usage;
   if (*format == OutputFormat::json) {
-    print_json(file, *config, plugins, explained);
-    return exit_ok;
+    print_json(file, *config, plugins, explained, check.errors);
+    return code;
   }
-  if (args.positional.size() == 1) fmt::print("# {}\n\n", file);
+  if (args.positional.size() == 1) {
+    line("# {}", file);
+    fmt::print("\n");
+  }
   print_plugins_text(*config, plugins);
   for (const Explained& e : explained) print_text(e);
-  return exit_ok;
+  std::fflush(stdout);  // the explanation, then what is wrong with it
+  print_errors();
+  return code;
 }
 
 }  // namespace recourse::cli

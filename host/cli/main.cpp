@@ -4,10 +4,12 @@
 #include <filesystem>
 #include <system_error>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "commands.hpp"
+#include "terminal_text.hpp"
 
 namespace {
 
@@ -76,7 +78,7 @@ int main(int argc, char** argv) {
   }
   for (const Command& c : commands)
     if (c.name == args[0]) return c.run(std::span(args).subspan(1));
-  std::fprintf(stderr, "recourse: unknown command \"%.*s\"\n\n%s", static_cast<int>(args[0].size()), args[0].data(),
-               usage.data());
+  const std::string shown = recourse::cli::printable(args[0]);
+  std::fprintf(stderr, "recourse: unknown command \"%s\"\n\n%s", shown.c_str(), usage.data());
   return recourse::cli::exit_usage;
 }

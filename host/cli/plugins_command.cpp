@@ -9,6 +9,7 @@
 #include "arguments.hpp"
 #include "commands.hpp"
 #include "json_output.hpp"
+#include "terminal_text.hpp"
 
 import recourse.host.plugins;
 
@@ -48,15 +49,18 @@ void print_json(std::string_view file, bool configured, const host::PluginSet& s
 
 void print_text(std::string_view file, bool configured, const host::PluginSet& set) {
   if (!configured) {
-    fmt::print("{}: no [plugins] section; only the built-in components are available\n", file);
+    fmt::print("{}: no [plugins] section; only the built-in components are available\n", printable(file));
     return;
   }
   for (const host::PluginInfo& plugin : set.plugins()) {
-    fmt::print("{} {}  {}\n  built with {}\n", plugin.name, plugin.version, plugin.file.string(), plugin.fingerprint);
-    for (const auto& [category, name] : plugin.components) fmt::print("  {} {}\n", to_string(category), name);
+    // Names, versions and paths come from plugin files and the config: escaped.
+    fmt::print("{}\n", printable(fmt::format("{} {}  {}", plugin.name, plugin.version, plugin.file.string())));
+    fmt::print("  built with {}\n", printable(plugin.fingerprint));
+    for (const auto& [category, name] : plugin.components)
+      fmt::print("  {} {}\n", to_string(category), printable(name));
   }
   for (const host::PluginRefusal& refusal : set.refusals())
-    fmt::print("REFUSED {}: {}\n", refusal.file.string(), refusal.reason);
+    fmt::print("{}\n", printable(fmt::format("REFUSED {}: {}", refusal.file.string(), refusal.reason)));
   fmt::print("{} loaded, {} refused\n", set.plugins().size(), set.refusals().size());
 }
 
@@ -74,7 +78,7 @@ int plugins_command(std::span<const std::string_view> raw) {
   const std::string_view file = args.positional[0];
   auto config = host::load_config(std::string(file));
   if (!config) {
-    fmt::print(stderr, "{}", host::to_string(config.error()));
+    print_error_lines(stderr, config.error());
     return exit_usage;
   }
   const bool configured = config->plugins.present;

@@ -15,6 +15,7 @@
 #include "arguments.hpp"
 #include "commands.hpp"
 #include "json_output.hpp"
+#include "terminal_text.hpp"
 
 import recourse.host.simulate;
 
@@ -113,7 +114,7 @@ int simulate_command(std::span<const std::string_view> raw) {
 
   auto config = host::load_config(std::string(args.positional[0]));
   if (!config) {
-    fmt::print(stderr, "{}", host::to_string(config.error()));
+    print_error_lines(stderr, config.error());
     return exit_usage;
   }
   std::optional<ConfigNode> table = config->simulation;
@@ -121,30 +122,31 @@ int simulate_command(std::span<const std::string_view> raw) {
   if (auto scenario = args.value("--scenario")) {
     auto file = host::load_config(std::string(*scenario));
     if (!file) {
-      fmt::print(stderr, "{}", host::to_string(file.error()));
+      print_error_lines(stderr, file.error());
       return exit_usage;
     }
     table = file->simulation;
     model_source = std::string(*scenario);
   }
   if (!table) {
-    fmt::print(stderr, "recourse simulate: {} has no [simulation] table (docs/simulate.md)\n", model_source);
+    fmt::print(stderr, "recourse simulate: {} has no [simulation] table (docs/simulate.md)\n", printable(model_source));
     return exit_usage;
   }
   auto spec = host::simulate::read_simulation(*table);
   if (!spec) {
-    fmt::print(stderr, "{}", host::to_string(spec.error()));
+    print_error_lines(stderr, spec.error());
     return exit_usage;
   }
   auto data = host::simulate::run_simulation(*config, *spec, options);
   if (!data) {
-    fmt::print(stderr, "{}", host::to_string(data.error()));
+    print_error_lines(stderr, data.error());
     return exit_usage;
   }
   if (*format == OutputFormat::json) {
     print_json(*data);
   } else {
-    fmt::print("{}\n\n{}", data->model_text, host::report::summary_table(*data));
+    // Variant names and keys are the config's bytes: escaped for the terminal.
+    fmt::print("{}\n\n{}", printable_lines(data->model_text), printable_lines(host::report::summary_table(*data)));
   }
   if (auto dir = args.value("--report")) {
     if (auto written = host::report::write_report(*data, std::string(*dir)); !written) {

@@ -13,6 +13,7 @@
 
 #include "arguments.hpp"
 #include "commands.hpp"
+#include "terminal_text.hpp"
 
 import recourse.host.scenario;
 
@@ -41,7 +42,7 @@ std::vector<std::filesystem::path> scenario_files(std::span<const std::string_vi
     } else if (std::filesystem::is_regular_file(path, ec)) {
       files.push_back(path);
     } else {
-      fmt::print(stderr, "recourse test: no such file or directory: {}\n", arg);
+      fmt::print(stderr, "recourse test: no such file or directory: {}\n", printable(arg));
       bad = true;
     }
   }
@@ -58,7 +59,7 @@ int test_command(std::span<const std::string_view> args) {
   // No options yet: a dash is a mistyped option, not a file to look for.
   for (std::string_view arg : args) {
     if (arg == "--help" || arg == "-h") return show_help(help);
-    if (arg.starts_with("-")) return usage_error("test", fmt::format("unknown option \"{}\"", arg), help);
+    if (arg.starts_with("-")) return usage_error("test", fmt::format("unknown option \"{}\"", printable(arg)), help);
   }
   bool bad_input = false;
   const auto files = scenario_files(args, bad_input);
@@ -67,19 +68,20 @@ int test_command(std::span<const std::string_view> args) {
     auto scenario = host::load_scenario(file);
     auto reports = scenario ? host::run_scenario(*scenario) : std::unexpected(std::move(scenario.error()));
     if (!reports) {
-      fmt::print("ERROR {}\n{}", file.string(), host::to_string(reports.error()));
+      fmt::print("ERROR {}\n", printable(file.string()));
+      print_error_lines(stdout, reports.error());
       bad_input = true;
       continue;
     }
     for (const auto& report : *reports) {
-      const std::string where = fmt::format("{} call {} ({})", file.string(), report.index, report.key);
+      const std::string where = printable(fmt::format("{} call {} ({})", file.string(), report.index, report.key));
       if (report.passed()) {
         ++passed;
         fmt::print("PASS {}\n", where);
       } else {
         ++failed;
         fmt::print("FAIL {}\n", where);
-        for (const auto& m : report.mismatches) fmt::print("  {}\n", m);
+        for (const auto& m : report.mismatches) fmt::print("  {}\n", printable(m));
       }
     }
   }

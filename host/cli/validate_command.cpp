@@ -1,7 +1,8 @@
 // `recourse validate CONFIG`: is this config safe to roll out? Prints every error at once
-// (the loader's, then what building the runtime finds: refused plugins, unknown components,
-// component tables their plugin rejects), then warnings for policies that load but are risky
-// and for keys that look generated. Errors exit 2; warnings alone exit 0, or 1 with --strict.
+// (the loader's, what building the runtime finds — refused plugins, unknown components,
+// component tables their plugin rejects — and the [simulation] model's; host::check_config
+// runs every stage that still can), then warnings for policies that load but are risky and
+// for keys that look generated. Errors exit 2; warnings alone exit 0, or 1 with --strict.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -20,10 +21,11 @@
 #include "arguments.hpp"
 #include "commands.hpp"
 #include "json_output.hpp"
+#include "terminal_text.hpp"
 
 import recourse.host.simulate;
 import recourse.host.analysis;
-import recourse.host.runtime;
+import recourse.host.config_check;
 
 namespace recourse::cli {
 namespace {
@@ -51,57 +53,12 @@ Exit codes: 0 valid, 1 warnings with --strict, 2 usage or configuration error.
 constexpr std::string_view value_options[]{"--format", "--max-keys-per-namespace"};
 constexpr std::string_view flag_options[]{"--strict", "--no-plugins"};
 
-// Sorted by line and column, keeping the runtime's order among errors at one place (every
-// refused plugin is reported at the [plugins] header). Not stable_sort: here it instantiates
-// libstdc++ 12's get_temporary_buffer, which clang 19 warns is deprecated.
-std::vector<ConfigError> in_file_order(std::vector<ConfigError> errors) {
-  std::vector<std::size_t> order(errors.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::ranges::sort(order, std::less<>{}, [&](std::size_t i) {
-    return std::tuple(errors[i].where.line, errors[i].where.column, i);
-  });
-  std::vector<ConfigError> sorted;
-  for (std::size_t i : order) sorted.push_back(std::move(errors[i]));
-  return sorted;
-}
-
-// What building the runtime finds. Observers and the provider are not created — an observer
-// opens (and a trace observer truncates) its output file — only looked up.
-std::vector<ConfigError> runtime_errors(const host::Config& config) {
-  host::Config checked = config;
-  std::erase_if(checked.components,
-                [](const host::ComponentSpec& spec) { return spec.category == ComponentCategory::observer; });
-  checked.provider.reset();
-  host::RuntimeOptions options;
-  options.logger = host::make_spdlog_logger("recourse-validate");
-  auto runtime = host::build_runtime(checked, std::move(options));
-  std::vector<ConfigError> errors;
-  if (!runtime) errors = std::move(runtime.error().errors);
-
-  const auto look_up = [&](const host::ComponentSpec& spec, const host::PluginSet& plugins) {
-    if (plugins.provides(spec.category, spec.plugin)) return;
-    std::string known;
-    for (const std::string& name : plugins.names(spec.category)) known.append(known.empty() ? "" : ", ").append(name);
-    errors.push_back(ConfigView(spec.table).error(
-        "plugin", fmt::format("no {} named \"{}\"; known: {}", to_string(spec.category), spec.plugin,
-                              known.empty() ? "none loaded" : known)));
-  };
-  const bool needs_lookup = config.provider || std::ranges::any_of(config.components, [](const auto& spec) {
-                              return spec.category == ComponentCategory::observer;
-                            });
-  if (needs_lookup) {
-    const host::PluginSet plugins = config.plugins.present ? host::PluginSet::load(config.plugins) : host::PluginSet();
-    for (const host::ComponentSpec& spec : config.components)
-      if (spec.category == ComponentCategory::observer) look_up(spec, plugins);
-    if (config.provider) look_up(*config.provider, plugins);
-  }
-  return in_file_order(std::move(errors));
-}
-
 std::vector<host::Warning> warnings(const host::Config& config, std::size_t max_keys_per_namespace) {
-  std::vector<host::Warning> out;
+  std::vector<host::Warning> risky;
   for (const host::ConfiguredPolicy& policy : host::configured_policies(config.policies))
-    for (host::Warning& w : host::policy_warnings(policy, config.budgets)) out.push_back(std::move(w));
+    for (host::Warning& w : host::policy_warnings(policy, config.budgets)) risky.push_back(std::move(w));
+  // A risky field in [defaults] or a namespace is one warning at its line, naming the keys.
+  std::vector<host::Warning> out = host::merge_inherited(std::move(risky));
   for (host::Warning& w : host::key_cardinality_warnings(config.policies, max_keys_per_namespace))
     out.push_back(std::move(w));
   return out;
@@ -126,6 +83,9 @@ void print_json(std::string_view config, const std::vector<ConfigError>& errors,
   json.end_array().key("warnings").begin_array();
   for (const host::Warning& w : found) {
     json.begin_object().key("code").string(w.code).key("key").string(w.key);
+    json.key("keys").begin_array().string(w.key);
+    for (const std::string& k : w.also) json.string(k);
+    json.end_array();
     location(json, w.where, config);
     json.key("message").string(w.message).end_object();
   }
@@ -137,10 +97,11 @@ void print_json(std::string_view config, const std::vector<ConfigError>& errors,
 
 void print_text(std::string_view config, const std::vector<ConfigError>& errors,
                 const std::vector<host::Warning>& found, const std::vector<std::string>& notes) {
-  for (const ConfigError& e : errors) fmt::print("{}\n", to_string(e));
-  for (const host::Warning& w : found) fmt::print("{}\n", host::to_string(w));
-  for (const std::string& note : notes) fmt::print("{}: note: {}\n", config, note);
-  fmt::print("{}: {} error(s), {} warning(s)\n", config, errors.size(), found.size());
+  // Keys, values and field names are the config's bytes: escaped for the terminal.
+  for (const ConfigError& e : errors) fmt::print("{}\n", printable(to_string(e)));
+  for (const host::Warning& w : found) fmt::print("{}\n", printable(host::to_string(w)));
+  for (const std::string& note : notes) fmt::print("{}: note: {}\n", printable(config), printable(note));
+  fmt::print("{}: {} error(s), {} warning(s)\n", printable(config), errors.size(), found.size());
 }
 
 }  // namespace
@@ -162,25 +123,33 @@ int validate_command(std::span<const std::string_view> raw) {
   }
 
   const std::string_view file = args.positional[0];
-  std::vector<ConfigError> errors;
+  const bool no_plugins = args.flag("--no-plugins");
+  // Every stage that can still run does, so one run shows every error (file, runtime, model).
+  host::ConfigCheck check = host::check_config_file(std::string(file), !no_plugins);
+  std::vector<ConfigError> errors = std::move(check.errors);
+  std::vector<std::string> notes = std::move(check.notes);
   std::vector<host::Warning> found;
-  std::vector<std::string> notes;
-  auto config = host::load_config(std::string(file));
-  if (!config) {
-    errors = std::move(config.error().errors);
-  } else {
-    if (!args.flag("--no-plugins")) errors = runtime_errors(*config);
-    else notes.emplace_back("--no-plugins: component names and component tables were not checked");
+  const host::Config& config = check.reading.config;
+  if (check.reading.parsed) {
+    if (no_plugins) notes.emplace_back("--no-plugins: component names and component tables were not checked");
     // The [simulation] model, read as `recourse simulate` reads it.
-    if (config->simulation) {
-      if (auto spec = host::simulate::read_simulation(*config->simulation); !spec) {
-        for (ConfigError& e : spec.error().errors) errors.push_back(std::move(e));
-        errors = in_file_order(std::move(errors));
+    if (config.simulation) {
+      if (auto spec = host::simulate::read_simulation(*config.simulation); !spec) {
+        // A field the loader already refused (a date where text goes) is not reported again.
+        for (ConfigError& e : spec.error().errors)
+          if (std::ranges::none_of(errors, [&](const ConfigError& known) {
+                return known.field_path == e.field_path && known.where.line == e.where.line &&
+                       known.where.column == e.where.column;
+              }))
+            errors.push_back(std::move(e));
+        errors = host::in_file_order(std::move(errors));
       }
     }
-    if (config->provider)
+    if (config.provider)
       notes.emplace_back("policies come from the [provider] at run time; only this file's [policies] were checked");
-    found = warnings(*config, max_keys);
+    // A policy with a wrong field would be judged without it: warnings wait for a clean file.
+    if (!check.file_has_errors()) found = warnings(config, max_keys);
+    else notes.emplace_back("warnings are checked once the file itself has no errors");
   }
   if (*format == OutputFormat::json) print_json(file, errors, found, notes);
   else print_text(file, errors, found, notes);

@@ -3,6 +3,8 @@
 // Every bad input (syntax, unknown table or field, wrong type, bad duration, out-of-range
 // value, bad key) becomes one ConfigError with file:line:col, the field path and the quoted
 // value; all errors of a file are reported together. toml++ stays inside the implementation.
+// Only regular files are read as configs (not directories, FIFOs or devices), up to
+// max_config_bytes.
 module;
 #include <expected>
 #include <cstddef>
@@ -17,6 +19,7 @@ export module recourse.host.config;
 
 export import recourse.core;
 export import :error;
+export import :name_hints;
 
 export namespace recourse::host {
 
@@ -28,6 +31,7 @@ struct ExecutorSettings {
   std::size_t hedge_threads = 8;  // ExecutorOptions::hedge_threads
   std::size_t hedge_queue = 256;
   std::string default_classifier = "always";
+  SourceLocation default_classifier_where;  // line 0 when not set in the file
 };
 
 // [budgets.<name>]: a budget instance; `backend` names the implementation, which validates
@@ -69,13 +73,34 @@ struct Config {
   std::vector<ConfigField> extra;  // the caller's extra top-level keys, as read
 };
 
+// The largest config file read (a config is policy text, not data; anything bigger is a
+// mistake such as a log or a device).
+inline constexpr std::size_t max_config_bytes = 16 * 1024 * 1024;
+
+// A file read as far as it could be: every error, and the config without the parts that were
+// wrong. A tool that checks more than the file (`recourse validate`) goes on with `config` to
+// find the errors later stages would report, so they all come at once. In it, a budget or
+// component whose table had errors is kept with an empty `backend` / `plugin`, so its name is
+// still known and nothing is reported about it twice. `parsed` is false when there is no
+// config at all (unreadable file, TOML syntax error).
+struct ConfigReading {
+  Config config;
+  ConfigErrors errors;
+  bool parsed = false;
+};
+
+ConfigReading read_config_text(std::string_view toml_text, std::string file_label,
+                               std::span<const std::string_view> extra_tables = {});
+ConfigReading read_config_file(const std::filesystem::path& file, std::span<const std::string_view> extra_tables = {});
+
 // `file_label` names the text in messages (usually the path it was read from).
 // `extra_tables` are further top-level keys the caller reads itself (a scenario's [[calls]]);
 // they are skipped rather than reported as unknown.
 std::expected<Config, ConfigErrors> parse_config(std::string_view toml_text, std::string file_label,
                                                  std::span<const std::string_view> extra_tables = {});
 
-// Reads and parses a file; an unreadable file is a ConfigError too.
+// Reads and parses a file; an unreadable file, or one that is not a regular file or is larger
+// than max_config_bytes, is a ConfigError too.
 std::expected<Config, ConfigErrors> load_config(const std::filesystem::path& file,
                                                 std::span<const std::string_view> extra_tables = {});
 

@@ -1,5 +1,6 @@
 // The top level of a recourse TOML file (see config.cppm): which tables exist, and the
-// [policies] keys. Each known table is read by its own reader.
+// [policies] keys. Each known table is read by its own reader. Reading never stops at an
+// error: what was read is kept (ConfigReading) and every error is reported.
 module;
 #include <toml++/toml.h>
 
@@ -9,15 +10,12 @@ module;
 #include <expected>
 #include <optional>
 #include <filesystem>
-#include <fstream>
 #include <cstdint>
 #include <map>
 #include <span>
 #include <utility>
-#include <sstream>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <vector>
 
 #include "toml_reading.hpp"
@@ -61,6 +59,16 @@ std::expected<std::string, std::string> expand_environment(std::string_view text
   return out;
 }
 
+// "retry", "hedge", "circuit": the first segments of the policy field catalogue.
+bool is_policy_section(std::string_view name) {
+  for (const FieldInfo& field : policy_fields())
+    if (std::string_view(field.path).substr(0, std::string_view(field.path).find('.')) == name) return true;
+  return false;
+}
+
+// "catalog.GetItem" → "\"catalog.GetItem\"", always quoted (a dotted key must be).
+std::string path_segment_quoted(std::string_view key) { return "\"" + std::string(key) + "\""; }
+
 // "payments.*" → "payments"; empty when the text is not a wildcard.
 std::string_view wildcard_namespace(std::string_view text) {
   return text.ends_with(".*") ? text.substr(0, text.size() - 2) : std::string_view{};
@@ -71,30 +79,31 @@ class ConfigReader {
   ConfigReader(std::string file, std::span<const std::string_view> extra)
       : file_(file), extra_(extra), patches_(std::move(file), errors_) {}
 
-  std::expected<Config, ConfigErrors> read(const toml::table& root) {
-    Config config;
+  ConfigReading read(const toml::table& root) {
+    ConfigReading reading;
+    reading.parsed = true;
+    Config& config = reading.config;
     for (auto&& [key, node] : root) {
       const std::string path = path_segment(key.str());
       const toml::table* table = node.as_table();
       if (std::ranges::find(extra_, key.str()) != extra_.end()) {
-        config.extra.push_back({std::string(key.str()), to_config_node(node, path, file_)});
+        config.extra.push_back({std::string(key.str()), to_config_node(node, path, file_, errors_)});
         continue;
       }
       if (std::ranges::find(top_level_tables, key.str()) == top_level_tables.end()) {
         std::string message = "unknown table \"" + std::string(key.str()) + "\"";
-        if (auto close = close_matches(key.str(), top_level_tables); !close.empty())
-          message += " (did you mean " + join(close) + "?)";
+        message += did_you_mean(key.str(), top_level_tables);
         patches_.fail(key.source(), path, message + "; known: " + join(top_level_tables));
       } else if (table == nullptr) {
         patches_.fail(node.source(), path, "expected a table, got " + std::string(type_name(node)));
       } else if (key.str() == "defaults") {
         config.policies.defaults = patches_.read(*table, path);
       } else if (key.str() == "executor") {
-        read_executor(to_config_node(*table, path, file_), config.executor);
+        read_executor(to_config_node(*table, path, file_, errors_), config.executor);
       } else if (key.str() == "budgets") {
         read_budgets(*table, config.budgets);
       } else if (key.str() == "plugins") {
-        read_plugins(to_config_node(*table, path, file_), config.plugins);
+        read_plugins(to_config_node(*table, path, file_, errors_), config.plugins);
       } else if (key.str() == "classifiers" || key.str() == "backoffs" || key.str() == "observers" ||
                  key.str() == "triggers") {
         const auto category = key.str() == "classifiers" ? ComponentCategory::classifier
@@ -103,25 +112,23 @@ class ConfigReader {
                                                          : ComponentCategory::observer;
         for (auto&& [name, body] : *table) {
           if (auto spec = read_component(category, std::string(name.str()),
-                                         to_config_node(body, path + "." + path_segment(name.str()), file_)))
+                                         to_config_node(body, path + "." + path_segment(name.str()), file_, errors_)))
             config.components.push_back(std::move(*spec));
         }
       } else if (key.str() == "simulation") {
-        config.simulation = to_config_node(*table, path, file_);  // recourse simulate reads it
+        config.simulation = to_config_node(*table, path, file_, errors_);  // recourse simulate reads it
       } else if (key.str() == "provider") {
-        config.provider = read_component(ComponentCategory::provider, "provider", to_config_node(*table, path, file_));
+        config.provider = read_component(ComponentCategory::provider, "provider", to_config_node(*table, path, file_, errors_));
       } else {
         read_policies(*table, config.policies);
       }
     }
-    if (!errors_.empty()) {
-      // Report in file order, whatever order the tables were visited in.
-      std::ranges::stable_sort(errors_, std::less<>{}, [](const ConfigError& e) {
-        return std::pair(e.where.line, e.where.column);
-      });
-      return std::unexpected(ConfigErrors{std::move(errors_)});
-    }
-    return config;
+    // Report in file order, whatever order the tables were visited in.
+    std::ranges::stable_sort(errors_, std::less<>{}, [](const ConfigError& e) {
+      return std::pair(e.where.line, e.where.column);
+    });
+    reading.errors.errors = std::move(errors_);
+    return reading;
   }
 
  private:
@@ -154,8 +161,12 @@ class ConfigReader {
     if (const auto queue = view.integer("hedge_queue", 1, 1'000'000); check(queue) && *queue)
       out.hedge_queue = static_cast<std::size_t>(**queue);
     if (const auto name = view.string("default_classifier"); check(name) && *name) {
-      if ((*name)->empty()) keep(view.error("default_classifier", "must not be empty"));
-      else out.default_classifier = **name;
+      if ((*name)->empty()) {
+        keep(view.error("default_classifier", "must not be empty"));
+      } else {
+        out.default_classifier = **name;
+        out.default_classifier_where = view.find("default_classifier")->where;
+      }
     }
   }
 
@@ -181,16 +192,17 @@ class ConfigReader {
     if (const auto insecure = view.boolean("allow_insecure"); check(insecure) && *insecure) out.allow_insecure = **insecure;
   }
 
+  // A component whose table is wrong is kept with an empty plugin (see ConfigReading).
   std::optional<ComponentSpec> read_component(ComponentCategory category, std::string name, ConfigNode node) {
     if (node.kind != ConfigNode::Kind::table) {
       keep(ConfigError{node.where, node.path, "expected a table with plugin = \"<component>\""});
-      return std::nullopt;
+      return ComponentSpec{category, std::move(name), "", std::move(node)};
     }
     const auto plugin = ConfigView(node).string("plugin");
-    if (!check(plugin)) return std::nullopt;
+    if (!check(plugin)) return ComponentSpec{category, std::move(name), "", std::move(node)};
     if (!*plugin || (*plugin)->empty()) {
       keep(ConfigError{node.where, node.path, "needs plugin = \"<component name>\""});
-      return std::nullopt;
+      return ComponentSpec{category, std::move(name), "", std::move(node)};
     }
     return ComponentSpec{category, std::move(name), **plugin, std::move(node)};
   }
@@ -199,18 +211,19 @@ class ConfigReader {
     for (auto&& [key, node] : budgets) {
       const std::string path = "budgets." + path_segment(key.str());
       const toml::table* table = node.as_table();
+      // A budget whose table is wrong is kept with an empty backend (see ConfigReading).
       if (table == nullptr) {
         patches_.fail(node.source(), path, "expected a table with a backend, got " + std::string(type_name(node)));
+        out.push_back(BudgetSpec{std::string(key.str()), "", ConfigNode{}});
         continue;
       }
-      BudgetSpec spec{std::string(key.str()), "", to_config_node(*table, path, file_)};
+      BudgetSpec spec{std::string(key.str()), "", to_config_node(*table, path, file_, errors_)};
       const auto backend = ConfigView(spec.table).string("backend");
-      if (!check(backend)) continue;
-      if (!*backend || (*backend)->empty()) {
-        keep(ConfigError{spec.table.where, path, "a budget needs a backend (e.g. backend = \"token_bucket\")"});
-        continue;
+      if (check(backend)) {
+        if (!*backend || (*backend)->empty())
+          keep(ConfigError{spec.table.where, path, "a budget needs a backend (e.g. backend = \"token_bucket\")"});
+        else spec.backend = **backend;
       }
-      spec.backend = **backend;
       out.push_back(std::move(spec));
     }
   }
@@ -229,16 +242,48 @@ class ConfigReader {
         patches_.fail(node.source(), path, "expected a table of policy sections, got " + std::string(type_name(node)));
         continue;
       }
+      const std::optional<toml::table> unnested = without_unquoted_keys(key, *body, path);
+      if (unnested && unnested->empty()) continue;  // nothing but the tables just reported
+      const toml::table& policy = unnested ? *unnested : *body;
       const std::string_view text = key.str();
       if (const std::string_view ns = wildcard_namespace(text); !ns.empty() || text == "*" || text == ".*") {
-        add_wildcard(key, ns, *body, path, out);
+        add_wildcard(key, ns, policy, path, out);
       } else if (auto parsed = Key::parse(text)) {
-        add(out.exact, parsed->str(), key, *body, path);
+        add(out.exact, parsed->str(), key, policy, path);
       } else {
         patches_.fail(key.source(), path,
                       "invalid policy key \"" + std::string(text) + "\": " + std::string(to_string(parsed.error())));
       }
     }
+  }
+
+  // [policies.catalog.GetItem] without quotes is TOML for a table "GetItem" inside a policy
+  // "catalog". No policy section has such a name, so each table that is not a section is
+  // reported with the quoted key to write instead; the result is the body without them
+  // (nullopt when there were none).
+  std::optional<toml::table> without_unquoted_keys(const toml::key& key, const toml::table& body,
+                                                   const std::string& path) {
+    std::optional<toml::table> kept;
+    for (auto&& [sub, value] : body) {
+      if (!value.is_table() || is_policy_section(sub.str())) continue;
+      if (!kept) kept = body;
+      kept->erase(sub.str());
+      std::string dotted = std::string(key.str()) + "." + std::string(sub.str());
+      std::string written = path + "." + path_segment(sub.str());
+      // Deeper nesting ([policies.a.b.c]) names the whole key.
+      for (const toml::table* inner = value.as_table(); inner->size() == 1;) {
+        const auto& [name, next] = *inner->begin();
+        if (!next.is_table() || is_policy_section(name.str())) break;
+        dotted += "." + std::string(name.str());
+        written += "." + path_segment(name.str());
+        inner = next.as_table();
+      }
+      patches_.fail(sub.source(), path + "." + path_segment(sub.str()),
+                    "TOML reads the unquoted [" + written + "] as tables nested in a policy \"" +
+                        std::string(key.str()) + "\"; a policy key holding a dot must be quoted: [policies." +
+                        path_segment_quoted(dotted) + "]");
+    }
+    return kept;
   }
 
   void add_wildcard(const toml::key& key, std::string_view ns, const toml::table& body, const std::string& path,
@@ -280,32 +325,26 @@ class ConfigReader {
 
 }  // namespace
 
-std::expected<Config, ConfigErrors> parse_config(std::string_view toml_text, std::string file_label,
-                                                 std::span<const std::string_view> extra_tables) {
+ConfigReading read_config_text(std::string_view toml_text, std::string file_label,
+                               std::span<const std::string_view> extra_tables) {
   toml::table root;
   try {
     root = toml::parse(toml_text, file_label);
   } catch (const toml::parse_error& e) {
     const auto& begin = e.source().begin;
-    return std::unexpected(ConfigErrors{{ConfigError{SourceLocation{file_label, begin.line, begin.column}, "",
-                                                     "TOML syntax error: " + std::string(e.description())}}});
+    ConfigReading reading;
+    reading.errors.errors.push_back(ConfigError{SourceLocation{file_label, begin.line, begin.column}, "",
+                                                "TOML syntax error: " + std::string(e.description())});
+    return reading;
   }
   return ConfigReader(std::move(file_label), extra_tables).read(root);
 }
 
-std::expected<Config, ConfigErrors> load_config(const std::filesystem::path& file,
-                                                std::span<const std::string_view> extra_tables) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    const std::error_code why(errno, std::generic_category());
-    return std::unexpected(ConfigErrors{{ConfigError{SourceLocation{file.string(), 0, 0}, "",
-                                                     "cannot read config file: " + why.message()}}});
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto config = parse_config(text.str(), file.string(), extra_tables);
-  if (config) config->file = file;
-  return config;
+std::expected<Config, ConfigErrors> parse_config(std::string_view toml_text, std::string file_label,
+                                                 std::span<const std::string_view> extra_tables) {
+  ConfigReading reading = read_config_text(toml_text, std::move(file_label), extra_tables);
+  if (!reading.errors.errors.empty()) return std::unexpected(std::move(reading.errors));
+  return std::move(reading.config);
 }
 
 }  // namespace recourse::host

@@ -1,10 +1,15 @@
 // recourse.host.config:config_node_reader (internal) — copies a TOML subtree into the core's
 // ConfigNode, so a component validates its own parameters without seeing toml++.
+//
+// ConfigNode has no date or time kind and no recourse setting takes one, so a TOML date, time
+// or date-time is an error here, where its type is still known (a ConfigView getter would
+// only see text). The node is kept as its TOML text so a partial reading reports it once.
 module;
 #include <toml++/toml.h>
 
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "toml_reading.hpp"
 
@@ -14,18 +19,20 @@ import recourse.core;
 
 namespace recourse::host {
 
-inline ConfigNode to_config_node(const toml::node& node, const std::string& path, const std::string& file) {
+inline ConfigNode to_config_node(const toml::node& node, const std::string& path, const std::string& file,
+                                 std::vector<ConfigError>& errors) {
   ConfigNode out;
   out.path = path;
   out.where = SourceLocation{file, node.source().begin.line, node.source().begin.column};
   if (const auto* table = node.as_table()) {
     out.kind = ConfigNode::Kind::table;
     for (auto&& [key, value] : *table)
-      out.fields.push_back({std::string(key.str()), to_config_node(value, toml_reading::join_path(path, key.str()), file)});
+      out.fields.push_back(
+          {std::string(key.str()), to_config_node(value, toml_reading::join_path(path, key.str()), file, errors)});
   } else if (const auto* array = node.as_array()) {
     out.kind = ConfigNode::Kind::array;
     for (std::size_t i = 0; i < array->size(); ++i)
-      out.items.push_back(to_config_node(*array->get(i), path + "[" + std::to_string(i) + "]", file));
+      out.items.push_back(to_config_node(*array->get(i), path + "[" + std::to_string(i) + "]", file, errors));
   } else if (auto b = node.value_exact<bool>()) {
     out.kind = ConfigNode::Kind::boolean;
     out.boolean = *b;
@@ -39,9 +46,12 @@ inline ConfigNode to_config_node(const toml::node& node, const std::string& path
     out.kind = ConfigNode::Kind::string;
     out.string = *s;
   } else {
-    // Dates and times: kept as their TOML text; no recourse field takes one.
     out.kind = ConfigNode::Kind::string;
     out.string = toml_reading::quote(node);
+    errors.push_back(ConfigError{out.where, path,
+                                 "got " + std::string(toml_reading::type_name(node)) + " " + out.string +
+                                     ", but no recourse setting takes a TOML date or time; for text, quote it: \"" +
+                                     out.string + "\""});
   }
   return out;
 }

@@ -80,8 +80,7 @@ void PolicyPatchReader::read_section(const toml::table& table, std::string_view 
     } else {
       const std::vector<std::string_view> known = names_under(schema_prefix);
       std::string message = "unknown field \"" + std::string(key.str()) + "\"";
-      if (auto close = close_matches(key.str(), known); !close.empty())
-        message += " (did you mean " + join(close) + "?)";
+      message += did_you_mean(key.str(), known);
       message += "; known " + (schema_prefix.empty() ? std::string("sections") : "fields of " + std::string(schema_prefix)) +
                  ": " + join(known);
       fail(key.source(), path, std::move(message));

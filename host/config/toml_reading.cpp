@@ -44,30 +44,6 @@ std::string join_path(std::string_view parent, std::string_view key) {
   return std::string(parent) + "." + path_segment(key);
 }
 
-namespace {
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-}  // namespace
-
-std::vector<std::string_view> close_matches(std::string_view typo, const std::vector<std::string_view>& known) {
-  std::vector<std::string_view> matches;
-  for (std::string_view k : known)
-    if (edit_distance(typo, k) <= 2) matches.push_back(k);
-  return matches;
-}
-
 std::string join(const std::vector<std::string_view>& names) {
   std::string text;
   for (std::string_view n : names) text.append(text.empty() ? "" : ", ").append(n);

@@ -22,9 +22,6 @@ std::string path_segment(std::string_view key);
 // "a.b" + "c" → "a.b.c"; an empty parent gives just the segment.
 std::string join_path(std::string_view parent, std::string_view key);
 
-// Candidates within edit distance 2 of `typo`, for "did you mean" hints.
-std::vector<std::string_view> close_matches(std::string_view typo, const std::vector<std::string_view>& known);
-
 // "a, b, c"
 std::string join(const std::vector<std::string_view>& names);
 

@@ -1,26 +1,36 @@
-// Loading plugins (see plugins.cppm): discovery under [plugins] paths, the file-safety check,
-// the descriptor check, then component creation with the library kept alive by each object.
+// Loading plugins (see plugins.cppm): discovery under [plugins] paths, then for each file the
+// checks that need none of its code — a safe path (path_safety), a regular file of sane size,
+// a sound ELF image carrying a stamp whose ABI and fingerprint match (elf_precheck) — then
+// dlopen of that same descriptor (shared_library), the descriptor check as a second line, and
+// component creation with the library kept alive by each object.
 module;
-#define BOOST_DLL_USE_STD_FS
-#include <boost/dll/shared_library.hpp>
-
-#include <sys/stat.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <exception>
 #include <expected>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <stdexcept>
 #include <memory>
 #include <optional>
+#include <set>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "elf_precheck.hpp"
+#include "recourse/fingerprint.h"
+#include "path_safety.hpp"
+#include "shared_library.hpp"
 
 module recourse.host.plugins;
 
@@ -31,36 +41,51 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view descriptor_symbol = "recourse_plugin_descriptor";
 
+// Far above any real plugin (a debug build of the largest is a few MiB); the whole file is read
+// into memory for the pre-check, so a runaway file must not be.
+constexpr std::uint64_t max_plugin_bytes = 256ull << 20;
+
 struct Loaded {
-  std::shared_ptr<boost::dll::shared_library> library;
+  std::shared_ptr<SharedLibrary> library;
   const PluginDescriptor* descriptor;
   std::size_t info_index;
 };
 
-std::string octal_mode(mode_t mode) {
-  char text[8];
-  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
-  return text;
+using FileId = std::pair<dev_t, ino_t>;
+
+// The whole file, read from the descriptor that will be loaded. Fewer bytes than fstat said (a
+// file shrinking under us) is what the pre-check then judges.
+std::expected<std::vector<std::byte>, std::string> read_all(int fd, std::uint64_t size) {
+  std::vector<std::byte> bytes(static_cast<std::size_t>(size));
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t got = ::pread(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return std::unexpected("cannot read it: " + std::string(std::strerror(errno)));
+    if (got == 0) break;
+    done += static_cast<std::size_t>(got);
+  }
+  bytes.resize(done);
+  return bytes;
 }
 
-// Why loading code from `path` is unsafe, or nullopt.
-std::optional<std::string> unsafe(const fs::path& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return "cannot stat: " + std::string(std::strerror(errno));
-  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-    return "is writable by group or others (mode " + octal_mode(st.st_mode) + ")";
-  if (st.st_uid != ::geteuid() && st.st_uid != 0)
-    return "is owned by uid " + std::to_string(st.st_uid) + ", neither this user (uid " + std::to_string(::geteuid()) +
-           ") nor root";
-  return std::nullopt;
-}
-
-// dlopen's own message for a text file is unhelpful; the magic number says it plainly.
-bool has_elf_header(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  char magic[4] = {};
-  in.read(magic, sizeof magic);
-  return in.gcount() == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
+// Names in the directory `dir` (already opened and checked) that look like plugins, sorted.
+std::vector<std::string> plugin_names(int dir) {
+  std::vector<std::string> names;
+  const int listing = ::fcntl(dir, F_DUPFD_CLOEXEC, 0);
+  if (listing < 0) return names;
+  DIR* stream = ::fdopendir(listing);
+  if (stream == nullptr) {
+    ::close(listing);
+    return names;
+  }
+  while (const dirent* entry = ::readdir(stream)) {
+    const std::string_view name = entry->d_name;
+    if (name.starts_with("librecourse-") && name.ends_with(".so")) names.emplace_back(name);
+  }
+  ::closedir(stream);
+  std::ranges::sort(names);
+  return names;
 }
 
 // The first pointer field of the descriptor that is null, named; nullopt when all are set.
@@ -101,6 +126,14 @@ std::optional<std::string> mismatch(const BuildFingerprint& plugin, const BuildF
   return std::nullopt;
 }
 
+// Why a plugin declaring ABI major.minor cannot load here, or nullopt: the major must be the
+// host's, the minor no newer (an addition the host does not have).
+std::optional<std::string> incompatible_abi(std::uint32_t major, std::uint32_t minor) {
+  if (major == plugin_abi_major && minor <= plugin_abi_minor) return std::nullopt;
+  return "plugin ABI " + std::to_string(major) + "." + std::to_string(minor) + " is not compatible with the host's " +
+         std::to_string(plugin_abi_major) + "." + std::to_string(plugin_abi_minor);
+}
+
 }  // namespace
 
 struct PluginSet::State {
@@ -122,39 +155,63 @@ struct PluginSet::State {
 
   void refuse(const fs::path& file, std::string reason) { refusals.push_back({file, std::move(reason)}); }
 
+  std::set<FileId> seen;  // files already tried: one file reached by two paths is one plugin
+
+  // Everything that can be judged without running any of the file's code; the open, checked
+  // descriptor to load on success.
+  std::optional<OpenedPath> precheck(const fs::path& file, bool allow_insecure) {
+    auto opened = open_checked(file, PathKind::regular_file, !allow_insecure);
+    if (!opened) {
+      refuse(file, std::move(opened.error()));
+      return std::nullopt;
+    }
+    if (!seen.insert({opened->device, opened->inode}).second) return std::nullopt;
+    if (static_cast<std::uint64_t>(opened->size) > max_plugin_bytes) {
+      refuse(file, "is " + std::to_string(opened->size) + " bytes, more than the " +
+                       std::to_string(max_plugin_bytes >> 20) + " MiB a plugin may be");
+      return std::nullopt;
+    }
+    auto bytes = read_all(opened->fd.get(), static_cast<std::uint64_t>(opened->size));
+    if (!bytes) {
+      refuse(file, std::move(bytes.error()));
+      return std::nullopt;
+    }
+    const auto facts = precheck_elf(*bytes);
+    if (!facts) {
+      refuse(file, facts.error());
+      return std::nullopt;
+    }
+    // Checked from the file's stamp, before dlopen: none of the plugin's code has run.
+    const PluginStampFacts& stamp = facts->stamp;
+    if (auto why = incompatible_abi(stamp.abi_major, stamp.abi_minor)) {
+      refuse(file, *why + " (read from its " RECOURSE_PLUGIN_STAMP_SECTION " section; none of its code was run)");
+      return std::nullopt;
+    }
+    const BuildFingerprint theirs{stamp.compiler.c_str(), static_cast<long>(stamp.cxx_standard),
+                                  stamp.standard_library.c_str(), stamp.cxx11_abi, stamp.recourse_version.c_str()};
+    if (auto why = mismatch(theirs, core_fingerprint())) {
+      refuse(file, "build fingerprint mismatch: " + *why + " (read from its " RECOURSE_PLUGIN_STAMP_SECTION
+                   " section; none of its code was run)");
+      return std::nullopt;
+    }
+    return std::move(*opened);
+  }
+
   void try_load(const fs::path& file, bool allow_insecure) {
-    if (!allow_insecure) {
-      // A symlink is judged by what it points to, and by the directory that really holds it.
-      std::error_code ec;
-      const fs::path real = fs::canonical(file, ec);
-      if (!ec && real.parent_path() != fs::canonical(file.parent_path(), ec)) {
-        if (auto why = unsafe(real.parent_path())) {
-          refuse(file, "refused: it links into " + real.parent_path().string() + ", which " + *why +
-                           " (set allow_insecure = true under [plugins] to load it anyway)");
-          return;
-        }
-      }
-      if (auto why = unsafe(file)) {
-        refuse(file, "refused: the file " + *why + "; loading it would run code others can change (set allow_insecure = true under [plugins] to load it anyway)");
-        return;
-      }
-    }
-    if (!has_elf_header(file)) {
-      refuse(file, "not a shared object: no ELF header");
+    auto opened = precheck(file, allow_insecure);
+    if (!opened) return;
+    auto library = SharedLibrary::open(std::move(*opened));
+    if (!library) {
+      refuse(file, "not a loadable shared object: " + library.error());
       return;
     }
-    auto library = std::make_shared<boost::dll::shared_library>();
-    boost::dll::fs::error_code ec;
-    library->load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
-    if (ec) {
-      refuse(file, "not a loadable shared object: " + ec.message());
-      return;
-    }
-    if (!library->has(std::string(descriptor_symbol))) {
+    // The second line: the descriptor is plugin code, and must agree with the stamp's promise.
+    void* symbol = (*library)->symbol(descriptor_symbol.data());
+    if (symbol == nullptr) {
       refuse(file, "not a recourse plugin: no " + std::string(descriptor_symbol) + " symbol");
       return;
     }
-    const auto descriptor_fn = library->get<const PluginDescriptor*() noexcept>(std::string(descriptor_symbol));
+    const auto descriptor_fn = reinterpret_cast<const PluginDescriptor* (*)() noexcept>(symbol);
     const PluginDescriptor* d = descriptor_fn();
     if (d == nullptr) {
       refuse(file, "its descriptor function returned null");
@@ -164,14 +221,12 @@ struct PluginSet::State {
       refuse(file, "malformed descriptor: " + *field + " is null");
       return;
     }
-    if (d->abi_major != plugin_abi_major || d->abi_minor > plugin_abi_minor) {
-      refuse(file, "plugin ABI " + std::to_string(d->abi_major) + "." + std::to_string(d->abi_minor) +
-                       " is not compatible with the host's " + std::to_string(plugin_abi_major) + "." +
-                       std::to_string(plugin_abi_minor));
+    if (auto why = incompatible_abi(d->abi_major, d->abi_minor)) {
+      refuse(file, *why + " (in its descriptor)");
       return;
     }
     if (auto why = mismatch(d->fingerprint, core_fingerprint())) {
-      refuse(file, "build fingerprint mismatch: " + *why);
+      refuse(file, "build fingerprint mismatch: " + *why + " (in its descriptor)");
       return;
     }
     for (std::size_t i = 0; i < d->component_count; ++i) {
@@ -191,7 +246,7 @@ struct PluginSet::State {
     for (std::size_t i = 0; i < d->component_count; ++i)
       info.components.emplace_back(d->components[i].category, d->components[i].name);
     plugins.push_back(std::move(info));
-    loaded.push_back(Loaded{std::move(library), d, plugins.size() - 1});
+    loaded.push_back(Loaded{std::move(*library), d, plugins.size() - 1});
   }
 };
 
@@ -204,26 +259,15 @@ PluginSet PluginSet::load(const PluginSettings& settings) {
   PluginSet set;
   State& s = *set.state_;
   std::vector<fs::path> candidates;
+  std::set<FileId> directories;  // one directory named twice (or through a symlink) is listed once
   for (const fs::path& dir : settings.paths) {
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) {
-      s.refuse(dir, "plugin path is not a directory");
+    auto opened = open_checked(dir, PathKind::directory, !settings.allow_insecure);
+    if (!opened) {
+      s.refuse(dir, std::move(opened.error()));
       continue;
     }
-    if (!settings.allow_insecure) {
-      if (auto why = unsafe(dir)) {
-        s.refuse(dir, "refused: the directory " + *why + " (set allow_insecure = true under [plugins] to load from it anyway)");
-        continue;
-      }
-    }
-    std::vector<fs::path> found;
-    // increment(ec), not ++: a directory that vanishes mid-listing must not throw.
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-      const std::string name = it->path().filename().string();
-      if (name.starts_with("librecourse-") && name.ends_with(".so")) found.push_back(it->path());
-    }
-    std::ranges::sort(found);
-    candidates.insert(candidates.end(), found.begin(), found.end());
+    if (!directories.insert({opened->device, opened->inode}).second) continue;
+    for (const std::string& name : plugin_names(opened->fd.get())) candidates.push_back(dir / name);
   }
   if (settings.load) {
     for (const std::string& name : *settings.load) {

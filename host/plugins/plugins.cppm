@@ -1,8 +1,10 @@
-// recourse.host.plugins — finds, checks and loads plugin shared objects with Boost.DLL, and
-// creates their components. Loading code from a path is code execution: files and directories
-// writable by group or others, or owned by someone other than this user or root, are refused
-// unless [plugins] allow_insecure = true. Every refusal says which file and why, and loading
-// goes on with the other plugins. Boost types stay in the implementation.
+// recourse.host.plugins — finds, checks and loads plugin shared objects, and creates their
+// components. Loading code from a path is code execution: a path through any directory (or
+// symlink) writable by group or others, or owned by someone other than this user or root, is
+// refused unless [plugins] allow_insecure = true. Before dlopen, with none of the plugin's code
+// run, the file must be a regular file with a sound ELF image whose .recourse_plugin stamp
+// matches the host's ABI and build fingerprint. Every refusal says which file and why, and
+// loading goes on with the other plugins. POSIX and loader types stay in the implementation.
 module;
 #include <expected>
 #include <filesystem>

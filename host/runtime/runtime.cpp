@@ -8,7 +8,11 @@ module;
 #include <chrono>
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <memory>
+#include <set>
+#include <span>
+#include <tuple>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,29 +44,71 @@ class SpdlogLogger final : public Logger {
   std::shared_ptr<spdlog::logger> logger_;
 };
 
-bool builtin_classifier(std::string_view name) { return name == "always" || name == "never"; }
-bool builtin_backoff(std::string_view name) { return name == "exponential" || name == "constant"; }
+constexpr std::string_view builtin_classifiers[]{"always", "never"};
+constexpr std::string_view builtin_backoffs[]{"constant", "exponential"};
 
-// "no classifier named "htp"; known: always, http, never"
-std::string known(std::string_view what, std::string_view name, std::vector<std::string_view> names,
-                  std::initializer_list<std::string_view> builtins) {
-  for (std::string_view b : builtins)
-    if (std::ranges::find(names, b) == names.end()) names.push_back(b);
-  std::ranges::sort(names);
-  std::string text = "no " + std::string(what) + " named \"" + std::string(name) + "\"; known: ";
-  for (std::size_t i = 0; i < names.size(); ++i) text.append(i ? ", " : "").append(names[i]);
-  return text;
+std::span<const std::string_view> builtins(ComponentCategory category) {
+  if (category == ComponentCategory::classifier) return builtin_classifiers;
+  if (category == ComponentCategory::backoff) return builtin_backoffs;
+  return {};
 }
 
-const ConfigNode& empty_table() {
-  static const ConfigNode table;
-  return table;
+// How messages call a category: "backoff strategy", "hedge trigger", ...
+std::string_view what(ComponentCategory category) {
+  switch (category) {
+    case ComponentCategory::backoff: return "backoff strategy";
+    case ComponentCategory::trigger: return "hedge trigger";
+    default: return to_string(category);
+  }
 }
 
+std::string_view section(ComponentCategory category) {
+  switch (category) {
+    case ComponentCategory::classifier: return "classifiers";
+    case ComponentCategory::backoff: return "backoffs";
+    case ComponentCategory::trigger: return "triggers";
+    case ComponentCategory::observer: return "observers";
+    default: return to_string(category);
+  }
+}
+
+// A component name the config uses: a policy field, [executor] default_classifier, or a
+// built-in policy default (which a plugin component of the same name serves).
+struct Reference {
+  ComponentCategory category;
+  std::string name;
+  SourceLocation where;  // line 0: a built-in default
+  std::string path;      // the field as written: policies."a.B".retry.classifier
+  std::size_t order = 0;  // as collected, to keep the order of uses at one place
+};
+
+ComponentCategory category_of(std::string_view field_path) {
+  if (field_path == "retry.classifier") return ComponentCategory::classifier;
+  if (field_path == "retry.backoff") return ComponentCategory::backoff;
+  if (field_path == "hedge.trigger_name") return ComponentCategory::trigger;
+  return ComponentCategory::budget;  // retry.budget.name, hedge.budget.name
+}
+
+bool names_a_component(std::string_view field_path) {
+  return field_path == "retry.classifier" || field_path == "retry.backoff" || field_path == "hedge.trigger_name" ||
+         field_path == "retry.budget.name" || field_path == "hedge.budget.name";
+}
+
+// Builds the components a config uses. Instances are created only for names something uses:
+// every configured [classifiers.x] / [backoffs.x] / [triggers.x] / [observers.x] / [budgets.x]
+// table (the user asked for it), and a plugin component by its own name, with default
+// parameters, only when a policy, [executor] or a built-in default names it — so a plugin
+// component nobody uses can never fail a config. A failure is reported once, at the table or
+// at the first field (in file order) that uses the name.
 class Builder {
  public:
-  Builder(const Config& config, Runtime& runtime, ExecutorOptions& options, const BudgetBackends& backends)
-      : config_(config), runtime_(runtime), options_(options), backends_(backends) {}
+  Builder(const Config& config, Runtime& runtime, ExecutorOptions& options, const BudgetBackends& backends,
+          bool check_references)
+      : config_(config),
+        runtime_(runtime),
+        options_(options),
+        backends_(backends),
+        check_references_(check_references) {}
 
   ConfigErrors errors;
 
@@ -70,14 +116,111 @@ class Builder {
     for (ConfigError& e : more) errors.errors.push_back(std::move(e));
   }
 
+  // Configured instances. With `create_observers` false, observers are only looked up.
+  void configured(bool create_observers) {
+    for (const ComponentSpec& spec : config_.components) {
+      if (spec.plugin.empty()) continue;  // a partial reading: the loader reported its table
+      if (!runtime_.plugins.provides(spec.category, spec.plugin)) {
+        unknown_plugin(spec);
+        continue;
+      }
+      if (spec.category == ComponentCategory::classifier)
+        add(options_.classifiers, spec.name, make<Classifier>(spec.category, spec.plugin, spec.table, spec.name), spec.table);
+      else if (spec.category == ComponentCategory::backoff)
+        add(options_.backoffs, spec.name, make<BackoffStrategy>(spec.category, spec.plugin, spec.table, spec.name), spec.table);
+      else if (spec.category == ComponentCategory::trigger)
+        add(options_.triggers, spec.name, make<HedgeTrigger>(spec.category, spec.plugin, spec.table, spec.name), spec.table);
+      else if (!create_observers) continue;
+      else if (auto observer = make<Observer>(spec.category, spec.plugin, spec.table, spec.name))
+        options_.observers.push_back(std::move(observer));
+    }
+  }
+
+  void budgets() {
+    for (const BudgetSpec& spec : config_.budgets) {
+      if (spec.backend.empty()) continue;  // a partial reading: the loader reported its table
+      const ConfigView view(spec.table);
+      const ComponentContext context{view, runtime_.services, spec.name};
+      std::shared_ptr<Budget> budget;
+      if (const BudgetFactory* factory = backends_.find(spec.backend)) {
+        auto made = (*factory)(context);
+        if (!made) keep(std::move(made.error()));
+        else budget = std::move(*made);
+      } else if (runtime_.plugins.provides(ComponentCategory::budget, spec.backend)) {
+        budget = make<Budget>(ComponentCategory::budget, spec.backend, spec.table, spec.name);
+      } else {
+        const std::vector<std::string> host = backends_.names();
+        const std::vector<std::string> plugin = runtime_.plugins.names(ComponentCategory::budget);
+        std::vector<std::string_view> known(host.begin(), host.end());
+        known.insert(known.end(), plugin.begin(), plugin.end());
+        errors.errors.push_back(view.error("backend", unknown_name("budget backend", spec.backend, std::move(known))));
+      }
+      if (budget) runtime_.budgets.emplace_back(spec.name, budget);
+      add(options_.budgets, spec.name, std::move(budget), spec.table);
+    }
+  }
+
+  // Every name the config uses, in file order: plugin components it names are created (once);
+  // a name nothing provides is an error listing the known names, when `check_references`
+  // (the executor's missing-component modes are for components that disappear at run time,
+  // not for typos).
+  void references() {
+    for (const Reference& ref : used_names()) {
+      if (ref.category == ComponentCategory::budget) {
+        if (!declared(ref.category, ref.name) && check_references_)
+          errors.errors.push_back(ConfigError{ref.where, ref.path, unknown("budget", ref.category, ref.name)});
+        continue;
+      }
+      if (declared(ref.category, ref.name) || attempted_.contains({ref.category, ref.name})) continue;
+      if (runtime_.plugins.provides(ref.category, ref.name)) {
+        attempted_.insert({ref.category, ref.name});
+        create_default(ref);
+      } else if (check_references_ && std::ranges::find(builtins(ref.category), ref.name) == builtins(ref.category).end()) {
+        errors.errors.push_back(ConfigError{ref.where, ref.path, unknown(what(ref.category), ref.category, ref.name)});
+      }
+    }
+  }
+
+  // With a [provider], policies arrive at run time and may name any plugin component: those no
+  // file policy named are created too, but one that cannot start with default parameters is
+  // only logged — nothing in the file needs it.
+  void unreferenced_for_provider() {
+    for (ComponentCategory category : {ComponentCategory::classifier, ComponentCategory::backoff, ComponentCategory::trigger}) {
+      for (const std::string& name : runtime_.plugins.names(category)) {
+        if (declared(category, name) || !attempted_.insert({category, name}).second) continue;
+        const ConfigNode table;
+        std::vector<ConfigError> failed;
+        if (category == ComponentCategory::classifier) add(options_.classifiers, name, make<Classifier>(category, name, table, name, &failed), table);
+        else if (category == ComponentCategory::backoff) add(options_.backoffs, name, make<BackoffStrategy>(category, name, table, name, &failed), table);
+        else add(options_.triggers, name, make<HedgeTrigger>(category, name, table, name, &failed), table);
+        for (const ConfigError& e : failed)
+          runtime_.logger->log(LogLevel::warn, std::string(what(category)) + " \"" + name +
+                                                   "\" is not available to provider policies: " + to_string(e));
+      }
+    }
+  }
+
+  // The [provider], or the file's own policies. Not created, it is still looked up.
+  void provider(bool create) {
+    if (config_.provider && !config_.provider->plugin.empty()) {  // empty: a partial reading
+      const ComponentSpec& spec = *config_.provider;
+      if (!runtime_.plugins.provides(spec.category, spec.plugin)) unknown_plugin(spec);
+      else if (create) options_.provider = make<PolicyProvider>(spec.category, spec.plugin, spec.table, "provider");
+    }
+    if (!options_.provider) options_.provider = std::make_shared<StaticPolicyProvider>(config_.policies);
+  }
+
+ private:
+  // Creates a component; its errors go to `failed` when given, else to the config's errors.
   template <class Interface>
   std::shared_ptr<Interface> make(ComponentCategory category, std::string_view plugin, const ConfigNode& table,
-                                  std::string_view instance) {
+                                  std::string_view instance, std::vector<ConfigError>* failed = nullptr) {
     const ConfigView view(table);
     const ComponentContext context{view, runtime_.services, instance};
     auto made = runtime_.plugins.create<Interface>(category, plugin, context);
     if (!made) {
-      keep(std::move(made.error()));
+      if (failed) *failed = std::move(made.error());
+      else keep(std::move(made.error()));
       return nullptr;
     }
     return std::move(*made);
@@ -91,98 +234,97 @@ class Builder {
       errors.errors.push_back(ConfigError{where.where, where.path, added.error()});
   }
 
-  void components() {
-    // Named instances first, so a plugin's default instance never takes a configured name.
-    for (const ComponentSpec& spec : config_.components) {
-      if (spec.category == ComponentCategory::classifier)
-        add(options_.classifiers, spec.name, make<Classifier>(spec.category, spec.plugin, spec.table, spec.name), spec.table);
-      else if (spec.category == ComponentCategory::backoff)
-        add(options_.backoffs, spec.name, make<BackoffStrategy>(spec.category, spec.plugin, spec.table, spec.name), spec.table);
-      else if (spec.category == ComponentCategory::trigger)
-        add(options_.triggers, spec.name, make<HedgeTrigger>(spec.category, spec.plugin, spec.table, spec.name), spec.table);
-      else if (auto observer = make<Observer>(spec.category, spec.plugin, spec.table, spec.name))
-        options_.observers.push_back(std::move(observer));
-    }
-    // Every loaded classifier, backoff and trigger is usable by its own name with defaults.
-    for (const std::string& name : runtime_.plugins.names(ComponentCategory::classifier))
-      if (!options_.classifiers.find(name))
-        add(options_.classifiers, name, make<Classifier>(ComponentCategory::classifier, name, empty_table(), name), empty_table());
-    for (const std::string& name : runtime_.plugins.names(ComponentCategory::backoff))
-      if (!options_.backoffs.find(name))
-        add(options_.backoffs, name, make<BackoffStrategy>(ComponentCategory::backoff, name, empty_table(), name), empty_table());
-    for (const std::string& name : runtime_.plugins.names(ComponentCategory::trigger))
-      if (!options_.triggers.find(name))
-        add(options_.triggers, name, make<HedgeTrigger>(ComponentCategory::trigger, name, empty_table(), name), empty_table());
-  }
-
-  void budgets() {
-    for (const BudgetSpec& spec : config_.budgets) {
-      const ConfigView view(spec.table);
-      const ComponentContext context{view, runtime_.services, spec.name};
-      std::shared_ptr<Budget> budget;
-      if (const BudgetFactory* factory = backends_.find(spec.backend)) {
-        auto made = (*factory)(context);
-        if (!made) keep(std::move(made.error()));
-        else budget = std::move(*made);
-      } else if (runtime_.plugins.provides(ComponentCategory::budget, spec.backend)) {
-        budget = make<Budget>(ComponentCategory::budget, spec.backend, spec.table, spec.name);
-      } else {
-        std::string known;
-        for (const std::string& n : backends_.names()) known.append(known.empty() ? "" : ", ").append(n);
-        for (const std::string& n : runtime_.plugins.names(ComponentCategory::budget)) known.append(", ").append(n);
-        errors.errors.push_back(view.error("backend", "no budget backend named \"" + spec.backend + "\"; known: " + known));
-      }
-      if (budget) runtime_.budgets.emplace_back(spec.name, budget);
-      add(options_.budgets, spec.name, std::move(budget), spec.table);
+  // A plugin component by its own name, with default parameters, for the reference that first
+  // used it. The component reports against an empty table located at that field; a parameter
+  // it needs is named with the way to give it.
+  void create_default(const Reference& ref) {
+    ConfigNode table;
+    table.where = ref.where.line != 0 ? ref.where : config_.plugins.where;
+    std::vector<ConfigError> failed;
+    if (ref.category == ComponentCategory::classifier) add(options_.classifiers, ref.name, make<Classifier>(ref.category, ref.name, table, ref.name, &failed), table);
+    else if (ref.category == ComponentCategory::backoff) add(options_.backoffs, ref.name, make<BackoffStrategy>(ref.category, ref.name, table, ref.name, &failed), table);
+    else add(options_.triggers, ref.name, make<HedgeTrigger>(ref.category, ref.name, table, ref.name, &failed), table);
+    const std::string used_by = ref.where.line != 0 ? std::string() : "the built-in default " + ref.path + " is \"" + ref.name + "\": ";
+    for (ConfigError& e : failed) {
+      std::string message = std::move(e.message);
+      if (!e.field_path.empty())
+        message = std::string(what(ref.category)) + " \"" + ref.name + "\" cannot run with default parameters: " +
+                  e.field_path + ": " + message + "; configure an instance in [" + std::string(section(ref.category)) +
+                  ".<name>] with plugin = \"" + ref.name + "\", and name that instance here";
+      errors.errors.push_back(ConfigError{table.where, ref.where.line != 0 ? ref.path : "plugins", used_by + message});
     }
   }
 
-  // A policy that names a classifier, backoff or budget nobody provides is a config error at
-  // the line that names it, listing the known names (the executor's missing-component modes are
-  // for components that disappear at run time, not for typos).
-  void check_references() {
+  void unknown_plugin(const ComponentSpec& spec) {
+    const std::vector<std::string> names = runtime_.plugins.names(spec.category);
+    errors.errors.push_back(ConfigView(spec.table).error(
+        "plugin", unknown_name(std::string(to_string(spec.category)) + " plugin", spec.plugin,
+                               std::vector<std::string_view>(names.begin(), names.end()))));
+  }
+
+  // Declared in the file ([classifiers.x], [budgets.x], ...), whether or not it built.
+  bool declared(ComponentCategory category, std::string_view name) const {
+    if (category == ComponentCategory::budget) return std::ranges::find(config_.budgets, name, &BudgetSpec::name) != config_.budgets.end();
+    return std::ranges::any_of(config_.components, [&](const ComponentSpec& spec) {
+      return spec.category == category && spec.name == name;
+    });
+  }
+
+  // The names a policy may use for `category`: declared instances (built or not), plugin
+  // components and built-ins.
+  std::vector<std::string> known(ComponentCategory category) const {
+    std::vector<std::string> names;
+    if (category == ComponentCategory::budget) {
+      for (const BudgetSpec& spec : config_.budgets) names.push_back(spec.name);
+      return names;
+    }
+    for (const ComponentSpec& spec : config_.components)
+      if (spec.category == category) names.push_back(spec.name);
+    for (std::string& name : runtime_.plugins.names(category)) names.push_back(std::move(name));
+    for (std::string_view b : builtins(category)) names.emplace_back(b);
+    return names;
+  }
+
+  std::string unknown(std::string_view what, ComponentCategory category, std::string_view name) const {
+    const std::vector<std::string> names = known(category);
+    return unknown_name(what, name, std::vector<std::string_view>(names.begin(), names.end()));
+  }
+
+  std::vector<Reference> used_names() const {
+    std::vector<Reference> refs;
     // `table` is the policy table's TOML path, so each error names the field as written.
-    const auto check = [&](const PolicyPatch& patch, const std::string& table) {
+    const auto from = [&](const PolicyPatch& patch, const std::string& table) {
       for (const PatchEntry& entry : patch.entries) {
-        const std::string_view path = entry.field->path;
         const auto* name = std::get_if<std::string>(&entry.value);
-        if (name == nullptr || name->empty()) continue;
-        std::string missing;
-        if (path == "retry.classifier" && !options_.classifiers.find(*name) && !builtin_classifier(*name))
-          missing = known("classifier", *name, options_.classifiers.names(), {"always", "never"});
-        else if (path == "retry.backoff" && !options_.backoffs.find(*name) && !builtin_backoff(*name))
-          missing = known("backoff strategy", *name, options_.backoffs.names(), {"constant", "exponential"});
-        else if ((path == "retry.budget.name" || path == "hedge.budget.name") && !options_.budgets.find(*name) &&
-                 !declared_budget(*name))  // a declared budget that failed to build has its own error
-          missing = known("budget", *name, options_.budgets.names(), {});
-        else if (path == "hedge.trigger_name" && !options_.triggers.find(*name))
-          missing = known("hedge trigger", *name, options_.triggers.names(), {});
-        if (!missing.empty()) errors.errors.push_back(ConfigError{entry.where, table + "." + std::string(path), missing});
+        if (name == nullptr || name->empty() || !names_a_component(entry.field->path)) continue;
+        refs.push_back({category_of(entry.field->path), *name, entry.where, table + "." + std::string(entry.field->path)});
       }
     };
-    check(config_.policies.defaults, "defaults");
-    for (const auto& [ns, patch] : config_.policies.namespaces) check(patch, "policies.\"" + ns + ".*\"");
-    for (const auto& [key, patch] : config_.policies.exact) check(patch, "policies.\"" + key + "\"");
+    from(config_.policies.defaults, "defaults");
+    for (const auto& [ns, patch] : config_.policies.namespaces) from(patch, "policies.\"" + ns + ".*\"");
+    for (const auto& [key, patch] : config_.policies.exact) from(patch, "policies.\"" + key + "\"");
+    const ExecutorSettings& executor = config_.executor;
+    refs.push_back({ComponentCategory::classifier, executor.default_classifier, executor.default_classifier_where,
+                    "executor.default_classifier"});
+    const Policy builtin;
+    refs.push_back({ComponentCategory::classifier, builtin.retry.classifier, {}, "retry.classifier"});
+    refs.push_back({ComponentCategory::backoff, builtin.retry.backoff, {}, "retry.backoff"});
+    // File order, so a name used twice is created — and its failure reported — at its first use;
+    // the built-in defaults last.
+    // (Not stable_sort: libstdc++ 12's get_temporary_buffer is deprecated under clang 19.)
+    for (std::size_t i = 0; i < refs.size(); ++i) refs[i].order = i;
+    std::ranges::sort(refs, std::less<>{}, [](const Reference& r) {
+      return std::tuple(r.where.line == 0, r.where.line, r.where.column, r.order);
+    });
+    return refs;
   }
 
-  bool declared_budget(std::string_view name) const {
-    for (const BudgetSpec& spec : config_.budgets)
-      if (spec.name == name) return true;
-    return false;
-  }
-
-  void provider() {
-    if (config_.provider)
-      options_.provider = make<PolicyProvider>(ComponentCategory::provider, config_.provider->plugin,
-                                               config_.provider->table, "provider");
-    else options_.provider = std::make_shared<StaticPolicyProvider>(config_.policies);
-  }
-
- private:
   const Config& config_;
   Runtime& runtime_;
   ExecutorOptions& options_;
   const BudgetBackends& backends_;
+  bool check_references_;
+  std::set<std::pair<ComponentCategory, std::string>> attempted_;  // plugin defaults created (or tried)
 };
 
 }  // namespace
@@ -222,13 +364,15 @@ std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config
 
   static const BudgetBackends host_backends;
   ExecutorOptions executor_options;
-  Builder builder(config, *runtime, executor_options, options.backends ? *options.backends : host_backends);
+  Builder builder(config, *runtime, executor_options, options.backends ? *options.backends : host_backends,
+                  options.check_references);
   for (const PluginRefusal& r : runtime->plugins.refusals())
     builder.errors.errors.push_back(ConfigError{config.plugins.where, "plugins", r.file.string() + ": " + r.reason});
-  builder.components();
+  builder.configured(options.create_observers_and_provider);
   builder.budgets();
-  if (options.check_references) builder.check_references();
-  builder.provider();
+  builder.references();
+  if (config.provider && options.create_observers_and_provider) builder.unreferenced_for_provider();
+  builder.provider(options.create_observers_and_provider);
   if (!builder.errors.errors.empty()) return std::unexpected(std::move(builder.errors));
 
   for (auto& observer : options.extra_observers) executor_options.observers.push_back(std::move(observer));
@@ -239,6 +383,7 @@ std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config
   executor_options.default_classifier = config.executor.default_classifier;
   executor_options.clock = runtime->clock;
   executor_options.random = runtime->random;
+  executor_options.logger = runtime->logger;  // keys past max_keys are never silent
   runtime->executor = std::make_unique<Executor>(std::move(executor_options));
   return runtime;
 }

@@ -1,7 +1,9 @@
 // recourse.host.runtime — from a loaded Config to a working Executor: loads the [plugins],
-// creates every named component (classifiers, backoffs, budgets, observers, the provider)
-// through its factory, which validates its own table, and assembles the executor. Every
-// problem is a ConfigError, all of them at once.
+// creates the components the config uses (its [classifiers.x], [backoffs.x], [triggers.x],
+// [budgets.x], [observers.x] and [provider] tables, and the plugin components its policies
+// and [executor] name) through their factories, which validate their own tables, and
+// assembles the executor. A plugin component nothing names is not created. Every problem is a
+// ConfigError at the line that caused it, all of them at once, each reported once.
 module;
 #include <expected>
 #include <functional>
@@ -63,6 +65,10 @@ struct RuntimeOptions {
   // the known names. `recourse test` turns this off: its scenarios exercise the executor's
   // missing-component modes on purpose.
   bool check_references = true;
+  // False: [observers.x] and the [provider] are only looked up (does a loaded plugin provide
+  // the component?), not created — `recourse validate`, since creating an observer opens its
+  // output file (and the trace observer truncates it). The runtime is then only for checking.
+  bool create_observers_and_provider = true;
 };
 
 std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config& config, RuntimeOptions options = {});

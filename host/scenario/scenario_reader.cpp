@@ -205,7 +205,7 @@ std::expected<Scenario, ConfigErrors> load_scenario(const std::filesystem::path&
     if (field.name == "jitter_random") {
       const ConfigNode& n = field.value;
       const double u = n.kind == ConfigNode::Kind::integer ? static_cast<double>(n.integer) : n.number;
-      if ((n.kind != ConfigNode::Kind::number && n.kind != ConfigNode::Kind::integer) || u < 0 || u >= 1)
+      if ((n.kind != ConfigNode::Kind::number && n.kind != ConfigNode::Kind::integer) || !(u >= 0 && u < 1))  // NaN fails both
         errors.push_back(ConfigError{n.where, n.path, "expected a number in [0, 1)"});
       else scenario.jitter_random = u;
     } else if (field.value.kind != ConfigNode::Kind::array) {

@@ -131,7 +131,7 @@ class CallRunner {
   CallReport run(const ScenarioCall& call, std::size_t index) {
     CallReport report{index, call.key, call.where, {}};
     if (call.at) {
-      const TimePoint at = TimePoint{} + *call.at;
+      const TimePoint at = saturating_add(TimePoint{}, *call.at);
       if (at < clock_.now()) report.mismatches.push_back("at " + text(*call.at) + " is before the previous call ended (" + text(clock_.now().time_since_epoch()) + ")");
       else clock_.sleep_until(at, {});
     }
@@ -139,7 +139,7 @@ class CallRunner {
     std::stop_source caller;
     std::optional<TimerId> cancel_timer;
     if (call.cancel_after)
-      cancel_timer = clock_.schedule(clock_.now() + *call.cancel_after, [&caller] { caller.request_stop(); });
+      cancel_timer = clock_.schedule(saturating_add(clock_.now(), *call.cancel_after), [&caller] { caller.request_stop(); });
 
     // Hedges invoke the operation from the executor's threads: the script is taken in the
     // order attempts start, which virtual time makes deterministic.
@@ -166,7 +166,7 @@ class CallRunner {
 
  private:
   std::expected<ScenarioResponse, std::error_code> perform(const ScriptStep& step, const Attempt& attempt, bool idempotent) {
-    if (step.take > Duration::zero() && !clock_.sleep_until(clock_.now() + step.take, attempt.stop))
+    if (step.take > Duration::zero() && !clock_.sleep_until(saturating_add(clock_.now(), step.take), attempt.stop))
       return std::unexpected(std::make_error_code(std::errc::operation_canceled));
     switch (step.kind) {
       case ScriptStep::Kind::ok: return ScenarioResponse{step.value, {}};

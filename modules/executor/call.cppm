@@ -15,6 +15,7 @@ module;
 #include <exception>
 #include <expected>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stop_token>
 #include <string_view>
@@ -119,6 +120,17 @@ inline void invoke_attempt(Op& op, const Attempt& attempt, AttemptResult<R>& res
   }
 }
 
+// A failed attempt's value (an HTTP 503 response with its body) goes into the Failure: as itself
+// when it can be copied (std::any needs that), behind a shared_ptr when it cannot.
+template <class R>
+inline void remember_failed_value(CallState& call, std::optional<Stored<R>>& value) {
+  if constexpr (!std::is_void_v<R>) {
+    if (!value) return;
+    if constexpr (std::is_copy_constructible_v<R>) call.remember_value(std::any(std::move(*value)));
+    else call.remember_value(std::any(std::make_shared<R>(std::move(*value))));
+  }
+}
+
 // Ends the attempt (timers, budget reservation) however the scope is left.
 class AttemptScope {
  public:
@@ -166,6 +178,7 @@ std::expected<ResultOf<Op>, Failure> run_hedged(CallState& call, Op& op) {
       else return std::move(*result.value);
     }
     if (result.view.has_error_value) call.remember_error_value(std::move(result.error_value));
+    remember_failed_value<R>(call, result.value);
     if (decided.verdict == Verdict::fail || !call.prepare_retry()) return std::unexpected(call.fail());
   }
 }
@@ -189,6 +202,7 @@ std::expected<ResultOf<Op>, Failure> run_attempts(CallState& call, Op& op) {
       if constexpr (std::is_void_v<R>) return {};
       else return std::move(*result.value);
     }
+    remember_failed_value<R>(call, result.value);
     if (verdict == Verdict::fail || !call.prepare_retry()) return std::unexpected(call.fail());
   }
 }
@@ -220,8 +234,9 @@ template <class Op, class KeyArg, class R = ResultOf<Op>>
   if (admitted_by_circuit) call.admitted_by_circuit(generation, start);
   call.begin(key);
   if (first.view.has_error_value) call.remember_error_value(std::move(first.error_value));
-  if (call.finish_attempt(first.view, &outcome) == Verdict::fail || !call.prepare_retry())
-    return std::unexpected(call.fail());
+  const Verdict verdict = call.finish_attempt(first.view, &outcome);
+  remember_failed_value<R>(call, first.value);
+  if (verdict == Verdict::fail || !call.prepare_retry()) return std::unexpected(call.fail());
   return run_attempts(call, op);
 }
 
@@ -235,7 +250,9 @@ template <class Op, class KeyArg>
 inline std::expected<ResultOf<Op>, Failure> run(ExecutorState& executor, const PolicyHead* head, KeyArg key, Op& op,
                                                 const CallOptions& options) {
   using R = ResultOf<Op>;
-  if (head == nullptr || head->fast_classifier == nullptr || options.timeline != nullptr) [[unlikely]]
+  // A caller that cancelled before the call gets no attempt at all (CallState refuses it).
+  if (head == nullptr || head->fast_classifier == nullptr || options.timeline != nullptr ||
+      options.stop.stop_requested()) [[unlikely]]
     return run_full(executor, key, op, options);
   CircuitBreaker* const breaker = head->breaker;
   std::optional<TimePoint> start;

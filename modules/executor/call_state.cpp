@@ -73,7 +73,7 @@ void CallState::open(const CompiledPolicy* policy) {
   if (policy != nullptr) {
     attempt_.policy_id = policy->resolved.policy.id;
     const Duration overall = policy->resolved.policy.retry.overall_timeout;
-    if (overall > Duration::zero()) overall_deadline_ = call_start_ + overall;
+    if (overall > Duration::zero()) overall_deadline_ = saturating_add(call_start_, overall);
   }
   if (timeline_ != nullptr) {
     Timeline& t = *timeline_;
@@ -93,6 +93,9 @@ void CallState::open(const CompiledPolicy* policy) {
     executor_.notify([&](Observer& o) { o.on_start(info); });
   }
   if (policy != nullptr && !policy->refusal.empty()) refuse(policy->refusal);
+  // Cancelled before it began: not one attempt (Polly and the Go library make zero calls), and
+  // the breaker is not asked, so no probe permit is taken for nothing.
+  if (!refused_ && options_.stop.stop_requested()) refuse(reason::cancelled);
   if (!refused_ && policy != nullptr && policy->breaker != nullptr) {
     if (preadmitted_) {
       circuit_admitted_ = true;  // through a closed breaker, on the fast path
@@ -168,9 +171,12 @@ void CallState::close_budget_call() noexcept {
     if (budget != nullptr) budget->call_finished(policy_->key, now);
 }
 
-void CallState::record_to_budgets(OutcomeKind kind, TimePoint end) noexcept {
-  for (Budget* budget : policy_->budgets())
-    if (budget != nullptr) budget->record(policy_->key, kind, end);
+void CallState::record_to_budgets(const Outcome& outcome, TimePoint end) noexcept {
+  const auto budgets = policy_->budgets();
+  for (std::size_t i = 0; i < budgets.size(); ++i) {
+    if (OutcomeAwareBudget* aware = policy_->outcome_aware[i]) aware->record_outcome(policy_->key, outcome, end);
+    else if (budgets[i] != nullptr) budgets[i]->record(policy_->key, outcome.kind, end);
+  }
 }
 
 bool CallState::hedged() const noexcept { return policy_ != nullptr && policy_->hedging && !refused_; }
@@ -182,7 +188,8 @@ void CallState::refuse(std::string_view reason) {
 
 TimePoint CallState::attempt_deadline(TimePoint start) const noexcept {
   const Duration per_attempt = policy_->resolved.policy.retry.per_attempt_timeout;
-  return per_attempt > Duration::zero() ? std::min(overall_deadline_, start + per_attempt) : overall_deadline_;
+  return per_attempt > Duration::zero() ? std::min(overall_deadline_, saturating_add(start, per_attempt))
+                                         : overall_deadline_;
 }
 
 const Attempt& CallState::start_attempt() {
@@ -218,6 +225,26 @@ Outcome CallState::classify(const AttemptView& view) noexcept {
   }
 }
 
+// An attempt its own deadline stopped timed out, whatever the operation returned once its stop
+// token fired: ECANCELED, gRPC CANCELLED after TryCancel(), a transport error. The classifier
+// judges it as the timeout it is — a view with the deadline passed and nothing else — so its
+// own rule for timeouts (retry_deadline_exceeded, `never`) decides the kind; the reason is
+// deadline_exceeded, and it is never an abort, because the caller did not cancel.
+Outcome CallState::timed_out(const AttemptView& view) noexcept {
+  AttemptView timeout;
+  timeout.deadline_exceeded = true;
+  timeout.attempt_index = view.attempt_index;
+  timeout.call_idempotent = view.call_idempotent;
+  // What the request was (so `http` still knows a GET from a POST), not what came back.
+  timeout.status.http_method = view.status.http_method;
+  timeout.status.idempotent = view.status.idempotent;
+  Outcome outcome = classify(timeout);
+  if (outcome.kind == OutcomeKind::success || outcome.kind == OutcomeKind::abort) outcome.kind = OutcomeKind::retryable;
+  outcome.reason = reason::deadline_exceeded;
+  outcome.backoff_override.reset();
+  return outcome;
+}
+
 Verdict CallState::finish_attempt(AttemptView& view, const Outcome* classified) {
   TimePoint end{};
   if (timed_ || capturing() || policy_->retry_budget != nullptr) end = executor_.clock.now();
@@ -231,8 +258,10 @@ Outcome CallState::judge(const AttemptFacts& facts, AttemptView& view, TimePoint
   view.call_idempotent = options_.idempotent;
   view.cancelled = options_.stop.stop_requested();
   view.deadline_exceeded = timed_ && end >= facts.attempt->deadline;
-  const Outcome outcome = classified != nullptr ? validated(*classified) : classify(view);
-  record_to_budgets(outcome.kind, end);
+  Outcome outcome = classified != nullptr ? validated(*classified) : classify(view);
+  if (view.deadline_exceeded && !view.cancelled && outcome.kind != OutcomeKind::success)
+    outcome = timed_out(view);
+  record_to_budgets(outcome, end);
   if (capturing() || !executor_.observers.empty()) record_attempt(facts, outcome.kind, outcome.reason, end);
   if (outcome.kind == OutcomeKind::success && policy_->latencies != nullptr) policy_->latencies->record(end - facts.start);
   return outcome;
@@ -246,6 +275,7 @@ Verdict CallState::decide(const Outcome& outcome, const AttemptView& view, TimeP
   last_exception_ = view.exception;
   last_error_ = view.error.value_or(std::error_code{});
   if (!view.has_error_value) last_error_value_.reset();
+  if (!view.has_value) last_value_.reset();
 
   if (view.cancelled) return end_with(reason::cancelled), Verdict::fail;
   if (timed_ && end >= overall_deadline_) return end_with(reason::deadline_exceeded), Verdict::fail;
@@ -268,7 +298,10 @@ void CallState::record_attempt(const AttemptFacts& facts, OutcomeKind kind, std:
   record.reason = intern_reason(reason);  // records outlive the plugin that said it
   record.backoff_before = facts.backoff_before;
   record.budget_reason = facts.budget_reason.empty() ? facts.budget_reason : intern_reason(facts.budget_reason);
-  record.deadline_overrun = timed_ && end > attempt.deadline;
+  // Overrun: it went on for longer than the grace after its deadline's stop request — it ignored
+  // its stop token. One that stopped promptly (on a real clock, microseconds late) did not.
+  record.deadline_overrun = timed_ && facts.stopped_at != TimePoint::max() &&
+                            end - facts.stopped_at > executor_.options.deadline_overrun_grace;
   record.classifier_fallback = policy_->classifier_fallback;
   if (timeline_ != nullptr) timeline_->attempts.push_back(record);
   if (!executor_.observers.empty()) {
@@ -284,17 +317,26 @@ bool CallState::end_with(std::string_view reason) {
   return false;
 }
 
+// The delay comes first: a retry that Retry-After or the backoff would push past the deadline
+// never runs, so it must not ask the budget (and drain it) either. A retry the budget granted
+// and that then never ran — the caller cancelled or time ran out during its backoff — hands
+// its reservation back unused.
 bool CallState::prepare_retry() {
   const TimePoint now = executor_.clock.now();
-  if (!ask_budget(now)) return false;
   const std::optional<Duration> delay = next_delay(last_outcome_, now);
   if (!delay) return false;
+  if (!ask_budget(now)) return false;
   slept_before_ = *delay;
-  if (*delay > Duration::zero() && !executor_.clock.sleep_until(now + *delay, options_.stop))
-    return end_with(reason::cancelled);
-  if (options_.stop.stop_requested()) return end_with(reason::cancelled);
-  if (timed_ && executor_.clock.now() >= overall_deadline_) return end_with(reason::deadline_exceeded);
+  if (*delay > Duration::zero() && !executor_.clock.sleep_until(saturating_add(now, *delay), options_.stop))
+    return abandon_retry(reason::cancelled);
+  if (options_.stop.stop_requested()) return abandon_retry(reason::cancelled);
+  if (timed_ && executor_.clock.now() >= overall_deadline_) return abandon_retry(reason::deadline_exceeded);
   return true;
+}
+
+bool CallState::abandon_retry(std::string_view reason) {
+  reservation_unused_ = true;
+  return end_with(reason);
 }
 
 bool CallState::ask_budget(TimePoint now) {
@@ -313,6 +355,7 @@ bool CallState::ask_budget(TimePoint now) {
         why = !decision.reason.empty() ? decision.reason : allowed ? reason::allowed : reason::budget_denied;
         if (allowed) {
           reservation_held_ = true;
+          reservation_unused_ = false;
           reservation_token_ = decision.token;
           reservation_attempt_ = attempts_started_;
         }
@@ -328,7 +371,6 @@ bool CallState::ask_budget(TimePoint now) {
     const BudgetEvent event{attempts_started_, false, p.retry_budget_name, allowed, why};
     executor_.notify([&](Observer& o) { o.on_budget_decision(info, event); });
   }
-  if (!allowed) budget_refused_retry_ = true;
   return allowed || end_with(why);
 }
 
@@ -338,7 +380,7 @@ std::optional<Duration> CallState::next_delay(const Outcome& outcome, TimePoint 
   if (outcome.backoff_override) {
     // The server said when: no jitter, capped by max_retry_after (not max_backoff).
     const Duration wanted = std::clamp(*outcome.backoff_override, Duration::zero(), retry.max_retry_after);
-    if (bounded && now + wanted > overall_deadline_) return end_with(reason::retry_after_exceeds_deadline), std::nullopt;
+    if (bounded && saturating_add(now, wanted) > overall_deadline_) return end_with(reason::retry_after_exceeds_deadline), std::nullopt;
     previous_delay_ = wanted;
     return wanted;
   }
@@ -348,24 +390,31 @@ std::optional<Duration> CallState::next_delay(const Outcome& outcome, TimePoint 
   } catch (...) {
     return end_with(reason::backoff_error), std::nullopt;
   }
-  const double b = static_cast<double>(std::max(base, Duration::zero()).count());
+  // Cap, then jitter: a strategy that asks for more than max_backoff still gets a random delay
+  // under it — capping after jitter would send every such retry at exactly the cap, in step.
   const double cap = static_cast<double>(retry.max_backoff.count());
+  const double b = std::min(static_cast<double>(std::max(base, Duration::zero()).count()), cap);
   double jittered = b;
   switch (retry.jitter) {
     case Jitter::none: break;
     case Jitter::full: jittered = executor_.random.next_unit() * b; break;
     case Jitter::equal: jittered = b / 2 + executor_.random.next_unit() * b / 2; break;
     case Jitter::decorrelated: {
-      const double low = static_cast<double>(retry.initial_backoff.count());
+      // AWS's "decorrelated jitter": uniform between the initial delay and three times the
+      // previous one, that range capped.
+      const double low = std::min(static_cast<double>(retry.initial_backoff.count()), cap);
       const double previous = previous_delay_ > Duration::zero() ? static_cast<double>(previous_delay_.count()) : low;
-      const double high = std::max(low, 3 * previous);
+      const double high = std::min(std::max(low, 3 * previous), cap);
       jittered = low + executor_.random.next_unit() * (high - low);
       break;
     }
   }
+  // A RandomSource answering outside [0, 1) (NaN, 1e300) must not turn into undefined
+  // behaviour when the delay becomes an integer: NaN is no delay, anything else stays in range.
+  if (!(jittered >= 0)) jittered = 0;
   const Duration delay(static_cast<Duration::rep>(std::min(jittered, cap)));
   // Sleeping into the deadline only to fail there would waste the caller's time.
-  if (bounded && now + delay >= overall_deadline_) return end_with(reason::deadline_exceeded), std::nullopt;
+  if (bounded && saturating_add(now, delay) >= overall_deadline_) return end_with(reason::deadline_exceeded), std::nullopt;
   previous_delay_ = delay;
   return delay;
 }
@@ -374,7 +423,8 @@ void CallState::release_budget() noexcept {
   if (!reservation_held_) return;
   reservation_held_ = false;
   const CompiledPolicy& p = *policy_;
-  const BudgetRequest request{p.key, false, reservation_attempt_, p.resolved.policy.retry.budget.cost, TimePoint{}};
+  BudgetRequest request{p.key, false, reservation_attempt_, p.resolved.policy.retry.budget.cost, TimePoint{}};
+  request.unused = reservation_unused_;
   try {
     p.retry_budget->release(request, reservation_token_);
   } catch (...) {
@@ -396,11 +446,14 @@ void CallState::succeed() {
 Failure CallState::fail() {
   release_budget();
   close_budget_call();
-  // Not the dependency's fault, so not counted: the caller gave up, a classifier aborted, or a
-  // budget said no to a retry.
-  const bool not_its_fault =
-      final_reason_ == reason::cancelled || last_outcome_.kind == OutcomeKind::abort || budget_refused_retry_;
-  finish_circuit(not_its_fault ? CallVerdict::ignored : CallVerdict::failure);
+  // The breaker judges the call by what the dependency did: the last attempt that reached it.
+  // Whatever ended the call afterwards — a budget's no (the budget drains by design in an
+  // outage, and that is when the breaker must see), max_attempts, the deadline — the dependency
+  // failed. Only a call that never reached it, that the caller cancelled, or whose last answer
+  // the classifier judged an abort (it says nothing of the dependency's health) is ignored.
+  const bool says_nothing =
+      attempts_done_ == 0 || final_reason_ == reason::cancelled || last_outcome_.kind == OutcomeKind::abort;
+  finish_circuit(says_nothing ? CallVerdict::ignored : CallVerdict::failure);
   if (timeline_ != nullptr) {
     timeline_->end = executor_.clock.now();
     timeline_->final_reason = final_reason_;
@@ -409,8 +462,13 @@ Failure CallState::fail() {
       executor_.notify([&](Observer& o) { o.on_failure(info, *timeline_); });
     }
   }
-  return Failure{final_reason_, attempts_done_ ? last_outcome_.kind : OutcomeKind::unknown, attempts_done_,
-                 std::move(last_exception_), last_error_, std::move(last_error_value_)};
+  return Failure{final_reason_,
+                 attempts_done_ ? last_outcome_.kind : OutcomeKind::unknown,
+                 attempts_done_,
+                 std::move(last_exception_),
+                 last_error_,
+                 std::move(last_error_value_),
+                 std::move(last_value_)};
 }
 
 }  // namespace recourse::detail
@@ -423,11 +481,19 @@ std::stop_token AttemptControl::arm(Clock& clock, const std::stop_token& caller,
   disarm();
   stop_.emplace();
   if (caller.stop_possible()) forward_.emplace(caller, ForwardStop{&*stop_});
+  stopped_at_.store(Duration::max().count(), std::memory_order_relaxed);
   if (deadline != TimePoint::max()) {
     clock_ = &clock;
-    timer_ = clock.schedule(deadline, [source = *stop_]() mutable { source.request_stop(); });
+    // Only `this`: a callable that small is stored inside std::function, without allocating.
+    // disarm() cancels the timer (waiting for a firing one) before this control changes.
+    timer_ = clock.schedule(deadline, [this] { deadline_passed(); });
   }
   return stop_->get_token();
+}
+
+void AttemptControl::deadline_passed() noexcept {
+  stopped_at_.store(clock_->now().time_since_epoch().count(), std::memory_order_release);
+  stop_->request_stop();
 }
 
 void AttemptControl::disarm() noexcept {

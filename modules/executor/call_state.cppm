@@ -6,6 +6,7 @@ module;
 #include "recourse/export.h"
 
 #include <any>
+#include <atomic>
 #include <cstdint>
 #include <exception>
 #include <optional>
@@ -46,14 +47,23 @@ class RECOURSE_API AttemptControl {
   // Cancels the timer (waiting for one that is firing) and the forwarding.
   void disarm() noexcept;
   inline std::stop_source source() const { return *stop_; }
+  // When the deadline's stop request went out (TimePoint::max(): it did not). An operation is
+  // judged by how long it took to return after being told, not after the deadline itself: a
+  // real clock's timer thread may be late, and that is not the operation's fault.
+  inline TimePoint stopped_at() const noexcept {
+    return TimePoint(Duration(stopped_at_.load(std::memory_order_acquire)));
+  }
 
  private:
+  void deadline_passed() noexcept;
+
   // A fresh source per attempt: a stopped source cannot be reset, and the next attempt must
   // start unstopped.
   std::optional<std::stop_source> stop_;
   std::optional<std::stop_callback<ForwardStop>> forward_;
   Clock* clock_ = nullptr;
   TimerId timer_ = 0;
+  std::atomic<Duration::rep> stopped_at_{Duration::max().count()};
 };
 
 // What the timeline says of an attempt besides its outcome.
@@ -62,6 +72,7 @@ struct AttemptFacts {
   TimePoint start;
   Duration backoff_before;
   std::string_view budget_reason;
+  TimePoint stopped_at;  // AttemptControl::stopped_at()
 };
 
 class HedgeGroup;
@@ -98,6 +109,8 @@ class RECOURSE_API CallState {
   void succeed();
   Failure fail();
   inline void remember_error_value(std::any value) { last_error_value_ = std::move(value); }
+  // The value a failed attempt returned (an HTTP 503 with its body): the Failure carries it.
+  inline void remember_value(std::any value) { last_value_ = std::move(value); }
 
  private:
   friend class HedgeGroup;
@@ -107,14 +120,18 @@ class RECOURSE_API CallState {
   bool end_with(std::string_view reason);
   Outcome classify(const AttemptView& view) noexcept;
   static Outcome validated(Outcome outcome) noexcept;
+  Outcome timed_out(const AttemptView& view) noexcept;
+  bool abandon_retry(std::string_view reason);
   TimePoint attempt_deadline(TimePoint start) const noexcept;
   // One finished attempt: classified, told to the budgets, recorded, its latency sampled.
   Outcome judge(const AttemptFacts& facts, AttemptView& view, TimePoint end, const Outcome* classified);
   // The call after an attempt — or a whole hedge group — came to `outcome`.
   Verdict decide(const Outcome& outcome, const AttemptView& view, TimePoint end);
   void record_attempt(const AttemptFacts& facts, OutcomeKind kind, std::string_view reason, TimePoint end);
-  inline AttemptFacts primary_facts() const noexcept { return {&attempt_, attempt_start_, slept_before_, admitted_by_}; }
-  void record_to_budgets(OutcomeKind kind, TimePoint end) noexcept;
+  inline AttemptFacts primary_facts() const noexcept {
+    return {&attempt_, attempt_start_, slept_before_, admitted_by_, control_.stopped_at()};
+  }
+  void record_to_budgets(const Outcome& outcome, TimePoint end) noexcept;
   bool ask_budget(TimePoint now);
   std::optional<Duration> next_delay(const Outcome& outcome, TimePoint now);
   void release_budget() noexcept;
@@ -147,6 +164,7 @@ class RECOURSE_API CallState {
   std::exception_ptr last_exception_;
   std::error_code last_error_;
   std::any last_error_value_;
+  std::any last_value_;
 
   // The retry budget reservation for the attempt about to run (or running).
   bool budget_calls_open_ = false;  // call_started() was sent to the policy's budgets
@@ -154,10 +172,10 @@ class RECOURSE_API CallState {
   std::uint64_t circuit_generation_ = 0;
   bool preadmitted_ = false;
   std::optional<TimePoint> preadmitted_start_;  // set when the breaker needs call times
-  bool budget_refused_retry_ = false;          // the call ended on a budget's no
   int reservation_attempt_ = 0;                // the attempt the held reservation admits
   bool circuit_probe_ = false;
   bool reservation_held_ = false;
+  bool reservation_unused_ = false;  // its retry was abandoned before it ran
   std::uint64_t reservation_token_ = 0;
   std::string_view admitted_by_;  // budget reason recorded on the next attempt
   Duration slept_before_{};

@@ -21,6 +21,10 @@ std::uint64_t Executor::observer_errors() const noexcept {
   return state_->observer_errors.load(std::memory_order_relaxed);
 }
 
+std::uint64_t Executor::over_limit_calls() const noexcept {
+  return state_->over_limit_calls.load(std::memory_order_relaxed);
+}
+
 Clock& Executor::clock() const noexcept { return state_->clock; }
 
 std::optional<CircuitState> Executor::circuit_state(std::string_view key) {

@@ -74,6 +74,9 @@ class RECOURSE_API Executor {
 
   // Observer callbacks that threw (and were contained) so far.
   std::uint64_t observer_errors() const noexcept;
+  // Calls whose key was past ExecutorOptions::max_keys (each ran under the shared policy of its
+  // key's nearest configured layer).
+  std::uint64_t over_limit_calls() const noexcept;
   Clock& clock() const noexcept;
 
  private:

@@ -3,6 +3,7 @@
 module;
 #include <chrono>
 #include <cstdint>
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -60,15 +61,41 @@ template <class Find, class Publish>
 const CompiledPolicy* ExecutorState::compile_once(const Key& key, Find find_published, Publish publish) {
   const CompiledPolicy* policy;
   bool report = false;
+  bool report_full = false;
   {
     std::lock_guard lock(mutex_);
     if (const CompiledPolicy* raced = find_published()) return raced;
     policy = compile_locked(key);
-    if (!policy->cardinality_limited) publish(policy);
-    else if (reported_over_limit_.size() < options.max_keys * 10) report = reported_over_limit_.insert(key.str()).second;
+    if (!policy->cardinality_limited) {
+      publish(policy);
+    } else {
+      over_limit_calls.fetch_add(1, std::memory_order_relaxed);
+      if (reported_over_limit_.size() < options.max_keys * 10) {
+        report = reported_over_limit_.insert(key.str()).second;
+        report_full = report && reported_over_limit_.size() == options.max_keys * 10;
+      }
+    }
   }
-  if (report) notify([&](Observer& o) { o.on_cardinality_exceeded(key.str()); });
+  if (report) report_over_limit(key.str(), policy->resolved.policy.id, report_full);
   return policy;
+}
+
+// Observers hear of each key once; without observers the logger does, so an overflow is
+// never silent (and the counter is there either way).
+void ExecutorState::report_over_limit(std::string_view key, std::string_view layer, bool last) noexcept {
+  if (!observers.empty()) {
+    notify([&](Observer& o) { o.on_cardinality_exceeded(key); });
+    return;
+  }
+  if (!options.logger) return;
+  try {
+    std::string message = "key \"" + std::string(key) + "\" is past max_keys (" + std::to_string(options.max_keys) +
+                          " distinct keys): it runs under the shared policy of its nearest configured layer (" +
+                          std::string(layer) + ")";
+    if (last) message += "; further keys past the limit are counted, not logged";
+    options.logger->log(LogLevel::warn, message);
+  } catch (...) {
+  }
 }
 
 const CompiledPolicy* ExecutorState::policy_for(std::string_view raw_text, const Key& key) {
@@ -84,25 +111,37 @@ const CompiledPolicy* ExecutorState::policy_for(KeyHandle handle) {
 
 const CompiledPolicy* ExecutorState::compile_locked(const Key& key) {
   if (const auto it = by_key_.find(key.str()); it != by_key_.end()) return it->second;
-  if (by_key_.size() >= options.max_keys) {
-    if (!over_limit_) {
-      static const PolicyTable no_layers;
-      over_limit_ = compile(key, resolve(no_layers, key));
-      over_limit_->key.clear();
-      over_limit_->cardinality_limited = true;
-      over_limit_->fast_classifier = nullptr;
-    }
-    return over_limit_.get();
-  }
   std::optional<ResolvedPolicy> resolved;
   try {
     resolved = options.provider->policy_for(key);
   } catch (...) {
     resolved.reset();  // a provider that throws has no policy for the key
   }
+  // Past the limit, a key configured by its exact name still gets its own policy — the limit
+  // exists against generated keys, and a generated key must never strip `payments.Charge` of
+  // its classifier, attempts and breaker. Any other key runs under its nearest configured layer.
+  if (by_key_.size() >= options.max_keys &&
+      !(resolved && std::ranges::find(resolved->layers, PolicyLayer::exact) != resolved->layers.end()))
+    return over_limit_policy(key, std::move(resolved));
   const CompiledPolicy* policy = compiled_.emplace_back(compile(key, std::move(resolved))).get();
   by_key_.emplace(policy->key, policy);
   return policy;
+}
+
+// One shared policy per layer ("payments.*", "defaults", "builtin"; "" when the provider had
+// none): what every key of that layer gets, so past the limit a key loses only what its own
+// exact entry would have said — and it has none. Bounded by the configured layers.
+const CompiledPolicy* ExecutorState::over_limit_policy(const Key& key, std::optional<ResolvedPolicy> resolved) {
+  const std::string layer = resolved ? resolved->policy.id : std::string();
+  auto it = over_limit_.find(layer);
+  if (it == over_limit_.end()) {
+    auto shared = compile(key, std::move(resolved));
+    shared->key.clear();
+    shared->cardinality_limited = true;
+    shared->fast_classifier = nullptr;
+    it = over_limit_.emplace(layer, std::move(shared)).first;
+  }
+  return it->second.get();
 }
 
 std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::optional<ResolvedPolicy> resolved) const {
@@ -170,6 +209,8 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
       if (c->trigger == nullptr) c->modes_used.push_back("trigger:missing");  // no hedges
     }
   }
+  const auto budgets = c->budgets();
+  for (std::size_t i = 0; i < budgets.size(); ++i) c->outcome_aware[i] = dynamic_cast<OutcomeAwareBudget*>(budgets[i]);
   c->timed = retry.per_attempt_timeout > Duration::zero() || retry.overall_timeout > Duration::zero() || c->hedging;
   c->policy_id = c->resolved.policy.id;
   if (c->resolved.policy.circuit.enabled) {

@@ -52,6 +52,9 @@ struct CompiledPolicy : PolicyHead {
   inline std::array<Budget*, 2> budgets() const noexcept {
     return {retry_budget, hedge_budget != retry_budget ? hedge_budget : nullptr};
   }
+  // The same budgets where they judge by reason too (OutcomeAwareBudget), else null; found
+  // once here, not cast per attempt.
+  std::array<OutcomeAwareBudget*, 2> outcome_aware{};
   std::string_view refusal;           // non-empty: every call is refused with this reason
   bool single_attempt = false;        // an `allow` mode: one unprotected attempt
   bool cardinality_limited = false;
@@ -91,6 +94,7 @@ struct ExecutorState {
   RandomSource& random;
   const Classifier* default_classifier;
   std::atomic<std::uint64_t> observer_errors{0};
+  std::atomic<std::uint64_t> over_limit_calls{0};  // calls of keys past max_keys
   KeyIndexes indexes;
   HedgePool hedge_pool;
 
@@ -98,6 +102,8 @@ struct ExecutorState {
   template <class Find, class Publish>
   const CompiledPolicy* compile_once(const Key& key, Find find_published, Publish publish);
   const CompiledPolicy* compile_locked(const Key& key);
+  const CompiledPolicy* over_limit_policy(const Key& key, std::optional<ResolvedPolicy> resolved);
+  void report_over_limit(std::string_view key, std::string_view layer, bool last) noexcept;
   std::unique_ptr<CompiledPolicy> compile(const Key& key, std::optional<ResolvedPolicy> resolved) const;
   // A budget a policy names: found, or what the missing-budget mode makes of it.
   Budget* find_budget(std::string_view name, bool& missing, std::vector<std::string_view>& modes_used) const;
@@ -105,7 +111,8 @@ struct ExecutorState {
   std::mutex mutex_;
   std::map<std::string, const CompiledPolicy*, std::less<>> by_key_;  // distinct canonical keys
   std::deque<std::unique_ptr<CompiledPolicy>> compiled_;
-  std::unique_ptr<CompiledPolicy> over_limit_;  // the default policy for keys past max_keys
+  // Keys past max_keys share the policy of their nearest layer, compiled once per layer.
+  std::map<std::string, std::unique_ptr<CompiledPolicy>, std::less<>> over_limit_;
   std::set<std::string, std::less<>> reported_over_limit_;
 };
 

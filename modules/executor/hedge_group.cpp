@@ -82,7 +82,9 @@ HedgeGroup::Result HedgeGroup::run() {
   if (delay) {
     const int hedges = call_.policy_->resolved.policy.hedge.max_hedges;
     for (int k = 1; k <= hedges && k < max_group_size; ++k) {
-      const TimePoint at = start + k * *delay;
+      // Saturated: a trigger may answer with any duration, and k times it must not wrap.
+      const Duration after = *delay > Duration::max() / k ? Duration::max() : k * *delay;
+      const TimePoint at = saturating_add(start, after);
       if (at >= call_.overall_deadline_) break;  // it could only be stopped at once
       spawn_timers_[static_cast<std::size_t>(k)] = clock_.schedule(at, [this, k] { spawn(k); });
     }
@@ -177,7 +179,7 @@ void HedgeGroup::finish(Slot& slot, AttemptView& view) noexcept {
     std::lock_guard lock(mutex_);
     slot.state = SlotState::done;
     const AttemptFacts facts{&slot.attempt, slot.start, slot.index == 0 ? call_.slept_before_ : Duration::zero(),
-                             slot.budget_reason};
+                             slot.budget_reason, slot.control.stopped_at()};
     try {
       if (slot.stopped_by_group) {
         // A loser's late result decides nothing, whatever it is.

@@ -3,6 +3,7 @@
 // PRNG and the built-in policy for every key.
 module;
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -55,6 +56,13 @@ struct ExecutorOptions {
   // a hedge finding the queue full is not started (hedge_pool_full).
   std::size_t hedge_threads = 8;
   std::size_t hedge_queue = 256;
+  // An attempt still running this long after its deadline's stop request is marked
+  // deadline_overrun (it ignored its stop token). Generous enough for a real clock's wake-up
+  // latency; virtual time has none.
+  Duration deadline_overrun_grace = std::chrono::milliseconds(10);
+  // Told about keys past max_keys (once per key) when there is no observer to tell; null: the
+  // executor counts them only (Executor::keys_over_limit()).
+  std::shared_ptr<Logger> logger;
 };
 
 struct CallOptions {

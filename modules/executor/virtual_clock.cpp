@@ -169,6 +169,6 @@ void VirtualClock::leave() noexcept {
 
 bool VirtualClock::entered() const noexcept { return worker_of == this; }
 
-void VirtualClock::advance(Duration by) { sleep_until(now() + by, {}); }
+void VirtualClock::advance(Duration by) { sleep_until(saturating_add(now(), by), {}); }
 
 }  // namespace recourse

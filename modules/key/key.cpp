@@ -58,7 +58,9 @@ std::expected<Key, KeyError> Key::parse(std::string_view text) {
   const std::string_view ns = trim(whole.substr(0, dot));
   const std::string_view name = trim(whole.substr(dot + 1));
   if (name.empty()) return Key(std::string(whole), 0);
-  if (ns.empty()) return Key(std::string(name), 0);
+  // No namespace before the dot: the rest is the key, split again ("..b" is "b", ".b.c" is
+  // "b.c" with namespace "b"), so the text is canonical — parse(k.str()) == k.
+  if (ns.empty()) return parse(name);
 
   std::string canonical;
   canonical.reserve(ns.size() + 1 + name.size());

@@ -12,10 +12,9 @@ module;
 export module recourse.plugin:attempt;
 
 import recourse.policy;
+import :time_point;
 
 export namespace recourse {
-
-using TimePoint = std::chrono::steady_clock::time_point;
 
 // Handed to the operation on every attempt.
 struct Attempt {
@@ -40,6 +39,9 @@ struct ProtocolStatus {
   std::optional<Duration> retry_after;  // Retry-After, gRPC pushback, already as a delay
   std::string_view retry_after_header;  // or the raw Retry-After header, for classifiers to parse
   bool idempotent = false;  // the request may safely be repeated, whatever its method
+  // Or the raw `grpc-retry-pushback-ms` trailer value, for classifiers to parse (gRFC A6: a
+  // non-negative integer of milliseconds; anything else means "do not retry").
+  std::string_view grpc_pushback_header;
 
   inline bool has_http() const noexcept { return http_status >= 0; }
   inline bool has_grpc() const noexcept { return grpc_code >= 0; }

@@ -48,6 +48,9 @@ struct BudgetRequest {
   int attempt_index = 0;
   int cost = 1;
   TimePoint now{};
+  // On release(): the retry this reservation admitted never ran (the caller cancelled, or time
+  // ran out, during its backoff). A budget that spends on acquire may give the cost back.
+  bool unused = false;
 };
 
 struct BudgetDecision {
@@ -71,6 +74,18 @@ class RECOURSE_API Budget {
   // How much room it has now, in its own unit (tokens; for a ratio budget, retries it would
   // still allow): what `recourse simulate` charts over time. nullopt: it cannot say.
   virtual std::optional<double> level() noexcept;
+};
+
+// A budget that judges an attempt by its reason as well as its kind. gRFC A6's throttle counts
+// a failure when the status was retryable *or* the server's pushback said "do not retry"
+// (reason grpc_pushback_stop, a non-retryable outcome) — the kind alone cannot tell that from
+// INVALID_ARGUMENT. The executor calls record_outcome() instead of record() on these.
+class RECOURSE_API OutcomeAwareBudget : public Budget {
+ public:
+  ~OutcomeAwareBudget() override;
+  virtual void record_outcome(std::string_view key, const Outcome& outcome, TimePoint now) noexcept = 0;
+  // record() for callers that know only the kind.
+  void record(std::string_view key, OutcomeKind outcome, TimePoint now) noexcept override;
 };
 
 // Callbacks are contained: an observer that throws is counted and never changes a call.

@@ -1,5 +1,6 @@
 // ConfigView's typed getters (see config_view.cppm).
 module;
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <expected>
@@ -7,6 +8,7 @@ module;
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 module recourse.plugin;
@@ -14,11 +16,32 @@ module recourse.plugin;
 namespace recourse {
 namespace {
 
+// The shortest text that reads back as `value` ("0.1", "2.5", "1e-09"), positional while that
+// stays short; std::to_string's "%f" would print 1e-9 as "0.000000".
+std::string number_text(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value < 0 ? "-inf" : "inf";
+  char buffer[64];
+  const double magnitude = std::fabs(value);
+  const bool positional = magnitude == 0 || (magnitude >= 1e-4 && magnitude < 1e16);
+  const auto [end, ec] = positional ? std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::fixed)
+                                    : std::to_chars(buffer, buffer + sizeof buffer, value);
+  if (ec != std::errc{}) return std::to_string(value);
+  return std::string(buffer, end);
+}
+
+// A TOML float as TOML writes it: "2.0", not "2".
+std::string float_text(double value) {
+  std::string text = number_text(value);
+  if (std::isfinite(value) && text.find_first_of(".e") == std::string::npos) text += ".0";
+  return text;
+}
+
 std::string describe(const ConfigNode& node) {
   switch (node.kind) {
     case ConfigNode::Kind::boolean: return node.boolean ? "boolean true" : "boolean false";
     case ConfigNode::Kind::integer: return "integer " + std::to_string(node.integer);
-    case ConfigNode::Kind::number: return "float " + std::to_string(node.number);
+    case ConfigNode::Kind::number: return "float " + float_text(node.number);
     case ConfigNode::Kind::string: return "string \"" + node.string + "\"";
     case ConfigNode::Kind::array: return "array";
     case ConfigNode::Kind::table: return "table";
@@ -90,8 +113,10 @@ ConfigResult<std::optional<double>> ConfigView::number(std::string_view key, dou
   else if (node->kind == ConfigNode::Kind::number) value = node->number;
   else return wrong(*node, "a number");
   if (!std::isfinite(value) || value < min || value > max)
-    return std::unexpected(at(*node, "out of range: " + std::to_string(value) + "; allowed from " +
-                                         std::to_string(min) + " to " + std::to_string(max)));
+    return std::unexpected(at(*node, "out of range: " +
+                                         (node->kind == ConfigNode::Kind::integer ? std::to_string(node->integer)
+                                                                                  : float_text(value)) +
+                                         "; allowed from " + number_text(min) + " to " + number_text(max)));
   return value;
 }
 

@@ -42,6 +42,8 @@ inline constexpr std::string_view http_5xx = "http_5xx";
 inline constexpr std::string_view http_non_idempotent = "http_non_idempotent";
 inline constexpr std::string_view http_non_retryable_status = "http_non_retryable_status";
 inline constexpr std::string_view http_transport_error = "http_transport_error";
+// The server's gRPC pushback said "do not retry" (negative or malformed, gRFC A6).
+inline constexpr std::string_view grpc_pushback_stop = "grpc_pushback_stop";
 // budget decision
 inline constexpr std::string_view allowed = "allowed";
 inline constexpr std::string_view no_budget = "no_budget";

@@ -5,6 +5,7 @@ export module recourse.plugin;
 
 export import recourse.key;
 export import recourse.policy;
+export import :time_point;
 export import :attempt;
 export import :outcome;
 export import :clock;

@@ -14,6 +14,10 @@ export namespace recourse {
 
 using Duration = std::chrono::nanoseconds;
 
+// The longest duration a policy field accepts. Timeouts, cooldowns and windows are hours at
+// most; centuries are a typo, and near Duration's range they would overflow clock arithmetic.
+inline constexpr Duration max_policy_duration = std::chrono::hours(24);
+
 // Accepts one or more <decimal><unit> groups (units ns, us, µs, ms, s, m, h) or a bare "0".
 // Negative, unit-less and overflowing values are errors; the message quotes the input.
 RECOURSE_API std::expected<Duration, std::string> parse_duration(std::string_view text);

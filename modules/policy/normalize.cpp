@@ -83,6 +83,10 @@ void normalize_circuit(CircuitPolicy& c, Clamp& clamp) {
   clamp.at_least("circuit.window_size", c.window_size, limits::min_window_size);
   clamp.at_least("circuit.window_duration", c.window_duration, limits::min_window_duration);
   clamp.at_least("circuit.minimum_calls", c.minimum_calls, limits::min_minimum_calls);
+  // A count window of N calls never holds more than N: a larger minimum would keep the breaker
+  // closed forever, silently (resilience4j clamps it the same way).
+  if (c.kind == CircuitKind::failure_rate && c.window_type == WindowType::count && c.minimum_calls > c.window_size)
+    clamp.set("circuit.minimum_calls", c.minimum_calls, c.window_size);
   clamp.number_within("circuit.failure_rate_threshold", c.failure_rate_threshold, limits::min_rate_threshold,
                       limits::max_rate_threshold);
   clamp.number_within("circuit.slow_call_rate_threshold", c.slow_call_rate_threshold,

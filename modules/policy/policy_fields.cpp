@@ -4,6 +4,7 @@ module;
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <expected>
 #include <limits>
 #include <span>
@@ -43,6 +44,9 @@ std::expected<FieldValue, std::string> text_to_value(std::string_view text) {
   if constexpr (std::is_same_v<T, Duration>) {
     auto d = parse_duration(text);  // libstdc++ 12's expected has no transform()
     if (!d) return std::unexpected(std::move(d.error()));
+    if (*d > max_policy_duration)
+      return std::unexpected("out of range: \"" + std::string(text) + "\"; durations are at most " +
+                             format_duration(max_policy_duration));
     return FieldValue(*d);
   } else if constexpr (std::is_same_v<T, std::string>) {
     return FieldValue(std::string(text));

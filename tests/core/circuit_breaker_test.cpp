@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <stdexcept>
+#include <stop_token>
 #include <thread>
 #include <vector>
 
@@ -226,6 +227,48 @@ BOOST_AUTO_TEST_CASE(fast_path_calls_are_counted_like_any_other) {
   int calls = 0;
   BOOST_TEST(ex->try_run("c.Rate", [&](const recourse::Attempt&) { return ++calls; }).error().reason == "circuit_open");
   BOOST_TEST(calls == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_drained_retry_budget_does_not_blind_the_breaker) {
+  // In an outage the budget denies retries by design; the attempt still failed at the
+  // dependency, and the breaker must see it, or it never opens while the budget is empty.
+  harness::Harness h;
+  auto budget = std::make_shared<harness::CountingBudget>();
+  budget->allow = false;
+  (void)h.options.budgets.add("b", budget);
+  harness::set(h.table.defaults, "retry.budget.name", std::string("b"));
+  harness::set(h.table.defaults, "circuit.enabled", true);
+  harness::set(h.table.defaults, "circuit.threshold", 3);
+  auto ex = h.make();
+  const auto down = [](const recourse::Attempt&) -> int { throw std::runtime_error("down"); };
+  for (int i = 0; i < 3; ++i) BOOST_TEST(ex->try_run("a.b", down).error().reason == "budget_denied");
+  BOOST_TEST((ex->circuit_state("a.b") == std::optional(CircuitState::open)));
+  BOOST_TEST(ex->try_run("a.b", down).error().reason == "circuit_open");
+}
+
+BOOST_AUTO_TEST_CASE(calls_that_end_past_the_deadline_or_attempts_count_as_failures) {
+  harness::Harness h;
+  harness::set(h.table.defaults, "circuit.enabled", true);
+  harness::set(h.table.defaults, "circuit.threshold", 2);
+  harness::set(h.table.defaults, "retry.overall_timeout", recourse::Duration(15ms));
+  auto ex = h.make();
+  const auto down = [](const recourse::Attempt&) -> int { throw std::runtime_error("down"); };
+  BOOST_TEST(ex->try_run("a.b", down).error().reason == "deadline_exceeded");  // 10 ms, then 20 ms > 15 ms
+  BOOST_TEST((ex->circuit_state("a.b") == std::optional(CircuitState::closed)));
+  BOOST_TEST(ex->try_run("a.b", down).error().reason == "deadline_exceeded");
+  BOOST_TEST((ex->circuit_state("a.b") == std::optional(CircuitState::open)));
+}
+
+BOOST_AUTO_TEST_CASE(a_call_the_caller_cancelled_says_nothing_of_the_dependency) {
+  harness::Harness h;
+  harness::set(h.table.defaults, "circuit.enabled", true);
+  harness::set(h.table.defaults, "circuit.threshold", 1);
+  auto ex = h.make();
+  std::stop_source caller;
+  h.virtual_clock->schedule(h.virtual_clock->now() + 1ms, [&] { caller.request_stop(); });  // during the backoff
+  const auto down = [](const recourse::Attempt&) -> int { throw std::runtime_error("down"); };
+  BOOST_TEST(ex->try_run("a.b", down, {.stop = caller.get_token()}).error().reason == "cancelled");
+  BOOST_TEST((ex->circuit_state("a.b") == std::optional(CircuitState::closed)));
 }
 
 BOOST_AUTO_TEST_CASE(probe_permits_never_leak_under_concurrency) {

@@ -119,6 +119,38 @@ BOOST_AUTO_TEST_CASE(a_reservation_is_released_when_cancellation_ends_the_backof
   BOOST_TEST(ex->try_run("a.b", always_fails(calls), {.stop = caller.get_token()}).error().reason == "cancelled");
   BOOST_TEST(budget->acquired == 1);
   BOOST_TEST(budget->released == 1);
+  BOOST_TEST(budget->released_unused == 1);  // its retry never ran: the budget may take it back
+}
+
+BOOST_AUTO_TEST_CASE(a_retry_that_retry_after_would_push_past_the_deadline_never_asks_the_budget) {
+  // The delay is decided first: a retry that cannot run costs nothing and is not "allowed".
+  Harness h;
+  auto budget = std::make_shared<CountingBudget>();
+  (void)h.options.budgets.add("b", budget);
+  auto log = std::make_shared<EventLog>();
+  h.options.observers.push_back(log);
+  set(h.table.defaults, "retry.budget.name", std::string("b"));
+  set(h.table.defaults, "retry.overall_timeout", recourse::Duration(1s));
+  set(h.table.defaults, "retry.initial_backoff", recourse::Duration(2s));
+  set(h.table.defaults, "retry.max_backoff", recourse::Duration(2s));
+  auto ex = h.make();
+  int calls = 0;
+  BOOST_TEST(ex->try_run("a.b", always_fails(calls)).error().reason == "deadline_exceeded");
+  BOOST_TEST(calls == 1);
+  BOOST_TEST(budget->acquired == 0);
+  for (const auto& e : log->events()) BOOST_TEST(!e.starts_with("budget:"), e);
+}
+
+BOOST_AUTO_TEST_CASE(a_retry_that_runs_releases_its_reservation_as_used) {
+  Harness h;
+  auto budget = std::make_shared<CountingBudget>();
+  (void)h.options.budgets.add("b", budget);
+  set(h.table.defaults, "retry.budget.name", std::string("b"));
+  auto ex = h.make();
+  int calls = 0;
+  (void)ex->try_run("a.b", always_fails(calls));
+  BOOST_TEST(budget->released == 2);
+  BOOST_TEST(budget->released_unused == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_throwing_budget_denies_with_budget_error) {
@@ -322,10 +354,11 @@ BOOST_AUTO_TEST_CASE(string_keys_and_handles_resolve_the_same_policy) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(keys_past_the_cardinality_limit_get_the_default_policy_and_are_reported_once) {
+BOOST_AUTO_TEST_CASE(keys_past_the_cardinality_limit_get_their_nearest_layer_and_are_reported_once) {
   Harness h;
   h.options.max_keys = 2;
   set(h.table.defaults, "retry.max_attempts", 5);
+  set(h.table.namespaces["pay"], "retry.max_attempts", 2);
   auto log = std::make_shared<EventLog>();
   h.options.observers.push_back(log);
   auto ex = h.make();
@@ -337,12 +370,59 @@ BOOST_AUTO_TEST_CASE(keys_past_the_cardinality_limit_get_the_default_policy_and_
   calls = 0;
   (void)ex->try_run("k.three", always_fails(calls), {.timeline = &t});
   (void)ex->try_run("k.three", always_fails(calls));
-  BOOST_TEST(calls == 6);  // built-in: 3 attempts each
+  BOOST_TEST(calls == 10);  // [defaults]: 5 attempts each, never less than its layers say
   BOOST_TEST(t.cardinality_limited);
   BOOST_TEST(t.key == "k.three");
+  calls = 0;
+  (void)ex->try_run("pay.id-4711", always_fails(calls));
+  BOOST_TEST(calls == 2);  // "pay.*"
   int reports = 0;
   for (const auto& e : log->events()) reports += e == "cardinality:k.three";
   BOOST_TEST(reports == 1);
+  BOOST_TEST(ex->over_limit_calls() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_key_configured_by_exact_name_keeps_its_own_policy_past_the_limit) {
+  // One call site that puts an id in its key must not strip payments.Charge of its `never`
+  // classifier, its single attempt and its breaker: a card charged three times.
+  Harness h;
+  h.options.max_keys = 3;
+  set(h.table.exact["payments.Charge"], "retry.classifier", std::string("never"));
+  set(h.table.exact["payments.Charge"], "retry.max_attempts", 1);
+  set(h.table.exact["payments.Charge"], "circuit.enabled", true);
+  auto ex = h.make();
+  int calls = 0;
+  for (int id = 0; id < 10; ++id) (void)ex->try_run("orders.Get-" + std::to_string(id), always_fails(calls));
+  calls = 0;
+  recourse::Timeline t;
+  const auto charged = ex->try_run("payments.Charge", always_fails(calls), {.timeline = &t});
+  BOOST_TEST(calls == 1);
+  BOOST_TEST(charged.error().reason == "non_retryable_error");
+  BOOST_TEST(!t.cardinality_limited);
+  BOOST_TEST(t.policy_id == "payments.Charge");
+  BOOST_TEST(ex->circuit_state("payments.Charge").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(an_overflow_without_observers_is_logged_once_per_key) {
+  struct Lines : recourse::Logger {
+    std::vector<std::string> lines;
+    void log(recourse::LogLevel, std::string_view message) noexcept override { lines.emplace_back(message); }
+  };
+  Harness h;
+  auto logger = std::make_shared<Lines>();
+  h.options.logger = logger;
+  h.options.max_keys = 1;
+  auto ex = h.make();
+  const auto ok = [](const Attempt&) { return 1; };
+  (void)ex->try_run("a.one", ok);
+  (void)ex->try_run("a.two", ok);
+  (void)ex->try_run("a.two", ok);
+  (void)ex->try_run("a.three", ok);
+  BOOST_REQUIRE(logger->lines.size() == 2u);
+  BOOST_TEST(logger->lines[0].find("\"a.two\"") != std::string::npos);
+  BOOST_TEST(logger->lines[0].find("max_keys") != std::string::npos);
+  BOOST_TEST(logger->lines[0].find("defaults") != std::string::npos);  // the layer it runs under
+  BOOST_TEST(ex->over_limit_calls() == 3u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

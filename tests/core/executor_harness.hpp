@@ -59,12 +59,15 @@ class EventLog : public recourse::Observer {
 class CountingBudget : public recourse::Budget {
  public:
   std::atomic<bool> allow{true};
-  std::atomic<int> acquired{0}, released{0}, recorded{0};
+  std::atomic<int> acquired{0}, released{0}, released_unused{0}, recorded{0};
   recourse::BudgetDecision acquire(const recourse::BudgetRequest&) override {
     if (!allow) return {false, recourse::reason::budget_denied, 0};
     return {true, recourse::reason::allowed, static_cast<std::uint64_t>(++acquired)};
   }
-  void release(const recourse::BudgetRequest&, std::uint64_t) noexcept override { ++released; }
+  void release(const recourse::BudgetRequest& request, std::uint64_t) noexcept override {
+    ++released;
+    if (request.unused) ++released_unused;
+  }
   void record(std::string_view, recourse::OutcomeKind, recourse::TimePoint) noexcept override { ++recorded; }
 };
 

@@ -8,10 +8,15 @@
 #include <tuple>
 #include <atomic>
 #include <expected>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "executor_harness.hpp"
@@ -30,6 +35,14 @@ struct Response {
 };
 recourse::ProtocolStatus recourse_protocol_status(const Response& r) {
   return {.http_status = r.status, .http_method = "GET", .retry_after = r.retry_after};
+}
+// A response that can only be moved (a streamed body).
+struct Stream {
+  int status;
+  std::unique_ptr<std::string> body;
+};
+recourse::ProtocolStatus recourse_protocol_status(const Stream& s) {
+  return {.http_status = s.status, .http_method = "GET"};
 }
 }  // namespace shop
 
@@ -130,6 +143,49 @@ BOOST_AUTO_TEST_CASE(expected_errors_are_failures_and_kept_as_values) {
   BOOST_REQUIRE(!result.has_value());
   BOOST_TEST(calls == 3);
   BOOST_TEST(std::any_cast<std::string>(result.error().error_value) == "no stock 3");
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_call_keeps_the_last_response_it_got) {
+  // Every attempt answered 503 with a body: the service must be able to pass that answer on.
+  Harness h;
+  auto ex = h.make();
+  int calls = 0;
+  const auto result = ex->try_run("a.b", [&](const Attempt&) {
+    return shop::Response{503, "busy " + std::to_string(++calls), std::nullopt};
+  });
+  BOOST_REQUIRE(!result.has_value());
+  const shop::Response* last = recourse::last_value<shop::Response>(result.error());
+  BOOST_REQUIRE(last != nullptr);
+  BOOST_TEST(last->status == 503);
+  BOOST_TEST(last->body == "busy 3");
+  BOOST_TEST(recourse::last_value<int>(result.error()) == nullptr);  // not a T: null, no throw
+}
+
+BOOST_AUTO_TEST_CASE(a_move_only_failed_value_is_kept_behind_a_shared_pointer) {
+  Harness h;
+  set(h.table.defaults, "retry.max_attempts", 2);
+  auto ex = h.make();
+  const auto result = ex->try_run("a.b", [&](const Attempt&) {
+    return shop::Stream{502, std::make_unique<std::string>("bad gateway")};
+  });
+  BOOST_REQUIRE(!result.has_value());
+  const shop::Stream* last = recourse::last_value<shop::Stream>(result.error());
+  BOOST_REQUIRE(last != nullptr);
+  BOOST_TEST(last->status == 502);
+  BOOST_TEST(*last->body == "bad gateway");
+}
+
+BOOST_AUTO_TEST_CASE(the_kept_value_is_the_last_attempts_not_an_older_one) {
+  Harness h;
+  auto ex = h.make();
+  int calls = 0;
+  const auto result = ex->try_run("a.b", [&](const Attempt&) {
+    if (++calls < 3) return shop::Response{503, "busy", std::nullopt};
+    throw std::runtime_error("connection reset");
+  });
+  BOOST_REQUIRE(!result.has_value());
+  BOOST_TEST(recourse::last_value<shop::Response>(result.error()) == nullptr);
+  BOOST_TEST(static_cast<bool>(result.error().exception));
 }
 
 BOOST_AUTO_TEST_CASE(error_code_operations_return_void_and_keep_the_code) {
@@ -246,6 +302,61 @@ BOOST_AUTO_TEST_CASE(jitter_follows_the_formulas_with_a_pinned_random_source) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_delay_above_the_cap_is_capped_first_and_then_jittered) {
+  // Base delays 100 ms, 1 s against a 100 ms cap: capping after jitter would sleep exactly
+  // 100 ms for the second (synchronized retries); capping first jitters within the cap.
+  for (const auto& [jitter, expected] : std::vector<std::pair<recourse::Jitter, long long>>{
+           {recourse::Jitter::full, 50}, {recourse::Jitter::equal, 75}, {recourse::Jitter::decorrelated, 100}}) {
+    Harness h;
+    h.options.random = std::make_shared<recourse::FixedRandom>(0.5);
+    set(h.table.defaults, "retry.max_attempts", 3);
+    set(h.table.defaults, "retry.initial_backoff", recourse::Duration(100ms));
+    set(h.table.defaults, "retry.multiplier", 10.0);
+    set(h.table.defaults, "retry.max_backoff", recourse::Duration(100ms));
+    set(h.table.defaults, "retry.jitter", jitter);
+    auto ex = h.make();
+    int calls = 0;
+    recourse::Timeline t;
+    (void)ex->try_run("a.b", flaky(99, 0, calls), {.timeline = &t});
+    // decorrelated: low (the initial delay) and high (3 × the last) both capped at 100 ms.
+    BOOST_TEST(sleeps_of(t) == std::vector<long long>(2, expected), recourse::to_string(jitter)
+                                                                           << boost::test_tools::per_element());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_random_source_answering_outside_the_unit_interval_gives_a_delay_in_range) {
+  for (const double u : {std::numeric_limits<double>::quiet_NaN(), -1.0, 1e300}) {
+    Harness h;
+    struct Broken final : recourse::RandomSource {
+      double u;
+      explicit Broken(double value) : u(value) {}
+      double next_unit() noexcept override { return u; }
+    };
+    h.options.random = std::make_shared<Broken>(u);
+    set(h.table.defaults, "retry.jitter", recourse::Jitter::full);
+    auto ex = h.make();
+    int calls = 0;
+    recourse::Timeline t;
+    (void)ex->try_run("a.b", flaky(99, 0, calls), {.timeline = &t});
+    for (long long slept : sleeps_of(t)) BOOST_TEST((slept >= 0 && slept <= 250), u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(decorrelated_jitter_stays_random_when_three_times_the_last_delay_passes_the_cap) {
+  Harness h;
+  h.options.random = std::make_shared<recourse::FixedRandom>(0.5);
+  set(h.table.defaults, "retry.max_attempts", 4);
+  set(h.table.defaults, "retry.initial_backoff", recourse::Duration(10ms));
+  set(h.table.defaults, "retry.max_backoff", recourse::Duration(40ms));
+  set(h.table.defaults, "retry.jitter", recourse::Jitter::decorrelated);
+  auto ex = h.make();
+  int calls = 0;
+  recourse::Timeline t;
+  (void)ex->try_run("a.b", flaky(99, 0, calls), {.timeline = &t});
+  // 10 + 0.5·(30 − 10) = 20; then high = min(60, 40): 10 + 0.5·30 = 25; then min(75, 40): 25.
+  BOOST_TEST(sleeps_of(t) == (std::vector<long long>{20, 25, 25}), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(executor_deadlines)
@@ -287,6 +398,87 @@ BOOST_AUTO_TEST_CASE(an_op_that_ignores_its_stop_token_is_marked_deadline_overru
       {.timeline = &t});
   BOOST_TEST(v == 5);  // classified as usual: a value is a success
   BOOST_TEST(t.attempts[0].deadline_overrun);
+}
+
+BOOST_AUTO_TEST_CASE(an_op_that_stops_when_told_is_not_marked_overrun_however_late_the_clock_woke_it) {
+  // Virtual time: the stop request goes out at 50 ms and the op returns at that instant.
+  Harness h;
+  set(h.table.defaults, "retry.per_attempt_timeout", recourse::Duration(50ms));
+  set(h.table.defaults, "retry.max_attempts", 1);
+  auto ex = h.make();
+  recourse::Timeline t;
+  (void)ex->try_run(
+      "a.b",
+      [&](const Attempt& a) -> int {
+        h.virtual_clock->sleep_until(recourse::TimePoint::max(), a.stop);
+        throw std::runtime_error("stopped");
+      },
+      {.timeline = &t});
+  BOOST_REQUIRE(t.attempts.size() == 1u);
+  BOOST_TEST(t.attempts[0].reason == "deadline_exceeded");
+  BOOST_TEST(!t.attempts[0].deadline_overrun);
+}
+
+BOOST_AUTO_TEST_CASE(deadline_overrun_tells_a_stubborn_op_from_a_prompt_one_on_the_real_clock) {
+  // On a real clock every timed-out attempt returns a little after its deadline; only one that
+  // ignores its stop token for longer than the grace is an overrun.
+  recourse::PolicyTable table;
+  harness::set(table.defaults, "retry.per_attempt_timeout", recourse::Duration(20ms));
+  harness::set(table.defaults, "retry.max_attempts", 1);
+  table.defaults.where = {"test", 1, 1};
+  recourse::ExecutorOptions options;
+  options.provider = std::make_shared<recourse::StaticPolicyProvider>(table);
+  recourse::Executor ex(std::move(options));  // SystemClock
+  recourse::Timeline prompt, stubborn;
+  (void)ex.try_run(
+      "a.b",
+      [](const Attempt& a) -> int {
+        std::mutex m;
+        std::condition_variable_any woken;
+        std::unique_lock lock(m);
+        woken.wait(lock, a.stop, [] { return false; });  // returns as soon as stop is requested
+        throw std::runtime_error("stopped");
+      },
+      {.timeline = &prompt});
+  (void)ex.try_run(
+      "a.b",
+      [](const Attempt&) -> int {
+        std::this_thread::sleep_for(300ms);  // the op under test ignores its token
+        throw std::runtime_error("late");
+      },
+      {.timeline = &stubborn});
+  BOOST_REQUIRE(prompt.attempts.size() == 1u);
+  BOOST_REQUIRE(stubborn.attempts.size() == 1u);
+  BOOST_TEST(prompt.attempts[0].reason == "deadline_exceeded");
+  BOOST_TEST(!prompt.attempts[0].deadline_overrun);
+  BOOST_TEST(stubborn.attempts[0].deadline_overrun);
+}
+
+BOOST_AUTO_TEST_CASE(a_timeout_near_durations_range_does_not_wrap_around_the_clock) {
+  // 2562047h is just under Duration's range: added to a clock reading past ~47 minutes it used
+  // to overflow into the past and end the call (or every attempt) at once.
+  for (const char* field : {"retry.overall_timeout", "retry.per_attempt_timeout"}) {
+    Harness h;
+    h.virtual_clock->advance(1h);
+    set(h.table.defaults, field, recourse::Duration(std::chrono::hours(2562047)));
+    auto ex = h.make();
+    int calls = 0;
+    recourse::Timeline t;
+    const auto result = ex->try_run("a.b", flaky(99, 0, calls), {.timeline = &t});
+    BOOST_TEST(result.error().reason == "max_attempts", field);
+    BOOST_TEST(calls == 3, field);
+    for (const auto& a : t.attempts) BOOST_TEST(a.reason == "retryable_error", field);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(saturating_time_arithmetic) {
+  using recourse::TimePoint;
+  const TimePoint late = TimePoint{} + 10h;
+  BOOST_TEST((recourse::saturating_add(late, recourse::Duration::max()) == TimePoint::max()));
+  BOOST_TEST((recourse::saturating_add(late, 1s) == late + 1s));
+  BOOST_TEST((recourse::saturating_sub(late, recourse::Duration::max()) == late - recourse::Duration::max()));
+  BOOST_TEST((recourse::saturating_sub(TimePoint{} - 10h, recourse::Duration::max()) == TimePoint::min()));
+  BOOST_TEST((recourse::saturating_sub(late, recourse::Duration::min()) == TimePoint::max()));
 }
 
 BOOST_AUTO_TEST_CASE(overall_timeout_ends_the_call_with_deadline_exceeded) {
@@ -354,6 +546,44 @@ BOOST_AUTO_TEST_CASE(a_cancelled_caller_aborts_without_retrying) {
   BOOST_TEST(result.error().reason == "cancelled");
   BOOST_TEST((result.error().kind == recourse::OutcomeKind::abort));
   BOOST_TEST(calls == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_caller_cancelled_before_the_call_gets_no_attempt_at_all) {
+  // Polly and the Go library make zero calls; so do we, on the fast path and off it.
+  for (const bool observed : {false, true}) {
+    Harness h;
+    auto log = std::make_shared<harness::EventLog>();
+    if (observed) h.options.observers.push_back(log);
+    auto ex = h.make();
+    std::stop_source caller;
+    caller.request_stop();
+    int calls = 0;
+    const auto result = ex->try_run("a.b", [&](const Attempt&) { return ++calls; }, {.stop = caller.get_token()});
+    BOOST_REQUIRE(!result.has_value());
+    BOOST_TEST(result.error().reason == "cancelled");
+    BOOST_TEST(result.error().attempts == 0);
+    BOOST_TEST(calls == 0);
+    if (observed) BOOST_TEST(log->events() == (std::vector<std::string>{"start", "failure:cancelled"}),
+                             boost::test_tools::per_element());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_call_cancelled_before_it_began_takes_no_half_open_probe) {
+  Harness h;
+  set(h.table.defaults, "circuit.enabled", true);
+  set(h.table.defaults, "circuit.threshold", 1);
+  set(h.table.defaults, "circuit.cooldown", recourse::Duration(1s));
+  set(h.table.defaults, "retry.max_attempts", 1);
+  auto ex = h.make();
+  (void)ex->try_run("a.b", [](const Attempt&) -> int { throw std::runtime_error("down"); });
+  h.virtual_clock->advance(2s);  // cooldown over: the next call is the probe
+  std::stop_source caller;
+  caller.request_stop();
+  (void)ex->try_run("a.b", [](const Attempt&) { return 1; }, {.stop = caller.get_token()});
+  int calls = 0;
+  BOOST_TEST(ex->try_run("a.b", [&](const Attempt&) { return ++calls; }).has_value());  // the permit was free
+  BOOST_TEST(calls == 1);
+  BOOST_TEST((ex->circuit_state("a.b") == std::optional(recourse::CircuitState::closed)));
 }
 
 BOOST_AUTO_TEST_CASE(cancellation_wakes_a_backoff_sleep_at_once) {

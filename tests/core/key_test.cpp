@@ -28,6 +28,11 @@ const std::vector<ParseCase> valid_keys{
     {"Charge", "", "Charge", "Charge"},
     {"a.", "", "a.", "a."},
     {".b", "", "b", "b"},
+    // No namespace before the first dot: the rest is split again, so the text stays canonical
+    // (found by fuzzing: "..b" became ".b", which re-parses as "b").
+    {"..b", "", "b", "b"},
+    {".b.c", "b", "c", "b.c"},
+    {". .b", "", "b", "b"},
     {" a . b ", "a", "b", "a.b"},
     {".", "", ".", "."},
     {"a. ", "", "a.", "a."},

@@ -134,6 +134,21 @@ const std::vector<ClampCase> clamps{
      },
      {"circuit.window_size", "circuit.window_duration", "circuit.minimum_calls", "circuit.failure_rate_threshold",
       "circuit.slow_call_rate_threshold", "circuit.slow_call_duration"}},
+    {"minimum_calls_at_most_a_count_windows_size",
+     [](Policy& p) {
+       p.circuit.enabled = true;
+       p.circuit.kind = recourse::CircuitKind::failure_rate;
+       p.circuit.window_size = 10;  // minimum_calls stays at its default, 20: it could never open
+     },
+     [](const Policy& p) { return p.circuit.minimum_calls == 10; }, {"circuit.minimum_calls"}},
+    {"minimum_calls_is_not_clamped_for_a_time_window",
+     [](Policy& p) {
+       p.circuit.enabled = true;
+       p.circuit.kind = recourse::CircuitKind::failure_rate;
+       p.circuit.window_type = recourse::WindowType::time;
+       p.circuit.window_size = 10;
+     },
+     [](const Policy& p) { return p.circuit.minimum_calls == 20; }, {}},
     {"half_open_probes_between_1_and_100",
      [](Policy& p) {
        p.circuit.enabled = true;

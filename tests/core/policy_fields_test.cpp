@@ -71,6 +71,20 @@ BOOST_AUTO_TEST_CASE(text_fields_parse_through_the_catalogue) {
   BOOST_TEST(!delay->from_text("soon").has_value());
 }
 
+BOOST_AUTO_TEST_CASE(durations_beyond_a_day_are_refused_with_the_bound) {
+  // Near Duration's range (~292 years) a timeout overflows clock arithmetic; hours are enough.
+  for (const char* path : {"retry.overall_timeout", "retry.per_attempt_timeout", "retry.max_retry_after",
+                           "circuit.cooldown", "hedge.delay"}) {
+    const auto* field = recourse::find_policy_field(path);
+    BOOST_REQUIRE(field != nullptr);
+    const auto refused = field->from_text("2562047h");
+    BOOST_REQUIRE_MESSAGE(!refused.has_value(), path);
+    BOOST_TEST(refused.error().find("\"2562047h\"") != std::string::npos);
+    BOOST_TEST(refused.error().find("at most 24h") != std::string::npos);
+    BOOST_TEST(field->from_text("24h").has_value());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(values_format_as_config_spells_them) {
   BOOST_TEST(recourse::format_field_value(true) == "true");
   BOOST_TEST(recourse::format_field_value(3) == "3");

@@ -2,6 +2,12 @@
 // path and the offending value — and every error of a file is reported, not just the first.
 #include <boost/test/unit_test.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -143,10 +149,153 @@ hedge.delay = "fast"
   BOOST_TEST(errors[3].find("bad.toml:6:") == 0u);
 }
 
+// Issue 10 item 14(d): outside policies, values reach components as ConfigNodes, which have
+// no date kind; a TOML date or time is a type error where it is written.
+BOOST_AUTO_TEST_CASE(dates_and_times_are_type_errors_outside_policies) {
+  expect_error("[plugins]\npaths = [1979-05-27]\n",
+               {"bad.toml:2:10: plugins.paths[0]: got date 1979-05-27", "no recourse setting takes a TOML date or time"});
+  expect_error("[executor]\ndefault_classifier = 07:32:00\n",
+               {"bad.toml:2:22: executor.default_classifier: got time 07:32:00"});
+  expect_error("[classifiers.c]\nplugin = \"http\"\nsince = 1979-05-27T07:32:00Z\n",
+               {"bad.toml:3:9: classifiers.c.since: got date-time 1979-05-27T07:32:00Z"});
+  expect_error("[budgets.b]\nbackend = 1979-05-27\n", {"bad.toml:2:11: budgets.b.backend: got date"});
+}
+
+// Issue 10 item 20: [policies.catalog.GetItem] is TOML for nested tables; say how to quote it.
+BOOST_AUTO_TEST_CASE(an_unquoted_dotted_policy_key_is_told_to_quote_it) {
+  expect_error("[policies.catalog.GetItem]\nretry.max_attempts = 2\n",
+               {"bad.toml:1:19: policies.catalog.GetItem:", "as tables nested in a policy \"catalog\"",
+                "must be quoted: [policies.\"catalog.GetItem\"]"});
+  expect_error("[policies.a.b.c]\nretry.max_attempts = 2\n", {"[policies.\"a.b.c\"]"});
+  // A policy section under an unquoted key is not mistaken for a key.
+  expect_error("[policies.catalog]\nretry.max_attemps = 2\n", {"unknown field \"max_attemps\""});
+}
+
+// Issue 10 item 20: reading goes on after an error, so a tool can check the rest (validate
+// reports runtime errors with the file's); names with bad tables are kept, empty.
+BOOST_AUTO_TEST_CASE(a_partial_reading_keeps_what_was_read_and_every_error) {
+  const auto reading = recourse::host::read_config_text(
+      "[budgets.b]\nbackend = 3\n[classifiers.c]\nplugin = 4\n[policies.\"a.B\"]\nretry.max_attempts = \"x\"\n"
+      "retry.classifier = \"htp\"\n",
+      "bad.toml");
+  BOOST_TEST(reading.parsed);
+  BOOST_TEST(reading.errors.errors.size() == 3u);
+  BOOST_REQUIRE_EQUAL(reading.config.budgets.size(), 1u);
+  BOOST_TEST(reading.config.budgets[0].name == "b");
+  BOOST_TEST(reading.config.budgets[0].backend.empty());
+  BOOST_REQUIRE_EQUAL(reading.config.components.size(), 1u);
+  BOOST_TEST(reading.config.components[0].plugin.empty());
+  BOOST_REQUIRE_EQUAL(reading.config.policies.exact.count("a.B"), 1u);
+  BOOST_TEST(reading.config.policies.exact.at("a.B").entries.size() == 1u);  // the classifier
+  const auto syntax = recourse::host::read_config_text("[defaults\n", "bad.toml");
+  BOOST_TEST(!syntax.parsed);
+  BOOST_TEST(syntax.errors.errors.size() == 1u);
+}
+
+// Issue 10 item 20: numbers in ConfigView messages are the shortest text that reads back.
+BOOST_AUTO_TEST_CASE(config_view_messages_print_floats_as_written) {
+  recourse::ConfigNode table;
+  table.path = "c";
+  const auto add = [&](std::string name, double value) {
+    recourse::ConfigNode n;
+    n.kind = recourse::ConfigNode::Kind::number;
+    n.number = value;
+    n.path = "c." + name;
+    table.fields.push_back({std::move(name), std::move(n)});
+  };
+  add("tiny", 1e-9);
+  add("ratio", 0.1);
+  add("two", 2.0);
+  const recourse::ConfigView view(table);
+  const auto tiny = view.number("tiny", 0.5, 1e12);
+  BOOST_REQUIRE(!tiny.has_value());
+  BOOST_TEST(tiny.error().message == "out of range: 1e-09; allowed from 0.5 to 1000000000000");
+  const auto ratio = view.string("ratio");
+  BOOST_REQUIRE(!ratio.has_value());
+  BOOST_TEST(ratio.error().message == "expected a string, got float 0.1");
+  const auto two = view.integer("two", 0, 10);
+  BOOST_REQUIRE(!two.has_value());
+  BOOST_TEST(two.error().message == "expected an integer, got float 2.0");
+}
+
 BOOST_AUTO_TEST_CASE(a_missing_file_is_an_error_not_a_crash) {
   auto config = recourse::host::load_config("/nonexistent/recourse.toml");
   BOOST_REQUIRE(!config.has_value());
   BOOST_TEST(recourse::host::to_string(config.error()).find("/nonexistent/recourse.toml: cannot read config file") == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Only a regular file of at most max_config_bytes is read as a config; anything else (a
+// directory, a FIFO, a device, a file that cannot be read, a huge file) is one clear error,
+// at once — never an empty valid config, never a hang (issue 10, items 14a and 17).
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "recourse-config-XXXXXX").string();
+    path = ::mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+void expect_refused(const fs::path& file, std::initializer_list<std::string_view> fragments) {
+  const auto config = recourse::host::load_config(file);
+  BOOST_REQUIRE_MESSAGE(!config.has_value(), file << " was read as a config");
+  BOOST_REQUIRE_EQUAL(config.error().errors.size(), 1u);
+  const std::string text = recourse::host::to_string(config.error());
+  BOOST_TEST(text.find(file.string() + ": cannot read config file: ") == 0u, text);
+  for (std::string_view f : fragments) BOOST_TEST(text.find(f) != std::string::npos, "\"" << f << "\" not in: " << text);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(config_files)
+
+BOOST_AUTO_TEST_CASE(a_directory_is_not_a_config) {
+  const TempDir dir;
+  expect_refused(dir.path, {"it is a directory; a config must be a regular file"});
+}
+
+BOOST_AUTO_TEST_CASE(a_fifo_is_refused_without_waiting_for_a_writer) {
+  const TempDir dir;
+  const fs::path fifo = dir.path / "recourse.toml";
+  BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  expect_refused(fifo, {"it is a FIFO (named pipe)"});  // a blocking open would hang here
+}
+
+BOOST_AUTO_TEST_CASE(a_device_is_refused_without_reading_it) {
+  expect_refused("/dev/zero", {"it is a character device"});  // reading it would never end
+}
+
+BOOST_AUTO_TEST_CASE(a_file_that_fails_to_read_is_an_error_not_an_empty_config) {
+  expect_refused("/proc/self/mem", {"Input/output error"});  // opens, then every read fails
+}
+
+BOOST_AUTO_TEST_CASE(a_config_over_the_size_limit_is_refused) {
+  const TempDir dir;
+  const fs::path big = dir.path / "big.toml";
+  {
+    std::ofstream out(big, std::ios::binary);
+    const std::string line(1023, '#');
+    for (std::size_t written = 0; written <= recourse::host::max_config_bytes; written += 1024) out << line << '\n';
+  }
+  expect_refused(big, {"larger than the limit of 16 MiB"});
+}
+
+BOOST_AUTO_TEST_CASE(a_symlink_to_a_regular_file_is_read) {
+  const TempDir dir;
+  std::ofstream(dir.path / "real.toml") << "[defaults]\nretry.max_attempts = 2\n";
+  fs::create_symlink(dir.path / "real.toml", dir.path / "link.toml");
+  const auto config = recourse::host::load_config(dir.path / "link.toml");
+  BOOST_TEST(config.has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

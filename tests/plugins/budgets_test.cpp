@@ -167,6 +167,20 @@ BOOST_AUTO_TEST_CASE(release_and_outcomes_do_not_give_tokens_back) {
   BOOST_TEST(!take(*b));
 }
 
+BOOST_AUTO_TEST_CASE(a_retry_released_unused_gives_its_tokens_back) {
+  // The retry was granted, then abandoned during its backoff: it never ran, it costs nothing.
+  recourse::VirtualClock clock;
+  const auto b = make(bucket(2, 0), clock);
+  auto request = retry(2);
+  const auto d = b->acquire(request);
+  BOOST_REQUIRE(d.allowed);
+  BOOST_TEST(!take(*b));
+  request.unused = true;
+  b->release(request, d.token);
+  BOOST_TEST(take(*b, 2));
+  BOOST_TEST(!take(*b));  // given back once, never above the capacity
+}
+
 BOOST_AUTO_TEST_CASE(bad_parameters_are_config_errors_naming_the_field) {
   struct Case {
     Table table;
@@ -245,8 +259,7 @@ BOOST_AUTO_TEST_CASE(starts_at_max_tokens_and_allows_retries) {
 BOOST_AUTO_TEST_CASE(failures_stop_retries_once_tokens_fall_to_half_of_max) {
   recourse::VirtualClock clock;
   const auto b = make(throttle(10, 1), clock);
-  record(*b, OutcomeKind::retryable, 2);
-  record(*b, OutcomeKind::non_retryable, 2);
+  record(*b, OutcomeKind::retryable, 4);
   BOOST_TEST(take(*b));  // 6 > 5
   record(*b, OutcomeKind::retryable);
   const auto d = b->acquire(retry());  // 5 is not above half
@@ -284,13 +297,31 @@ BOOST_AUTO_TEST_CASE(tokens_never_fall_below_zero) {
   BOOST_TEST(take(*b));
 }
 
-BOOST_AUTO_TEST_CASE(aborts_do_not_count_and_unknown_outcomes_count_as_failures) {
+BOOST_AUTO_TEST_CASE(only_retryable_failures_count_as_gRFC_A6_says) {
+  // Clients sending INVALID_ARGUMENT must not switch retries off for everyone sharing the
+  // throttle: non-retryable failures, aborts and unknown outcomes say nothing of server load.
   recourse::VirtualClock clock;
   const auto b = make(throttle(10, 1), clock);
   record(*b, OutcomeKind::retryable, 4);
+  record(*b, OutcomeKind::non_retryable, 100);
   record(*b, OutcomeKind::abort, 100);
+  record(*b, OutcomeKind::unknown, 100);
   BOOST_TEST(take(*b));  // still 6
-  record(*b, OutcomeKind::unknown);
+  record(*b, OutcomeKind::retryable);
+  BOOST_TEST(!take(*b));  // 5
+}
+
+BOOST_AUTO_TEST_CASE(a_pushback_that_says_stop_counts_as_a_failure) {
+  recourse::VirtualClock clock;
+  const auto b = make(throttle(10, 1), clock);
+  auto* aware = dynamic_cast<recourse::OutcomeAwareBudget*>(b.get());
+  BOOST_REQUIRE(aware != nullptr);
+  const recourse::Outcome stop{OutcomeKind::non_retryable, recourse::reason::grpc_pushback_stop, std::nullopt};
+  const recourse::Outcome invalid{OutcomeKind::non_retryable, "grpc_invalid_argument", std::nullopt};
+  for (int i = 0; i < 4; ++i) aware->record_outcome("k", stop, clock.now());
+  for (int i = 0; i < 50; ++i) aware->record_outcome("k", invalid, clock.now());
+  BOOST_TEST(take(*b));  // 6
+  aware->record_outcome("k", stop, clock.now());
   BOOST_TEST(!take(*b));  // 5
 }
 
@@ -342,7 +373,7 @@ BOOST_AUTO_TEST_CASE(concurrent_outcomes_are_all_counted) {
   });
   BOOST_TEST(denied.load() == 0);  // never down to 500 on the way
   BOOST_TEST(take(*b));              // 600
-  on_threads(4, [&](int) { record(*b, OutcomeKind::non_retryable, 25); });
+  on_threads(4, [&](int) { record(*b, OutcomeKind::retryable, 25); });
   BOOST_TEST(!take(*b));  // exactly 500
   record(*b, OutcomeKind::success);
   BOOST_TEST(take(*b));  // 501
@@ -369,6 +400,19 @@ BOOST_AUTO_TEST_CASE(defaults_are_a_ten_second_window_and_ten_retries_a_second) 
   recourse::VirtualClock clock;
   const auto b = make(backend("ratio").add("percent", 0), clock);
   BOOST_TEST(grants(*b, 200) == 100);
+}
+
+BOOST_AUTO_TEST_CASE(a_retry_released_unused_is_not_counted) {
+  recourse::VirtualClock clock;
+  const auto b = make(ratio(0, 0.1), clock);  // one retry per 10 s window
+  auto request = retry();
+  const auto d = b->acquire(request);
+  BOOST_REQUIRE(d.allowed);
+  BOOST_TEST(!take(*b));
+  request.unused = true;
+  b->release(request, d.token);
+  BOOST_TEST(take(*b));
+  BOOST_TEST(!take(*b));
 }
 
 BOOST_AUTO_TEST_CASE(retries_are_a_percent_of_the_calls_started) {

@@ -111,6 +111,18 @@ BOOST_AUTO_TEST_CASE(retry_after_http_date_in_the_past_is_zero) {
   BOOST_TEST((http().classify(v).backoff_override == std::optional<recourse::Duration>(0s)));
 }
 
+BOOST_AUTO_TEST_CASE(retry_after_dates_far_from_now_do_not_overflow) {
+  // Valid IMF-fixdates outside 1678..2261 overflowed nanosecond time points (found by fuzzing).
+  auto past = response(503);
+  past.status.retry_after_header = "Sat, 01 Jan 0000 00:00:00 GMT";
+  BOOST_TEST((http().classify(past).backoff_override == std::optional<recourse::Duration>(0s)));
+  auto future = response(503);
+  future.status.retry_after_header = "Fri, 31 Dec 9999 23:59:59 GMT";
+  const auto after = http().classify(future).backoff_override;
+  BOOST_REQUIRE(after.has_value());
+  BOOST_TEST((*after == std::chrono::hours(24 * 365)));  // capped at a year; the policy caps further
+}
+
 BOOST_AUTO_TEST_CASE(retry_after_http_date_in_the_future_is_the_difference) {
   const auto in_an_hour = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now() + 1h);
   const auto days = std::chrono::floor<std::chrono::days>(in_an_hour);

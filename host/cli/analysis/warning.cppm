@@ -4,6 +4,7 @@
 module;
 #include <array>
 #include <string>
+#include <vector>
 
 export module recourse.host.analysis:warning;
 
@@ -16,6 +17,9 @@ struct Warning {
   std::string key;   // "payments.Charge", "payments.*", "*" for any other key
   SourceLocation where;
   std::string message;
+  // Further keys with the same risk from the same line: a field set in [defaults] or a
+  // namespace is inherited by many keys, and warned about once (see merge_inherited).
+  std::vector<std::string> also;
 };
 
 // The codes, for tests and docs to walk.
@@ -31,7 +35,17 @@ inline constexpr std::array<const char*, 6> all{retry_without_budget,          h
                                                 high_cardinality_key,          too_many_keys_in_namespace};
 }  // namespace warning_code
 
-// "file:line:col: warning: KEY: MESSAGE [code]" (the position is left out when unknown).
+// "file:line:col: warning: KEY: MESSAGE [code]" (the position is left out when unknown). A
+// warning several keys share names them — "a.B, c.D, *" — or, past three, the first three
+// and how many more.
 std::string to_string(const Warning& warning);
+
+// The keys a warning is about, `key` first.
+std::string keys_text(const Warning& warning);
+
+// One warning per risk and line: warnings with the same code, position and message (a field
+// set by one layer and inherited by several keys) become the first of them, with the other
+// keys in `also`. Warnings without a position are kept apart. Order is kept.
+std::vector<Warning> merge_inherited(std::vector<Warning> warnings);
 
 }  // namespace recourse::host

@@ -1,7 +1,8 @@
 // The `grpc_throttle` budget: gRPC's retry throttling (gRFC A6). A token count starts at
-// `max_tokens`; every failed attempt (retryable, non-retryable or unknown) takes one token,
-// every success gives back `token_ratio`, capped at `max_tokens`; aborts say nothing about
-// the server and do not count. Retries and hedges are allowed while the count is above half of
+// `max_tokens`; an attempt that failed with a retryable status, or whose pushback said "do not
+// retry" (reason grpc_pushback_stop), takes one token; every success gives back `token_ratio`,
+// capped at `max_tokens`. Other failures (INVALID_ARGUMENT, NOT_FOUND: the client's own fault)
+// and aborts say nothing about the server's load and do not count, as A6 says. Retries and hedges are allowed while the count is above half of
 // `max_tokens`. One count per instance, shared by every key whose policy names it.
 //
 // [budgets.<name>] backend = "grpc_throttle", max_tokens = 10, token_ratio = 0.1
@@ -65,7 +66,7 @@ GrpcThrottleParams parse(const ConfigView& config) {
 
 }  // namespace
 
-class GrpcThrottleBudget final : public Budget {
+class GrpcThrottleBudget final : public OutcomeAwareBudget {
  public:
   explicit GrpcThrottleBudget(const ComponentContext& context)
       : params_(parse(context.config)), milli_tokens_(params_.max_milli_tokens) {}
@@ -76,15 +77,9 @@ class GrpcThrottleBudget final : public Budget {
     return {false, reason::budget_denied, 0};
   }
 
-  void record(std::string_view, OutcomeKind outcome, TimePoint) noexcept override {
-    switch (outcome) {
-      case OutcomeKind::success: add(params_.milli_token_ratio); break;
-      case OutcomeKind::abort: break;
-      // The executor ends a call with an unknown outcome as non-retryable: a failure.
-      case OutcomeKind::retryable:
-      case OutcomeKind::non_retryable:
-      case OutcomeKind::unknown: add(-milli); break;
-    }
+  void record_outcome(std::string_view, const Outcome& outcome, TimePoint) noexcept override {
+    if (outcome.kind == OutcomeKind::success) add(params_.milli_token_ratio);
+    else if (outcome.kind == OutcomeKind::retryable || outcome.reason == reason::grpc_pushback_stop) add(-milli);
   }
 
   std::optional<double> level() noexcept override {

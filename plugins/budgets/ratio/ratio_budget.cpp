@@ -1,7 +1,8 @@
 // The `ratio` budget: Finagle's retry budget. Over a sliding `window`, retries (and hedges)
 // may number `percent`% of the calls started, plus `min_per_second` for every second of the
 // window so a quiet service can still retry. Calls are counted by call_started() (once per
-// call, so first attempts and retries are told apart), retries by granted acquire()s. The
+// call, so first attempts and retries are told apart), retries by granted acquire()s (less
+// those released unused: a retry abandoned during its backoff never ran). The
 // window is 10 buckets on the host clock: an event stops counting between 9/10 and 10/10 of a
 // window after it happened. One window per instance, shared by every key naming it.
 //
@@ -85,7 +86,18 @@ class RatioBudget final : public Budget {
     if (100.0 * static_cast<double>(retries + 1) > params_.percent * static_cast<double>(requests) + reserve_)
       return {false, reason::budget_denied, 0};
     ++current(now).retries;
-    return {true, reason::allowed, 0};
+    // The token names the bucket that counted the retry, so an unused one can be taken back.
+    return {true, reason::allowed, static_cast<std::uint64_t>(now)};
+  }
+
+  // A retry that never ran (abandoned during its backoff) is no retry: uncount it, if its
+  // bucket still counts that slice of time.
+  void release(const BudgetRequest& request, std::uint64_t token) noexcept override {
+    if (!request.unused) return;
+    const std::lock_guard lock(mutex_);
+    const auto index = static_cast<std::int64_t>(token);
+    Bucket& b = buckets_[static_cast<std::size_t>(((index % bucket_count) + bucket_count) % bucket_count)];
+    if (b.index == index && b.retries > 0) --b.retries;
   }
 
   // Retries it would allow now: percent of the window's requests plus the reserve, less those

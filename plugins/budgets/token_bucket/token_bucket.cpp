@@ -1,7 +1,8 @@
 // The `token_bucket` budget: a bucket of `capacity` tokens, refilled at `refill_per_second` by
 // the time elapsed on the host clock. A retry or hedge takes `cost` tokens when the bucket
-// holds them and is denied otherwise; tokens are spent, never handed back on release (the
-// bucket limits the rate of retries, not how many run at once). One bucket per instance,
+// holds them and is denied otherwise; tokens are spent, not handed back on release (the
+// bucket limits the rate of retries, not how many run at once) — except by a retry that never
+// ran (released `unused`: abandoned during its backoff). One bucket per instance,
 // shared by every key whose policy names it.
 //
 // [budgets.<name>] backend = "token_bucket", capacity = 100, refill_per_second = 10,
@@ -82,6 +83,13 @@ class TokenBucketBudget final : public Budget {
     if (tokens_ + 1e-9 < cost) return {false, reason::budget_denied, 0};
     tokens_ = std::max(0.0, tokens_ - cost);
     return {true, reason::allowed, 0};
+  }
+
+  // A retry abandoned during its backoff never ran: its tokens go back (up to the capacity).
+  void release(const BudgetRequest& request, std::uint64_t) noexcept override {
+    if (!request.unused || request.cost <= 0) return;
+    const std::lock_guard lock(mutex_);
+    tokens_ = std::min(static_cast<double>(params_.capacity), tokens_ + static_cast<double>(request.cost));
   }
 
   std::optional<double> level() noexcept override {

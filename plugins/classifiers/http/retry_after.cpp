@@ -1,6 +1,7 @@
 // Retry-After parsing (see retry_after.hpp).
 #include "retry_after.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -8,6 +9,9 @@
 
 namespace recourse::plugins {
 namespace {
+
+// A year: far beyond any max_retry_after, and small enough for any clock arithmetic.
+constexpr std::int64_t max_delay_seconds = 365LL * 24 * 3600;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -22,7 +26,7 @@ bool digits(std::string_view s, int& out) {
 }
 
 // "Sun, 06 Nov 1994 08:49:37 GMT": fixed positions, as RFC 9110 requires senders to write.
-std::optional<std::chrono::system_clock::time_point> imf_fixdate(std::string_view s) {
+std::optional<std::chrono::sys_seconds> imf_fixdate(std::string_view s) {
   static constexpr std::array<std::string_view, 12> months{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   if (s.size() != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' || s[19] != ':' ||
@@ -52,13 +56,16 @@ std::optional<std::chrono::nanoseconds> parse_retry_after(std::string_view heade
     std::int64_t seconds = 0;
     const auto [end, ec] = std::from_chars(header.data(), header.data() + header.size(), seconds);
     if (ec != std::errc() || end != header.data() + header.size()) return std::nullopt;
-    if (seconds > 365LL * 24 * 3600) seconds = 365LL * 24 * 3600;  // the policy caps it anyway
+    if (seconds > max_delay_seconds) seconds = max_delay_seconds;  // the policy caps it anyway
     return std::chrono::seconds(seconds);
   }
   const auto at = imf_fixdate(header);
   if (!at) return std::nullopt;
-  if (*at <= now) return std::chrono::nanoseconds::zero();
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(*at - now);
+  // In seconds, not nanoseconds: a date of year 0000 or 9999 is a valid IMF-fixdate, and as a
+  // nanosecond time point it would overflow. The date has whole seconds; `now` rounds up.
+  const auto now_s = std::chrono::ceil<std::chrono::seconds>(now);
+  if (*at <= now_s) return std::chrono::nanoseconds::zero();
+  return std::chrono::seconds(std::min<std::int64_t>((*at - now_s).count(), max_delay_seconds));
 }
 
 }  // namespace recourse::plugins

@@ -201,4 +201,45 @@ BOOST_AUTO_TEST_CASE(a_warning_reads_as_file_line_col_warning_key_message_code) 
   BOOST_TEST(recourse::host::to_string(nowhere) == "warning: *: no budget [retry-without-budget]");
 }
 
+// Issue 10 item 20: a risky field set by one layer is one warning, naming the keys it affects.
+BOOST_AUTO_TEST_CASE(a_risk_inherited_by_several_keys_is_one_warning_naming_them) {
+  const auto config = parse(R"(
+[defaults]
+retry.max_attempts = 3
+
+[policies."a.B"]
+hedge.enabled = false
+
+[policies."a.C"]
+retry.max_attempts = 4
+)");
+  std::vector<recourse::host::Warning> all;
+  for (const auto& p : recourse::host::configured_policies(config.policies))
+    for (auto& w : recourse::host::policy_warnings(p, config.budgets)) all.push_back(std::move(w));
+  BOOST_REQUIRE_EQUAL(all.size(), 3u);  // a.B and * inherit line 3; a.C sets its own
+  const auto merged = recourse::host::merge_inherited(all);
+  BOOST_REQUIRE_EQUAL(merged.size(), 2u);
+  BOOST_TEST(merged[0].key == "a.B");
+  BOOST_TEST(merged[0].also == (std::vector<std::string>{"*"}));
+  BOOST_TEST(recourse::host::to_string(merged[0]).find("test.toml:3:22: warning: a.B, *: up to 3 attempts") == 0u,
+             recourse::host::to_string(merged[0]));
+  BOOST_TEST(merged[1].key == "a.C");
+  BOOST_TEST(merged[1].also.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_warning_for_many_keys_names_three_and_counts_the_rest) {
+  recourse::host::Warning w{"retry-without-budget", "a.A", {"x.toml", 3, 1}, "no budget", {"a.B", "a.C", "a.D", "*"}};
+  BOOST_TEST(recourse::host::keys_text(w) == "a.A, a.B, a.C and 2 more keys");
+  w.also = {"a.B", "a.C", "*"};
+  BOOST_TEST(recourse::host::keys_text(w) == "a.A, a.B, a.C and 1 more key");
+  w.also = {"a.B", "*"};
+  BOOST_TEST(recourse::host::keys_text(w) == "a.A, a.B, *");
+}
+
+BOOST_AUTO_TEST_CASE(warnings_without_a_position_are_not_merged) {
+  const recourse::host::Warning a{"retry-without-budget", "a.B", {}, "no budget"};
+  const recourse::host::Warning b{"retry-without-budget", "*", {}, "no budget"};
+  BOOST_TEST(recourse::host::merge_inherited({a, b}).size() == 2u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
