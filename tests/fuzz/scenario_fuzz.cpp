@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -59,10 +58,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const recourse::host::ScenarioCall& call : scenario->calls)
     check(call.where.line >= 1 && !call.script.empty(), "a call is located and has a script", call.key);
   if (scenario->calls.size() > max_run_calls) return 0;
-  // Open finding (findings/scenario_fuzz/README.md): `jitter_random = nan` is accepted and the
-  // executor turns the NaN delay into an integer (UB). Not run until that is fixed; then delete
-  // this line and move the finding to regressions/scenario_fuzz/.
-  if (scenario->jitter_random && std::isnan(*scenario->jitter_random)) return 0;
 
   scenario->config.plugins = recourse::host::PluginSettings{};
   auto reports = recourse::host::run_scenario(*scenario);
