@@ -38,6 +38,26 @@ using Failure = std::unexpected<std::string>;
 
 std::string n(std::uint64_t value) { return std::to_string(value); }
 
+// A name read from the file, fit for a one-line reason: a corrupt or hostile file must not put
+// newlines, terminal escapes or kilobytes into it. Printable ASCII is kept, anything else is
+// \xNN, and past 64 bytes it is cut with "…".
+std::string shown_name(std::string_view name) {
+  std::string out;
+  for (std::size_t i = 0; i < name.size() && i < 64; ++i) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      static constexpr char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  if (name.size() > 64) out += "...";
+  return out;
+}
+
 std::string machine_name(std::uint16_t machine) {
   switch (machine) {
     case EM_X86_64: return "x86-64";
@@ -251,7 +271,7 @@ std::expected<PluginStampFacts, std::string> check_sections(std::span<const std:
     const auto name = name_of(s);
     if (!name) return Failure("corrupt section " + n(i) + ": its name is outside the section name table");
     if (s.sh_type != SHT_NOBITS && !inside(s.sh_offset, s.sh_size, file.size()))
-      return Failure(past_the_end("section " + n(i) + " (" + std::string(*name) + ")", s.sh_offset, s.sh_size,
+      return Failure(past_the_end("section " + n(i) + " (" + shown_name(*name) + ")", s.sh_offset, s.sh_size,
                                   file.size()));
     if (*name == section) {
       if (stamp) return Failure("corrupt: it has two " + section + " sections");

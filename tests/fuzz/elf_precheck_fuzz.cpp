@@ -28,12 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(facts.has_value() == again.has_value(), "the same bytes get the same answer");
   if (!facts) {
     check(!facts.error().empty(), "a refusal has a reason");
-    // Open finding (findings/README.md): a section's name from the file goes into the refusal
-    // unescaped, newlines and escape sequences included. Refusals naming a section are exempt
-    // until elf_precheck.cpp escapes it; then delete the exemption and move the finding to
-    // regressions/elf_precheck_fuzz/.
-    if (facts.error().find("section ") == std::string::npos)
-      check(facts.error().find('\n') == std::string::npos, "a refusal is one line", facts.error().substr(0, 200));
+    check(facts.error().find('\n') == std::string::npos, "a refusal is one line", facts.error().substr(0, 200));
     check(again.error() == facts.error(), "the same bytes get the same reason", facts.error().substr(0, 200));
     return 0;
   }
