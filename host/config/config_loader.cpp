@@ -272,7 +272,10 @@ class ConfigReader {
       std::string written = path + "." + path_segment(sub.str());
       // Deeper nesting ([policies.a.b.c]) names the whole key.
       for (const toml::table* inner = value.as_table(); inner->size() == 1;) {
-        const auto& [name, next] = *inner->begin();
+        // The iterator holds the key/node proxy: it must outlive the references taken from it.
+        const auto first = inner->begin();
+        const toml::key& name = first->first;
+        const toml::node& next = first->second;
         if (!next.is_table() || is_policy_section(name.str())) break;
         dotted += "." + std::string(name.str());
         written += "." + path_segment(name.str());
