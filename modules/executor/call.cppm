@@ -34,7 +34,7 @@ import :circuit_breaker;
 import :call_state;
 import :hedge_group;
 
-export namespace recourse::detail {
+namespace recourse::detail {
 
 // --- the operation's side: result types and invocation --------------------------------------
 
@@ -296,3 +296,11 @@ inline std::expected<ResultOf<Op>, Failure> run(ExecutorState& executor, const P
 }
 
 }  // namespace recourse::detail
+
+export namespace recourse {
+
+// What Executor::run returns for an operation: its value type (void for void or error_code ops).
+template <class Op>
+using ResultOf = detail::ResultOf<Op>;
+
+}  // namespace recourse

@@ -22,7 +22,7 @@ import :failure;
 import :options;
 import :circuit_breaker;
 
-export namespace recourse::detail {
+namespace recourse::detail {
 
 struct ExecutorState;
 struct CompiledPolicy;

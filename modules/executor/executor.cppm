@@ -46,25 +46,25 @@ class RECOURSE_API Executor {
 
   // The operation's value, or std::unexpected(Failure). Never throws for the operation.
   template <class Op>
-  inline std::expected<detail::ResultOf<Op>, Failure> try_run(std::string_view key, Op&& op,
+  inline std::expected<ResultOf<Op>, Failure> try_run(std::string_view key, Op&& op,
                                                               const CallOptions& options = {}) {
     return detail::run(*state_, indexes_->strings.find(key), key, op, options);
   }
 
   // The same with a key interned once at the call site: no parsing, no hashing.
   template <class Op>
-  inline std::expected<detail::ResultOf<Op>, Failure> try_run(KeyHandle key, Op&& op, const CallOptions& options = {}) {
+  inline std::expected<ResultOf<Op>, Failure> try_run(KeyHandle key, Op&& op, const CallOptions& options = {}) {
     return detail::run(*state_, indexes_->handles.find(key.id()), key, op, options);
   }
 
   // The operation's value; a failed call throws recourse::Error carrying the Failure.
   template <class Op>
-  inline detail::ResultOf<Op> run(std::string_view key, Op&& op, const CallOptions& options = {}) {
+  inline ResultOf<Op> run(std::string_view key, Op&& op, const CallOptions& options = {}) {
     return value_or_throw(key, try_run(key, op, options));
   }
 
   template <class Op>
-  inline detail::ResultOf<Op> run(KeyHandle key, Op&& op, const CallOptions& options = {}) {
+  inline ResultOf<Op> run(KeyHandle key, Op&& op, const CallOptions& options = {}) {
     return value_or_throw(key, try_run(key, op, options));
   }
 

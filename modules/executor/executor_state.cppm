@@ -15,7 +15,7 @@ module;
 #include <string_view>
 #include <vector>
 
-export module recourse.executor:state;
+module recourse.executor:state;
 
 import recourse.plugin;
 import :builtins;

@@ -30,7 +30,7 @@ import recourse.plugin;
 import :call_state;
 import :hedge_pool;
 
-export namespace recourse::detail {
+namespace recourse::detail {
 
 inline constexpr int max_group_size = 4;  // the primary and limits::max_hedges hedges
 

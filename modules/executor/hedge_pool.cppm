@@ -24,7 +24,7 @@ export module recourse.executor:hedge_pool;
 
 import recourse.plugin;
 
-export namespace recourse::detail {
+namespace recourse::detail {
 
 struct PoolTask {
   void (*run)(PoolTask& task) noexcept = nullptr;

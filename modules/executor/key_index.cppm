@@ -16,7 +16,7 @@ export module recourse.executor:key_index;
 import recourse.plugin;
 import :circuit_breaker;
 
-export namespace recourse::detail {
+namespace recourse::detail {
 
 // The part of a compiled policy the inline fast path reads.
 struct PolicyHead {
