@@ -21,6 +21,8 @@ module;
 export module recourse.executor:builtins;
 
 import recourse.plugin;
+import :work_accounting;
+import :timer_queue;
 
 export namespace recourse {
 
@@ -77,12 +79,14 @@ class RECOURSE_API StaticPolicyProvider final : public PolicyProvider {
   PolicyTable table_;
 };
 
-// Real time: std::chrono::steady_clock, with one timer thread started on first use.
+// Real time: std::chrono::steady_clock (and system_clock for the calendar), with one timer
+// thread started on first use.
 class RECOURSE_API SystemClock final : public Clock {
  public:
   SystemClock();
   ~SystemClock() override;
   TimePoint now() const noexcept override;
+  WallTime wall_now() const noexcept override;
   bool sleep_until(TimePoint until, std::stop_token stop) override;
   TimerId schedule(TimePoint when, std::function<void()> fire) override;
   void cancel(TimerId id) noexcept override;
@@ -100,20 +104,30 @@ class RECOURSE_API SystemClock final : public Clock {
 // proceed one event at a time, in time order: a run is deterministic, whatever the threads.
 // Threads that never entered (single-threaded tests) are not waited for; a lone sleeper
 // advances the clock at once, as it would with a plain "jump to the wake time" clock.
-class RECOURSE_API VirtualClock final : public Clock {
+//
+// Its calendar starts at `wall_start` (by default 2026-01-01T00:00:00Z, so runs stay
+// reproducible) and moves with now().
+class RECOURSE_API VirtualClock final : public Clock, public detail::WorkAccounting {
  public:
-  explicit VirtualClock(TimePoint start = TimePoint{});
+  static constexpr WallTime default_wall_start = WallTime(std::chrono::seconds(1'767'225'600));
+
+  explicit VirtualClock(TimePoint start = TimePoint{}, WallTime wall_start = default_wall_start);
   ~VirtualClock() override;
   TimePoint now() const noexcept override;
+  WallTime wall_now() const noexcept override;
   bool sleep_until(TimePoint until, std::stop_token stop) override;
   TimerId schedule(TimePoint when, std::function<void()> fire) override;
   void cancel(TimerId id) noexcept override;
+  // Moves time forward by `by`, firing due timers; what a test does between calls.
+  void advance(Duration by);
+  // Work accounting, for whoever drives this clock from several threads (the simulator's
+  // clients; usually ClockWorkScope is enough). The executor brackets its hedge threads itself.
+  // hold(): a worker is about to begin on another thread; time must not pass until it has
+  // entered with `held` = true, taking the hold over.
   void hold() noexcept override;
   void enter(bool held) noexcept override;
   void leave() noexcept override;
   bool entered() const noexcept override;
-  // Moves time forward by `by`, firing due timers; what a test does between calls.
-  void advance(Duration by);
 
  private:
   struct Sleeper;
@@ -122,19 +136,28 @@ class RECOURSE_API VirtualClock final : public Clock {
   void wake_stopped(Sleeper& sleeper) noexcept;
   void drop_hold() noexcept;  // one fewer running; time may move
 
+  const TimePoint start_;
+  const WallTime wall_start_;
   mutable std::mutex mutex_;
-  std::condition_variable changed_;  // a firing timer returned
   TimePoint now_;
   int running_ = 0;         // workers not asleep, plus holds
   bool advancing_ = false;  // a timer callback is running; its thread goes on advancing after
   std::uint64_t next_sleeper_ = 0;
   std::map<std::pair<TimePoint, std::uint64_t>, Sleeper*> sleepers_;  // in wake order
-  TimerId next_id_ = 1;
-  TimerId firing_ = 0;
-  std::thread::id firing_thread_;
-  using Timers = std::multimap<TimePoint, std::pair<TimerId, std::function<void()>>>;
-  Timers timers_;
-  std::unordered_map<TimerId, Timers::iterator> index_;  // cancel in O(1)
+  detail::TimerQueue timers_;
+};
+
+// The calling thread works for calls on `clock` while this lives: a test or simulation that
+// drives one VirtualClock from several threads brackets each of them with one.
+class ClockWorkScope {
+ public:
+  inline explicit ClockWorkScope(VirtualClock& clock) noexcept : clock_(clock) { clock_.enter(false); }
+  inline ~ClockWorkScope() { clock_.leave(); }
+  ClockWorkScope(const ClockWorkScope&) = delete;
+  ClockWorkScope& operator=(const ClockWorkScope&) = delete;
+
+ private:
+  VirtualClock& clock_;
 };
 
 // SplitMix64 over an atomic counter: lock-free, thread-safe, reproducible for a seed.

@@ -214,27 +214,24 @@ std::expected<ResultOf<Op>, Failure> run_call(CallState& call, Op& op) {
 }
 
 // The call as a whole, off the fast path. Not inlined: it keeps the fast path small.
+// `found`: the key's policy as try_run found it in the indexes (null: not compiled yet).
 template <class Op, class KeyArg>
-[[gnu::noinline]] std::expected<ResultOf<Op>, Failure> run_full(ExecutorState& executor, KeyArg key, Op& op,
-                                                                 const CallOptions& options) {
+[[gnu::noinline]] std::expected<ResultOf<Op>, Failure> run_full(ExecutorState& executor, const PolicyHead* found,
+                                                                 KeyArg key, Op& op, const CallOptions& options) {
   CallState call(executor, options);
-  call.begin(key);
+  call.begin(key, found);
   return run_call(call, op);
 }
 
 // After a fast-path attempt 0 that did not succeed: the call goes on in CallState with that
 // attempt's outcome, so every decision is the one the full loop would have made.
 template <class Op, class KeyArg, class R = ResultOf<Op>>
-[[gnu::noinline]] std::expected<R, Failure> continue_after_first(ExecutorState& executor, KeyArg key, Op& op,
-                                                                 const CallOptions& options, AttemptResult<R>& first,
-                                                                 const Outcome& outcome, bool admitted_by_circuit,
-                                                                 std::uint64_t generation,
-                                                                 std::optional<TimePoint> start) {
+[[gnu::noinline]] std::expected<R, Failure> continue_after_first(ExecutorState& executor, const PolicyHead* found,
+                                                                 KeyArg key, Op& op, const CallOptions& options,
+                                                                 AttemptResult<R>& first, const FirstAttempt& facts) {
   CallState call(executor, options);
-  if (admitted_by_circuit) call.admitted_by_circuit(generation, start);
-  call.begin(key);
   if (first.view.has_error_value) call.remember_error_value(std::move(first.error_value));
-  const Verdict verdict = call.finish_attempt(first.view, &outcome);
+  const Verdict verdict = call.resume(key, found, facts);
   remember_failed_value<R>(call, first.value);
   if (verdict == Verdict::fail || !call.prepare_retry()) return std::unexpected(call.fail());
   return run_attempts(call, op);
@@ -253,13 +250,13 @@ inline std::expected<ResultOf<Op>, Failure> run(ExecutorState& executor, const P
   // A caller that cancelled before the call gets no attempt at all (CallState refuses it).
   if (head == nullptr || head->fast_classifier == nullptr || options.timeline != nullptr ||
       options.stop.stop_requested()) [[unlikely]]
-    return run_full(executor, key, op, options);
+    return run_full(executor, head, key, op, options);
   CircuitBreaker* const breaker = head->breaker;
   std::optional<TimePoint> start;
   std::uint64_t generation = 0;
   if (breaker != nullptr) {
     if (!breaker->closed()) [[unlikely]]
-      return run_full(executor, key, op, options);  // open or half-open: the full admission
+      return run_full(executor, head, key, op, options);  // open or half-open: the full admission
     generation = breaker->generation();
     if (breaker->needs_time()) start = head->clock->now();
   }
@@ -292,7 +289,8 @@ inline std::expected<ResultOf<Op>, Failure> run(ExecutorState& executor, const P
     if constexpr (std::is_void_v<R>) return {};
     else return std::move(*result.value);
   }
-  return continue_after_first(executor, key, op, options, result, outcome, breaker != nullptr, generation, start);
+  return continue_after_first(executor, head, key, op, options, result,
+                              FirstAttempt{view, outcome, breaker != nullptr, generation, start});
 }
 
 }  // namespace recourse::detail

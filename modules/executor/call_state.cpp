@@ -34,31 +34,35 @@ std::string_view default_reason(OutcomeKind kind) noexcept {
 CallState::CallState(ExecutorState& executor, const CallOptions& options) noexcept
     : executor_(executor), options_(options) {}
 
+// Neither succeed() nor fail() ran: something threw out of the call (the operation's value
+// failing to move, an allocation). The dependency's health is unknown, so the breaker ignores it.
 CallState::~CallState() {
+  if (!settled_) settle(CallVerdict::ignored);
+}
+
+void CallState::settle(CallVerdict verdict) noexcept {
+  settled_ = true;
   release_budget();
   close_budget_call();
-  finish_circuit(CallVerdict::ignored);  // only if neither succeed() nor fail() ran
+  finish_circuit(verdict);
 }
 
-void CallState::begin(std::string_view key) {
+// The indexes hold CompiledPolicy objects behind their PolicyHead.
+void CallState::begin(std::string_view key, const PolicyHead* found) {
   key_text_ = key;
-  const CompiledPolicy* policy = executor_.find(key);
-  if (policy == nullptr) {
-    const auto parsed = Key::parse(key);
-    if (!parsed) {
-      open(nullptr);
-      refuse(reason::invalid_key);
-      return;
-    }
-    policy = executor_.policy_for(key, *parsed);
+  if (found != nullptr) return open(static_cast<const CompiledPolicy*>(found));
+  const auto parsed = Key::parse(key);
+  if (!parsed) {
+    open(nullptr);
+    refuse(reason::invalid_key);
+    return;
   }
-  open(policy);
+  open(executor_.policy_for(key, *parsed));
 }
 
-void CallState::begin(KeyHandle key) {
+void CallState::begin(KeyHandle key, const PolicyHead* found) {
   key_text_ = key.key().str();
-  const CompiledPolicy* policy = executor_.find(key);
-  open(policy != nullptr ? policy : executor_.policy_for(key));
+  open(found != nullptr ? static_cast<const CompiledPolicy*>(found) : executor_.policy_for(key));
 }
 
 void CallState::open(const CompiledPolicy* policy) {
@@ -68,7 +72,7 @@ void CallState::open(const CompiledPolicy* policy) {
   if (timeline_ == nullptr && observed) timeline_ = &own_timeline_.emplace();
   timed_ = policy != nullptr && policy->timed;
   if (timed_ || timeline_ != nullptr || observed ||
-      (policy != nullptr && (policy->retry_budget != nullptr || policy->breaker != nullptr)))
+      (policy != nullptr && (policy->retry_gate.budget() != nullptr || policy->breaker != nullptr)))
     call_start_ = executor_.clock.now();
   if (policy != nullptr) {
     attempt_.policy_id = policy->resolved.policy.id;
@@ -104,7 +108,7 @@ void CallState::open(const CompiledPolicy* policy) {
       admit_through_circuit();
     }
   }
-  if (!refused_ && policy != nullptr && (policy->retry_budget != nullptr || policy->hedge_budget != nullptr)) {
+  if (!refused_ && policy != nullptr && (policy->retry_gate.budget() != nullptr || policy->hedge_gate.budget() != nullptr)) {
     for (Budget* budget : policy->budgets())
       if (budget != nullptr) budget->call_started(policy->key, call_start_);
     budget_calls_open_ = true;
@@ -186,6 +190,20 @@ void CallState::refuse(std::string_view reason) {
   final_reason_ = reason;
 }
 
+Attempt CallState::number_attempt(TimePoint now) noexcept {
+  Attempt attempt;
+  attempt.index = attempts_started_++;
+  attempt.retry_index = groups_done_;
+  attempt.policy_id = attempt_.policy_id;
+  attempt.deadline = attempt_deadline(now);
+  return attempt;
+}
+
+void CallState::count_cancelled_hedge(const AttemptFacts& facts, TimePoint end) {
+  ++attempts_done_;
+  if (capturing() || !executor_.observers.empty()) record_attempt(facts, OutcomeKind::unknown, reason::hedge_cancelled, end);
+}
+
 TimePoint CallState::attempt_deadline(TimePoint start) const noexcept {
   const Duration per_attempt = policy_->resolved.policy.retry.per_attempt_timeout;
   return per_attempt > Duration::zero() ? std::min(overall_deadline_, saturating_add(start, per_attempt))
@@ -247,7 +265,7 @@ Outcome CallState::timed_out(const AttemptView& view) noexcept {
 
 Verdict CallState::finish_attempt(AttemptView& view, const Outcome* classified) {
   TimePoint end{};
-  if (timed_ || capturing() || policy_->retry_budget != nullptr) end = executor_.clock.now();
+  if (timed_ || capturing() || policy_->retry_gate.budget() != nullptr) end = executor_.clock.now();
   const Outcome outcome = judge(primary_facts(), view, end, classified);
   return decide(outcome, view, end);
 }
@@ -335,43 +353,20 @@ bool CallState::prepare_retry() {
 }
 
 bool CallState::abandon_retry(std::string_view reason) {
-  reservation_unused_ = true;
+  reservation_.unused = true;
   return end_with(reason);
 }
 
 bool CallState::ask_budget(TimePoint now) {
   const CompiledPolicy& p = *policy_;
-  bool allowed = true;
-  std::string_view why = reason::no_budget;
-  if (!p.retry_budget_name.empty()) {
-    if (p.retry_budget_missing) {
-      allowed = executor_.options.missing.budget == MissingMode::allow;
-      why = reason::budget_not_found;
-    } else {
-      const BudgetRequest request{p.key, false, attempts_started_, p.resolved.policy.retry.budget.cost, now};
-      try {
-        const BudgetDecision decision = p.retry_budget->acquire(request);
-        allowed = decision.allowed;
-        why = !decision.reason.empty() ? decision.reason : allowed ? reason::allowed : reason::budget_denied;
-        if (allowed) {
-          reservation_held_ = true;
-          reservation_unused_ = false;
-          reservation_token_ = decision.token;
-          reservation_attempt_ = attempts_started_;
-        }
-      } catch (...) {
-        allowed = false;
-        why = reason::budget_error;
-      }
-    }
-  }
-  admitted_by_ = why;
+  const BudgetAnswer answer = p.retry_gate.ask(p.key, attempts_started_, now, reservation_);
+  admitted_by_ = answer.reason;
   if (!executor_.observers.empty()) {
     const CallInfo info = this->info();
-    const BudgetEvent event{attempts_started_, false, p.retry_budget_name, allowed, why};
+    const BudgetEvent event{attempts_started_, false, p.retry_gate.name(), answer.allowed, answer.reason};
     executor_.notify([&](Observer& o) { o.on_budget_decision(info, event); });
   }
-  return allowed || end_with(why);
+  return answer.allowed || end_with(answer.reason);
 }
 
 std::optional<Duration> CallState::next_delay(const Outcome& outcome, TimePoint now) {
@@ -420,20 +415,11 @@ std::optional<Duration> CallState::next_delay(const Outcome& outcome, TimePoint 
 }
 
 void CallState::release_budget() noexcept {
-  if (!reservation_held_) return;
-  reservation_held_ = false;
-  const CompiledPolicy& p = *policy_;
-  BudgetRequest request{p.key, false, reservation_attempt_, p.resolved.policy.retry.budget.cost, TimePoint{}};
-  request.unused = reservation_unused_;
-  try {
-    p.retry_budget->release(request, reservation_token_);
-  } catch (...) {
-  }
+  if (reservation_.held) policy_->retry_gate.release(policy_->key, reservation_);
 }
 
 void CallState::succeed() {
-  close_budget_call();
-  finish_circuit(CallVerdict::success);
+  settle(CallVerdict::success);
   if (timeline_ == nullptr) return;
   timeline_->end = timeline_->attempts.empty() ? call_start_ : timeline_->attempts.back().end;
   timeline_->final_reason = reason::success;
@@ -444,8 +430,6 @@ void CallState::succeed() {
 }
 
 Failure CallState::fail() {
-  release_budget();
-  close_budget_call();
   // The breaker judges the call by what the dependency did: the last attempt that reached it.
   // Whatever ended the call afterwards — a budget's no (the budget drains by design in an
   // outage, and that is when the breaker must see), max_attempts, the deadline — the dependency
@@ -453,7 +437,7 @@ Failure CallState::fail() {
   // the classifier judged an abort (it says nothing of the dependency's health) is ignored.
   const bool says_nothing =
       attempts_done_ == 0 || final_reason_ == reason::cancelled || last_outcome_.kind == OutcomeKind::abort;
-  finish_circuit(says_nothing ? CallVerdict::ignored : CallVerdict::failure);
+  settle(says_nothing ? CallVerdict::ignored : CallVerdict::failure);
   if (timeline_ != nullptr) {
     timeline_->end = executor_.clock.now();
     timeline_->final_reason = final_reason_;

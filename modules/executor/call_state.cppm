@@ -21,6 +21,8 @@ import recourse.plugin;
 import :failure;
 import :options;
 import :circuit_breaker;
+import :budget_gate;
+import :key_index;
 
 namespace recourse::detail {
 
@@ -77,6 +79,15 @@ struct AttemptFacts {
 
 class HedgeGroup;
 
+// Attempt 0 as the fast path ran it, for CallState::resume.
+struct FirstAttempt {
+  AttemptView& view;
+  const Outcome& outcome;         // the fast path's classifier's answer
+  bool circuit_admitted = false;  // a closed breaker let it through...
+  std::uint64_t circuit_generation = 0;
+  std::optional<TimePoint> start;  // ...at this time, when the breaker needs call times
+};
+
 class RECOURSE_API CallState {
  public:
   CallState(ExecutorState& executor, const CallOptions& options) noexcept;
@@ -84,24 +95,31 @@ class RECOURSE_API CallState {
   CallState(const CallState&) = delete;
   CallState& operator=(const CallState&) = delete;
 
-  // Finds the key's policy; a refusal (invalid key, no policy, ...) makes refused() true.
-  void begin(std::string_view key);
-  void begin(KeyHandle key);
-  // Before begin(): the inline fast path already let this call through a closed breaker at
-  // `start`; the breaker is not asked again.
-  inline void admitted_by_circuit(std::uint64_t generation, std::optional<TimePoint> start) noexcept {
-    preadmitted_ = true;
-    circuit_generation_ = generation;
-    preadmitted_start_ = start;
+  // Opens the call under `found` — the policy Executor::try_run already found for the key —
+  // or, when it found none, under the policy compiled for the key now. A refusal (invalid key,
+  // no policy, ...) makes refused() true.
+  void begin(std::string_view key, const PolicyHead* found);
+  void begin(KeyHandle key, const PolicyHead* found);
+  // The other way in: attempt 0 already ran on the inline fast path (call.cppm) under `found`
+  // and did not settle the call. The call opens, takes that attempt as its first — recorded and
+  // decided as the full loop would have — and goes on from there.
+  template <class KeyArg>
+  inline Verdict resume(KeyArg key, const PolicyHead* found, const FirstAttempt& first) {
+    if (first.circuit_admitted) {
+      preadmitted_ = true;  // through a closed breaker: it is not asked again
+      circuit_generation_ = first.circuit_generation;
+      preadmitted_start_ = first.start;
+    }
+    begin(key, found);
+    return finish_attempt(first.view, &first.outcome);
   }
   inline bool refused() const noexcept { return refused_; }
   // The policy races hedges: attempts go through run_hedged.
   bool hedged() const noexcept;
 
   const Attempt& start_attempt();
-  // Classifies the finished attempt (unless `classified` already holds its outcome) and
-  // records it; decides whether the call is over.
-  Verdict finish_attempt(AttemptView& view, const Outcome* classified = nullptr);
+  // Classifies the finished attempt and records it; decides whether the call is over.
+  inline Verdict finish_attempt(AttemptView& view) { return finish_attempt(view, nullptr); }
   void end_attempt() noexcept;
   // Before the next attempt: budget, backoff, interruptible sleep. False ends the call.
   bool prepare_retry();
@@ -112,9 +130,38 @@ class RECOURSE_API CallState {
   // The value a failed attempt returned (an HTTP 503 with its body): the Failure carries it.
   inline void remember_value(std::any value) { last_value_ = std::move(value); }
 
- private:
-  friend class HedgeGroup;
+  // --- What a HedgeGroup uses: a group is one step of this call, raced. Nothing else of the
+  // call is the group's business. ---------------------------------------------------------
+  inline const CompiledPolicy& policy() const noexcept { return *policy_; }
+  inline ExecutorState& executor() const noexcept { return executor_; }
+  // A half-open probe must stay one attempt: it is never hedged.
+  inline bool probing() const noexcept { return circuit_probe_; }
+  inline int group_index() const noexcept { return groups_done_; }
+  inline TimePoint overall_deadline() const noexcept { return overall_deadline_; }
+  inline int attempts_started() const noexcept { return attempts_started_; }
+  // The primary's admission (the retry budget's answer) and the backoff slept before it.
+  inline std::string_view primary_admission() const noexcept { return admitted_by_; }
+  inline Duration primary_backoff() const noexcept { return slept_before_; }
+  // Numbers a new attempt starting at `now` and gives it what every attempt of the call shares
+  // (index, policy id, deadline); the caller arms its stop with caller_stop().
+  Attempt number_attempt(TimePoint now) noexcept;
+  inline const std::stop_token& caller_stop() const noexcept { return options_.stop; }
+  // A finished attempt: judged (classified, told to the budgets, recorded), or — a hedge the
+  // group had already stopped — only counted and recorded as hedge_cancelled.
+  Outcome judge(const AttemptFacts& facts, AttemptView& view, TimePoint end, const Outcome* classified);
+  void count_cancelled_hedge(const AttemptFacts& facts, TimePoint end);
+  // The call after the group (or an attempt) came to `outcome`.
+  Verdict decide(const Outcome& outcome, const AttemptView& view, TimePoint end);
+  // The retry budget's reservation admitted the group; the group is over.
+  void release_budget() noexcept;
+  CallInfo info() const noexcept;
 
+ private:
+  // `classified`: the fast path's classifier already answered for this attempt.
+  Verdict finish_attempt(AttemptView& view, const Outcome* classified);
+  // Everything a call holds outside itself, given back once: the budget reservation, the
+  // budgets' call count, the breaker's admission. `verdict` is what the breaker counts.
+  void settle(CallVerdict verdict) noexcept;
   void refuse(std::string_view reason);
   void open(const CompiledPolicy* policy);
   bool end_with(std::string_view reason);
@@ -123,10 +170,6 @@ class RECOURSE_API CallState {
   Outcome timed_out(const AttemptView& view) noexcept;
   bool abandon_retry(std::string_view reason);
   TimePoint attempt_deadline(TimePoint start) const noexcept;
-  // One finished attempt: classified, told to the budgets, recorded, its latency sampled.
-  Outcome judge(const AttemptFacts& facts, AttemptView& view, TimePoint end, const Outcome* classified);
-  // The call after an attempt — or a whole hedge group — came to `outcome`.
-  Verdict decide(const Outcome& outcome, const AttemptView& view, TimePoint end);
   void record_attempt(const AttemptFacts& facts, OutcomeKind kind, std::string_view reason, TimePoint end);
   inline AttemptFacts primary_facts() const noexcept {
     return {&attempt_, attempt_start_, slept_before_, admitted_by_, control_.stopped_at()};
@@ -134,11 +177,9 @@ class RECOURSE_API CallState {
   void record_to_budgets(const Outcome& outcome, TimePoint end) noexcept;
   bool ask_budget(TimePoint now);
   std::optional<Duration> next_delay(const Outcome& outcome, TimePoint now);
-  void release_budget() noexcept;
   void close_budget_call() noexcept;
   void admit_through_circuit();
   void finish_circuit(CallVerdict verdict) noexcept;
-  CallInfo info() const noexcept;
   inline bool capturing() const noexcept { return timeline_ != nullptr; }
 
   ExecutorState& executor_;
@@ -166,17 +207,14 @@ class RECOURSE_API CallState {
   std::any last_error_value_;
   std::any last_value_;
 
-  // The retry budget reservation for the attempt about to run (or running).
+  bool settled_ = false;            // settle() ran
   bool budget_calls_open_ = false;  // call_started() was sent to the policy's budgets
   bool circuit_admitted_ = false;   // the breaker let this call through and awaits its end
   std::uint64_t circuit_generation_ = 0;
   bool preadmitted_ = false;
   std::optional<TimePoint> preadmitted_start_;  // set when the breaker needs call times
-  int reservation_attempt_ = 0;                // the attempt the held reservation admits
   bool circuit_probe_ = false;
-  bool reservation_held_ = false;
-  bool reservation_unused_ = false;  // its retry was abandoned before it ran
-  std::uint64_t reservation_token_ = 0;
+  BudgetReservation reservation_;  // the retry budget's, for the attempt about to run (or running)
   std::string_view admitted_by_;  // budget reason recorded on the next attempt
   Duration slept_before_{};
   Duration previous_delay_{};

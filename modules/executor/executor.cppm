@@ -25,6 +25,9 @@ export module recourse.executor;
 export import recourse.plugin;
 export import :failure;
 export import :registry;
+export import :work_accounting;
+export import :timer_queue;
+export import :budget_gate;
 export import :options;
 export import :builtins;
 export import :call_state;
@@ -69,7 +72,8 @@ class RECOURSE_API Executor {
   }
 
   // The state of the key's circuit breaker; nullopt when the key is invalid or its policy has
-  // no breaker.
+  // no breaker. Read-only: a key not called yet is not compiled (nor counted against
+  // max_keys) by asking; its breaker, born on its first call, is closed.
   std::optional<CircuitState> circuit_state(std::string_view key);
 
   // Observer callbacks that threw (and were contained) so far.

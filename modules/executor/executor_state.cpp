@@ -25,6 +25,12 @@ void add_builtin(ComponentRegistry<Component>& registry, std::string name) {
   if (registry.find(name) == nullptr) (void)registry.add(std::move(name), std::make_shared<Builtin>());
 }
 
+// A virtual clock must know about the hedge threads; any other clock's time passes by itself.
+WorkAccounting& work_accounting_of(Clock& clock) noexcept {
+  if (auto* work = dynamic_cast<WorkAccounting*>(&clock)) return *work;
+  return no_work_accounting();
+}
+
 ExecutorOptions with_defaults(ExecutorOptions options) {
   if (!options.provider) options.provider = std::make_shared<BuiltinPolicyProvider>();
   if (!options.clock) options.clock = std::make_shared<SystemClock>();
@@ -48,10 +54,11 @@ ExecutorState::ExecutorState(ExecutorOptions opts)
     : options(with_defaults(std::move(opts))),
       observers(options.observers),
       clock(*options.clock),
+      work(work_accounting_of(clock)),
       random(*options.random),
       default_classifier(options.classifiers.find(options.default_classifier)),
       indexes(options.max_keys * 4),
-      hedge_pool(clock, options.hedge_threads, options.hedge_queue) {
+      hedge_pool(work, options.hedge_threads, options.hedge_queue) {
   if (default_classifier == nullptr) default_classifier = options.classifiers.find("always");
 }
 
@@ -108,6 +115,35 @@ const CompiledPolicy* ExecutorState::policy_for(KeyHandle handle) {
   return compile_once(
       handle.key(), [&] { return find(handle); },
       [&](const CompiledPolicy* p) { indexes.handles.insert(handle.id(), p); });
+}
+
+std::optional<CircuitState> ExecutorState::circuit_state_of(const Key& key) {
+  const auto state_of = [](const CompiledPolicy& p) -> std::optional<CircuitState> {
+    if (p.breaker == nullptr) return std::nullopt;
+    return p.breaker->state();
+  };
+  {
+    std::lock_guard lock(mutex_);
+    if (const auto it = by_key_.find(key.str()); it != by_key_.end()) return state_of(*it->second);
+  }
+  std::optional<ResolvedPolicy> resolved;
+  try {
+    resolved = options.provider->policy_for(key);  // outside the lock: a provider may be slow
+  } catch (...) {
+    resolved.reset();
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (const auto it = by_key_.find(key.str()); it != by_key_.end()) return state_of(*it->second);
+    // A key that would be past the limit shares its layer's policy, and that breaker, if any.
+    const bool exact = resolved && std::ranges::find(resolved->layers, PolicyLayer::exact) != resolved->layers.end();
+    if (by_key_.size() >= options.max_keys && !exact) {
+      const auto shared = over_limit_.find(resolved ? resolved->policy.id : std::string());
+      if (shared != over_limit_.end()) return state_of(*shared->second);
+    }
+  }
+  if (!resolved || !resolved->policy.circuit.enabled) return std::nullopt;
+  return CircuitState::closed;  // compiled on the key's first call, with a breaker born closed
 }
 
 const CompiledPolicy* ExecutorState::compile_locked(const Key& key) {
@@ -192,17 +228,16 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
     c->modes_used.push_back("backoff:fallback");
   }
 
-  if (!retry.budget.name.empty()) {
-    c->retry_budget_name = retry.budget.name;
-    c->retry_budget = find_budget(retry.budget.name, c->retry_budget_missing, c->modes_used);
-  }
+  const bool allow_missing = options.missing.budget == MissingMode::allow;
+  if (!retry.budget.name.empty())
+    c->retry_gate = BudgetGate(find_budget(retry.budget.name, c->modes_used), retry.budget.name, allow_missing,
+                               retry.budget.cost, false);
   const HedgePolicy& hedge = c->resolved.policy.hedge;
   c->hedging = hedge.enabled && !c->single_attempt;
   if (c->hedging) {
-    if (!hedge.budget.name.empty()) {
-      c->hedge_budget_name = hedge.budget.name;
-      c->hedge_budget = find_budget(hedge.budget.name, c->hedge_budget_missing, c->modes_used);
-    }
+    if (!hedge.budget.name.empty())
+      c->hedge_gate = BudgetGate(find_budget(hedge.budget.name, c->modes_used), hedge.budget.name, allow_missing,
+                                 hedge.budget.cost, true);
     if (hedge.trigger != HedgeTriggerKind::fixed)
       c->latencies = std::make_unique<LatencyTracker>(static_cast<std::size_t>(hedge.min_samples));
     if (hedge.trigger == HedgeTriggerKind::custom) {
@@ -219,7 +254,7 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
     c->breaker = c->owned_breaker.get();
     c->clock = &clock;
   }
-  const bool plain = !c->timed && c->refusal.empty() && c->retry_budget == nullptr && !c->retry_budget_missing &&
+  const bool plain = !c->timed && c->refusal.empty() && !c->retry_gate.named() &&
                      !c->cardinality_limited && observers.empty();
   if (plain) c->fast_classifier = c->classifier;
   c->plain_value_succeeds = dynamic_cast<const AlwaysClassifier*>(c->classifier) != nullptr ||
@@ -227,19 +262,17 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
   return c;
 }
 
-Budget* ExecutorState::find_budget(std::string_view name, bool& missing,
-                                   std::vector<std::string_view>& modes_used) const {
+// Null: named but not registered, and not replaced (MissingModes::budget deny or allow).
+Budget* ExecutorState::find_budget(std::string_view name, std::vector<std::string_view>& modes_used) const {
   if (Budget* budget = options.budgets.find(name)) return budget;
   switch (options.missing.budget) {
     case MissingMode::deny:
-      missing = true;
       modes_used.push_back("budget:deny");
       return nullptr;
     case MissingMode::fallback:
       modes_used.push_back("budget:fallback");
       return options.budgets.find("unlimited");
     case MissingMode::allow:
-      missing = true;
       modes_used.push_back("budget:allow");
       return nullptr;
   }

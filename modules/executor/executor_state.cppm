@@ -24,6 +24,8 @@ import :key_index;
 import :circuit_breaker;
 import :latency_tracker;
 import :hedge_pool;
+import :budget_gate;
+import :work_accounting;
 
 namespace recourse::detail {
 
@@ -36,21 +38,18 @@ struct CompiledPolicy : PolicyHead {
   const Classifier* classifier = nullptr;
   bool classifier_fallback = false;
   const BackoffStrategy* backoff = nullptr;
-  Budget* retry_budget = nullptr;
-  std::string_view retry_budget_name;
-  bool retry_budget_missing = false;  // named, not registered; MissingModes::budget decides
-  // Hedging (policy hedge.enabled): the hedge budget (null when none, or the same one as the
-  // retry budget: then retry_budget does it all), and the key's successful attempt latencies
-  // when a latency trigger needs them.
+  BudgetGate retry_gate;  // asked before every retry
+  // Hedging (policy hedge.enabled): the gate asked before every hedge, and the key's successful
+  // attempt latencies when a latency trigger needs them.
   bool hedging = false;
-  Budget* hedge_budget = nullptr;
-  std::string_view hedge_budget_name;
-  bool hedge_budget_missing = false;
+  BudgetGate hedge_gate;
   std::unique_ptr<LatencyTracker> latencies;
   const HedgeTrigger* trigger = nullptr;  // trigger = custom; null: it is not registered
   // The budgets a call under this policy tells of its start, end and attempts (each once).
   inline std::array<Budget*, 2> budgets() const noexcept {
-    return {retry_budget, hedge_budget != retry_budget ? hedge_budget : nullptr};
+    Budget* const retry = retry_gate.budget();
+    Budget* const hedge = hedge_gate.budget();
+    return {retry, hedge != retry ? hedge : nullptr};
   }
   // The same budgets where they judge by reason too (OutcomeAwareBudget), else null; found
   // once here, not cast per attempt.
@@ -69,6 +68,9 @@ struct ExecutorState {
   // The compiled policy for a valid key: from the indexes, or compiled under the lock.
   const CompiledPolicy* policy_for(std::string_view raw_text, const Key& key);
   const CompiledPolicy* policy_for(KeyHandle key);
+  // What a call of `key` would find its breaker in, compiling nothing (no max_keys slot spent):
+  // nullopt when its policy has no breaker; closed for a policy not compiled yet.
+  std::optional<CircuitState> circuit_state_of(const Key& key);
   inline const CompiledPolicy* find(std::string_view raw_text) const noexcept {
     return static_cast<const CompiledPolicy*>(indexes.strings.find(raw_text));
   }
@@ -91,6 +93,7 @@ struct ExecutorState {
   ExecutorOptions options;
   const std::vector<std::shared_ptr<Observer>>& observers;
   Clock& clock;
+  WorkAccounting& work;  // the clock's (virtual time must know about hedge threads)
   RandomSource& random;
   const Classifier* default_classifier;
   std::atomic<std::uint64_t> observer_errors{0};
@@ -106,7 +109,7 @@ struct ExecutorState {
   void report_over_limit(std::string_view key, std::string_view layer, bool last) noexcept;
   std::unique_ptr<CompiledPolicy> compile(const Key& key, std::optional<ResolvedPolicy> resolved) const;
   // A budget a policy names: found, or what the missing-budget mode makes of it.
-  Budget* find_budget(std::string_view name, bool& missing, std::vector<std::string_view>& modes_used) const;
+  Budget* find_budget(std::string_view name, std::vector<std::string_view>& modes_used) const;
 
   std::mutex mutex_;
   std::map<std::string, const CompiledPolicy*, std::less<>> by_key_;  // distinct canonical keys

@@ -2,7 +2,7 @@
 //
 // Threads and the clock: the caller runs the primary; spawn timers fire on the clock's thread
 // (or, on a VirtualClock, on whichever worker advances time) and hand hedges to the pool. A
-// hedge holds the clock from the moment it is queued (Clock::hold) until its thread has
+// hedge holds the clock from the moment it is queued (WorkAccounting::hold) until its thread has
 // entered, and a worker that blocks on the group leaves the clock, with whoever wakes it
 // holding for it — so virtual time never passes an attempt that is about to run.
 module;
@@ -39,7 +39,7 @@ bool terminal(OutcomeKind kind) noexcept { return kind == OutcomeKind::abort || 
 }  // namespace
 
 HedgeGroup::HedgeGroup(CallState& call, InvokeSlot invoke, void* context) noexcept
-    : call_(call), clock_(call.executor_.clock), invoke_(invoke), context_(context) {
+    : call_(call), clock_(call.executor().clock), work_(call.executor().work), invoke_(invoke), context_(context) {
   for (int i = 0; i < max_group_size; ++i) {
     Slot& slot = slots_[static_cast<std::size_t>(i)];
     slot.group = this;
@@ -51,10 +51,10 @@ HedgeGroup::HedgeGroup(CallState& call, InvokeSlot invoke, void* context) noexce
 HedgeGroup::~HedgeGroup() = default;
 
 std::optional<Duration> HedgeGroup::planned_delay() const noexcept {
-  const CompiledPolicy& policy = *call_.policy_;
+  const CompiledPolicy& policy = call_.policy();
   const HedgePolicy& hedge = policy.resolved.policy.hedge;
   // No hedging while the breaker is not closed: a half-open probe must be one attempt.
-  if (call_.circuit_probe_ || (policy.breaker != nullptr && !policy.breaker->closed())) return std::nullopt;
+  if (call_.probing() || (policy.breaker != nullptr && !policy.breaker->closed())) return std::nullopt;
   double percentile = 0;
   switch (hedge.trigger) {
     case HedgeTriggerKind::fixed: return hedge.delay;
@@ -71,21 +71,21 @@ std::optional<Duration> HedgeGroup::planned_delay() const noexcept {
 
 HedgeGroup::Result HedgeGroup::run() {
   const TimePoint start = clock_.now();
-  group_ = call_.groups_done_;
+  group_ = call_.group_index();
   const std::optional<Duration> delay = planned_delay();
   Slot& primary = slots_[0];
   {
     std::lock_guard lock(mutex_);
     ++running_;
-    start_locked(primary, start, call_.admitted_by_);
+    start_locked(primary, start, call_.primary_admission());
   }
   if (delay) {
-    const int hedges = call_.policy_->resolved.policy.hedge.max_hedges;
+    const int hedges = call_.policy().resolved.policy.hedge.max_hedges;
     for (int k = 1; k <= hedges && k < max_group_size; ++k) {
       // Saturated: a trigger may answer with any duration, and k times it must not wrap.
       const Duration after = *delay > Duration::max() / k ? Duration::max() : k * *delay;
       const TimePoint at = saturating_add(start, after);
-      if (at >= call_.overall_deadline_) break;  // it could only be stopped at once
+      if (at >= call_.overall_deadline()) break;  // it could only be stopped at once
       spawn_timers_[static_cast<std::size_t>(k)] = clock_.schedule(at, [this, k] { spawn(k); });
     }
   }
@@ -102,13 +102,10 @@ HedgeGroup::Result HedgeGroup::run() {
 
 void HedgeGroup::start_locked(Slot& slot, TimePoint now, std::string_view budget_reason) {
   Attempt& attempt = slot.attempt;
-  attempt.index = call_.attempts_started_++;
-  attempt.retry_index = group_;
+  attempt = call_.number_attempt(now);
   attempt.is_hedge = slot.index > 0;
   attempt.hedge_index = slot.index;
-  attempt.policy_id = call_.attempt_.policy_id;
-  attempt.deadline = call_.attempt_deadline(now);
-  attempt.stop = slot.control.arm(clock_, call_.options_.stop, attempt.deadline);
+  attempt.stop = slot.control.arm(clock_, call_.caller_stop(), attempt.deadline);
   slot.start = now;
   slot.budget_reason = budget_reason;
   slot.state = SlotState::running;
@@ -119,12 +116,12 @@ void HedgeGroup::spawn(int index) noexcept {
   {
     std::lock_guard lock(mutex_);
     if (closed_) return;
-    const CircuitBreaker* breaker = call_.policy_->breaker;
+    const CircuitBreaker* breaker = call_.policy().breaker;
     if (breaker != nullptr && !breaker->closed()) return;
     slot.state = SlotState::queued;
     ++running_;
     try {
-      if (call_.executor_.hedge_pool.submit(slot)) return;
+      if (call_.executor().hedge_pool.submit(slot)) return;
     } catch (...) {
       // No thread could be started: as good as a full pool.
     }
@@ -141,24 +138,27 @@ void HedgeGroup::run_pooled(PoolTask& task) noexcept {
 }
 
 void HedgeGroup::run_hedge(Slot& slot) noexcept {
+  int attempt;
   {
     std::lock_guard lock(mutex_);
     if (closed_) return unrun_locked(slot);
+    attempt = call_.attempts_started();
   }
   const TimePoint now = clock_.now();
-  const bool allowed = ask_hedge_budget(slot, now);  // unlocked: a remote budget may block
+  const bool allowed = ask_hedge_budget(slot, attempt, now);  // unlocked: a remote budget may block
   {
     std::lock_guard lock(mutex_);
-    if (!call_.executor_.observers.empty()) {
+    if (!call_.executor().observers.empty()) {
       const CallInfo info = call_.info();
-      const BudgetEvent event{call_.attempts_started_, true, call_.policy_->hedge_budget_name, allowed, slot.budget_reason};
-      call_.executor_.notify([&](Observer& o) { o.on_budget_decision(info, event); });
+      const BudgetEvent event{call_.attempts_started(), true, call_.policy().hedge_gate.name(), allowed, slot.budget_reason};
+      call_.executor().notify([&](Observer& o) { o.on_budget_decision(info, event); });
     }
     if (!allowed || closed_) {
       release_hedge_budget(slot);
       return unrun_locked(slot);
     }
     start_locked(slot, now, slot.budget_reason);
+    slot.reservation.attempt = slot.attempt.index;  // what it admitted, asked before it was numbered
     hedge_event(HedgeEventKind::spawned, slot, {});
   }
   finish(slot, invoke_(context_, slot.attempt, slot.index));
@@ -178,20 +178,18 @@ void HedgeGroup::finish(Slot& slot, AttemptView& view) noexcept {
   {
     std::lock_guard lock(mutex_);
     slot.state = SlotState::done;
-    const AttemptFacts facts{&slot.attempt, slot.start, slot.index == 0 ? call_.slept_before_ : Duration::zero(),
+    const AttemptFacts facts{&slot.attempt, slot.start, slot.index == 0 ? call_.primary_backoff() : Duration::zero(),
                              slot.budget_reason, slot.control.stopped_at()};
     try {
       if (slot.stopped_by_group) {
         // A loser's late result decides nothing, whatever it is.
-        ++call_.attempts_done_;
-        if (call_.capturing() || !call_.executor_.observers.empty())
-          call_.record_attempt(facts, OutcomeKind::unknown, reason::hedge_cancelled, end);
+        call_.count_cancelled_hedge(facts, end);
       } else {
         slot.outcome = call_.judge(facts, view, end, nullptr);
         slot.view = &view;
         const bool ends_group =
             slot.outcome.kind == OutcomeKind::success ||
-            (terminal(slot.outcome.kind) && call_.policy_->resolved.policy.hedge.cancel_on_first_terminal);
+            (terminal(slot.outcome.kind) && call_.policy().resolved.policy.hedge.cancel_on_first_terminal);
         if (!decided_ && ends_group) {
           decide_locked(slot.index, losers);
         } else if (!decided_ && (decisive_ < 0 || severity(slot.outcome.kind) >
@@ -224,7 +222,7 @@ void HedgeGroup::decide_locked(int index, StopList& losers) {
 
 void HedgeGroup::notify_locked() noexcept {
   if (caller_waiting_ && !held_for_caller_ && (this->*waiting_for_)()) {
-    clock_.hold();  // the caller takes it over when it wakes
+    work_.hold();  // the caller takes it over when it wakes
     held_for_caller_ = true;
   }
   changed_.notify_all();
@@ -233,7 +231,7 @@ void HedgeGroup::notify_locked() noexcept {
 void HedgeGroup::await(bool (HedgeGroup::*done)() const noexcept) {
   std::unique_lock lock(mutex_);
   if ((this->*done)()) return;
-  if (!clock_.entered()) {
+  if (!work_.entered()) {
     changed_.wait(lock, [&] { return (this->*done)(); });
     return;
   }
@@ -242,13 +240,13 @@ void HedgeGroup::await(bool (HedgeGroup::*done)() const noexcept) {
   waiting_for_ = done;
   caller_waiting_ = true;
   lock.unlock();
-  clock_.leave();
+  work_.leave();
   lock.lock();
   changed_.wait(lock, [&] { return (this->*done)(); });
   caller_waiting_ = false;
   const bool held = std::exchange(held_for_caller_, false);
   lock.unlock();
-  clock_.enter(held);
+  work_.enter(held);
 }
 
 void HedgeGroup::close() noexcept {
@@ -266,60 +264,33 @@ void HedgeGroup::close() noexcept {
       std::lock_guard lock(mutex_);
       queued = slot.state == SlotState::queued;
     }
-    if (!queued || !call_.executor_.hedge_pool.withdraw(slot)) continue;  // not queued, or a thread has it
+    if (!queued || !call_.executor().hedge_pool.withdraw(slot)) continue;  // not queued, or a thread has it
     std::lock_guard lock(mutex_);
     unrun_locked(slot);
   }
 }
 
-bool HedgeGroup::ask_hedge_budget(Slot& slot, TimePoint now) {
-  const CompiledPolicy& policy = *call_.policy_;
-  slot.budget_held = false;
-  if (policy.hedge_budget_name.empty()) {
-    slot.budget_reason = reason::no_budget;
-    return true;
-  }
-  if (policy.hedge_budget == nullptr) {
-    slot.budget_reason = reason::budget_not_found;
-    return call_.executor_.options.missing.budget == MissingMode::allow;
-  }
-  const BudgetRequest request{policy.key, true, call_.attempts_started_, policy.resolved.policy.hedge.budget.cost, now};
-  try {
-    const BudgetDecision decision = policy.hedge_budget->acquire(request);
-    slot.budget_reason = !decision.reason.empty() ? decision.reason
-                         : decision.allowed       ? reason::allowed
-                                                  : reason::budget_denied;
-    slot.budget_reason = intern_reason(slot.budget_reason);
-    slot.budget_held = decision.allowed;
-    slot.budget_token = decision.token;
-    return decision.allowed;
-  } catch (...) {
-    slot.budget_reason = reason::budget_error;
-    return false;
-  }
+bool HedgeGroup::ask_hedge_budget(Slot& slot, int attempt, TimePoint now) {
+  const CompiledPolicy& policy = call_.policy();
+  const BudgetAnswer answer = policy.hedge_gate.ask(policy.key, attempt, now, slot.reservation);
+  slot.budget_reason = answer.reason;
+  return answer.allowed;
 }
 
 void HedgeGroup::release_hedge_budget(Slot& slot) noexcept {
-  if (!slot.budget_held) return;
-  slot.budget_held = false;
-  const CompiledPolicy& policy = *call_.policy_;
-  const BudgetRequest request{policy.key, true, slot.attempt.index, policy.resolved.policy.hedge.budget.cost, TimePoint{}};
-  try {
-    policy.hedge_budget->release(request, slot.budget_token);
-  } catch (...) {
-  }
+  call_.policy().hedge_gate.release(call_.policy().key, slot.reservation);
 }
 
 void HedgeGroup::hedge_event(HedgeEventKind kind, const Slot& slot, std::string_view why) {
-  if (call_.executor_.observers.empty()) return;
+  if (call_.executor().observers.empty()) return;
   const CallInfo info = call_.info();
   const HedgeEvent event{kind,   slot.index, kind == HedgeEventKind::not_started ? -1 : slot.attempt.index,
                          group_, clock_.now(), why};
-  call_.executor_.notify([&](Observer& o) { o.on_hedge(info, event); });
+  call_.executor().notify([&](Observer& o) { o.on_hedge(info, event); });
 }
 
 std::optional<Duration> HedgeGroup::custom_delay() const noexcept {
-  const CompiledPolicy& policy = *call_.policy_;
+  const CompiledPolicy& policy = call_.policy();
   if (policy.trigger == nullptr) return std::nullopt;
   try {
     const std::optional<Duration> delay = policy.trigger->delay(

@@ -29,6 +29,8 @@ export module recourse.executor:hedge_group;
 import recourse.plugin;
 import :call_state;
 import :hedge_pool;
+import :work_accounting;
+import :budget_gate;
 
 namespace recourse::detail {
 
@@ -62,8 +64,7 @@ class RECOURSE_API HedgeGroup {
     TimePoint start{};
     AttemptControl control;
     bool stopped_by_group = false;  // a loser: its late result is recorded as cancelled
-    bool budget_held = false;
-    std::uint64_t budget_token = 0;
+    BudgetReservation reservation;  // the hedge budget's, while the hedge runs
     std::string_view budget_reason;
     Outcome outcome;
     AttemptView* view = nullptr;  // its result, once judged
@@ -99,12 +100,13 @@ class RECOURSE_API HedgeGroup {
   void close() noexcept;  // no more spawns; queued hedges withdrawn
   inline bool idle_locked() const noexcept { return running_ == 0; }
   inline bool over_locked() const noexcept { return decided_ || running_ == 0; }
-  bool ask_hedge_budget(Slot& slot, TimePoint now);
+  bool ask_hedge_budget(Slot& slot, int attempt, TimePoint now);
   void release_hedge_budget(Slot& slot) noexcept;
   void hedge_event(HedgeEventKind kind, const Slot& slot, std::string_view reason);
 
   CallState& call_;
   Clock& clock_;
+  WorkAccounting& work_;  // the clock's: a caller blocking on the group leaves it
   InvokeSlot invoke_;
   void* context_;
   std::mutex mutex_;

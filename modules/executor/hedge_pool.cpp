@@ -12,8 +12,8 @@ module recourse.executor;
 
 namespace recourse::detail {
 
-HedgePool::HedgePool(Clock& clock, std::size_t threads, std::size_t queue_limit) noexcept
-    : clock_(clock),
+HedgePool::HedgePool(WorkAccounting& work, std::size_t threads, std::size_t queue_limit) noexcept
+    : work_(work),
       thread_count_(std::max<std::size_t>(threads, 1)),
       queue_limit_(std::max<std::size_t>(queue_limit, 1)) {}
 
@@ -36,7 +36,7 @@ bool HedgePool::submit(PoolTask& task) {
     task.held = idle_ > held_queued_;
     if (task.held) {
       ++held_queued_;
-      clock_.hold();
+      work_.hold();
     }
     queue_.push_back(&task);
   }
@@ -61,8 +61,8 @@ bool HedgePool::withdraw(PoolTask& task) noexcept {
 // Gives back a hold the clock keeps for a task, from any thread: entering with it and leaving
 // drops it (a worker's nested enter only drops the surplus).
 void HedgePool::drop_hold() noexcept {
-  clock_.enter(true);
-  clock_.leave();
+  work_.enter(true);
+  work_.leave();
 }
 
 PoolTask* HedgePool::pop_locked() noexcept {
@@ -82,7 +82,7 @@ void HedgePool::work(std::stop_token stop) {
       task = pop_locked();
       --idle_;
     }
-    clock_.enter(task->held);
+    work_.enter(task->held);
     while (task != nullptr) {
       task->run(*task);  // the task may be gone when this returns: it is not touched again
       std::lock_guard lock(mutex_);
@@ -94,7 +94,7 @@ void HedgePool::work(std::stop_token stop) {
       std::lock_guard lock(mutex_);
       ++idle_;
     }
-    clock_.leave();
+    work_.leave();
   }
 }
 

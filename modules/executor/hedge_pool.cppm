@@ -5,7 +5,7 @@
 // back the hedges still queued, so a caller never waits for work that no thread has picked up
 // — the pool cannot deadlock however long the running operations block.
 //
-// Virtual time (Clock::hold/enter/leave): a task handed to an idle thread holds the clock until
+// Virtual time (WorkAccounting::hold/enter/leave): a task handed to an idle thread holds the clock until
 // that thread has entered it, so no time passes between a hedge's start and its first step. A
 // task that must queue behind busy threads holds nothing — otherwise time could not pass for
 // the busy ones and nothing would ever finish — and a thread that finishes a task takes the
@@ -23,6 +23,7 @@ module;
 export module recourse.executor:hedge_pool;
 
 import recourse.plugin;
+import :work_accounting;
 
 namespace recourse::detail {
 
@@ -34,7 +35,8 @@ struct PoolTask {
 class RECOURSE_API HedgePool {
  public:
   // Threads start on the first submit: an executor that never hedges has none.
-  HedgePool(Clock& clock, std::size_t threads, std::size_t queue_limit) noexcept;
+  // `work`: the clock's work accounting (no_work_accounting() for a real clock).
+  HedgePool(WorkAccounting& work, std::size_t threads, std::size_t queue_limit) noexcept;
   ~HedgePool();  // joins the threads; no call may be running
   HedgePool(const HedgePool&) = delete;
   HedgePool& operator=(const HedgePool&) = delete;
@@ -49,7 +51,7 @@ class RECOURSE_API HedgePool {
   PoolTask* pop_locked() noexcept;
   void drop_hold() noexcept;
 
-  Clock& clock_;
+  WorkAccounting& work_;
   std::size_t thread_count_;
   std::size_t idle_ = 0;         // threads waiting for a task
   std::size_t held_queued_ = 0;  // queued tasks an idle thread is about to take

@@ -37,7 +37,7 @@ struct VirtualClock::Sleeper {
   std::condition_variable wake;
 };
 
-VirtualClock::VirtualClock(TimePoint start) : now_(start) {}
+VirtualClock::VirtualClock(TimePoint start, WallTime wall_start) : start_(start), wall_start_(wall_start), now_(start) {}
 
 VirtualClock::~VirtualClock() = default;
 
@@ -46,30 +46,24 @@ TimePoint VirtualClock::now() const noexcept {
   return now_;
 }
 
+WallTime VirtualClock::wall_now() const noexcept {
+  // Saturated: a sleep until TimePoint::max() may have carried now() to the end of time.
+  const auto elapsed = std::chrono::duration_cast<WallTime::duration>(now() - start_);
+  WallTime::rep sum;
+  if (__builtin_add_overflow(wall_start_.time_since_epoch().count(), elapsed.count(), &sum)) return WallTime::max();
+  return WallTime(WallTime::duration(sum));
+}
+
 void VirtualClock::advance_locked(std::unique_lock<std::mutex>& lock) {
   while (running_ == 0 && !advancing_) {
     // Time passes only for someone asleep on it: timers due before the earliest wake-up fire,
     // and none beyond it.
     if (sleepers_.empty()) return;
-    if (!timers_.empty() && timers_.begin()->first <= sleepers_.begin()->first.first) {
-      auto node = timers_.extract(timers_.begin());
-      now_ = std::max(now_, node.key());
-      firing_ = node.mapped().first;
-      index_.erase(firing_);
-      firing_thread_ = std::this_thread::get_id();
-      std::function<void()> fire = std::move(node.mapped().second);
+    if (const auto due = timers_.earliest(); due && *due <= sleepers_.begin()->first.first) {
+      now_ = std::max(now_, *due);
       advancing_ = true;
-      lock.unlock();
-      try {
-        fire();
-      } catch (...) {
-        // A timer callback has no one to report to; it must not take the sleeper down with it.
-      }
-      fire = nullptr;  // its captures die outside the lock too
-      lock.lock();
+      timers_.fire_earliest(lock);
       advancing_ = false;
-      firing_ = 0;
-      changed_.notify_all();
       continue;
     }
     const auto next = sleepers_.begin();
@@ -121,20 +115,12 @@ bool VirtualClock::sleep_until(TimePoint until, std::stop_token stop) {
 
 TimerId VirtualClock::schedule(TimePoint when, std::function<void()> fire) {
   std::lock_guard lock(mutex_);
-  const TimerId id = next_id_++;
-  index_.emplace(id, timers_.emplace(when, std::pair(id, std::move(fire))));
-  return id;
+  return timers_.add(when, std::move(fire));
 }
 
 void VirtualClock::cancel(TimerId id) noexcept {
   std::unique_lock lock(mutex_);
-  if (const auto it = index_.find(id); it != index_.end()) {
-    timers_.erase(it->second);
-    index_.erase(it);
-    return;
-  }
-  // Firing on another thread: wait for it to return, as the Clock contract promises.
-  if (firing_ == id && firing_thread_ != std::this_thread::get_id()) changed_.wait(lock, [&] { return firing_ != id; });
+  timers_.cancel(id, lock);
 }
 
 void VirtualClock::hold() noexcept {

@@ -4,6 +4,7 @@
 module;
 #include "recourse/export.h"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <stop_token>
@@ -16,11 +17,19 @@ import :attempt;
 export namespace recourse {
 
 using TimerId = std::uint64_t;
+// Calendar time, for what a server says in calendar terms (an HTTP-date in Retry-After).
+using WallTime = std::chrono::system_clock::time_point;
 
+// Time as every component sees it (abseil's Clock, Envoy's TimeSource): a monotonic reading, a
+// calendar reading, interruptible sleeps and one-shot timers. How a virtual clock knows when it
+// may move is not here: that is the core's business (VirtualClock, and the executor's hedge
+// threads), not a plugin's.
 class RECOURSE_API Clock {
  public:
   virtual ~Clock();
   virtual TimePoint now() const noexcept = 0;
+  // The calendar time now. Virtual clocks give a virtual calendar that moves with now().
+  virtual WallTime wall_now() const noexcept = 0;
   // Blocks until `until` or until `stop` is requested, whichever is first. Returns true when
   // the time was reached, false when stopped.
   virtual bool sleep_until(TimePoint until, std::stop_token stop) = 0;
@@ -28,34 +37,6 @@ class RECOURSE_API Clock {
   virtual TimerId schedule(TimePoint when, std::function<void()> fire) = 0;
   // After cancel returns, the timer's callback is not running and never will.
   virtual void cancel(TimerId id) noexcept = 0;
-
-  // Work accounting, for clocks whose time may pass only while every thread working for calls
-  // waits on them (VirtualClock with hedged attempts running concurrently). Real clocks ignore
-  // it (these defaults). The executor brackets the threads that run hedges; a caller driving
-  // a virtual clock from several threads brackets its own (ClockWorkScope).
-  //
-  // A worker is about to begin on another thread: time must not pass until it has (enter(true)
-  // there takes the hold over).
-  virtual void hold() noexcept;
-  // The calling thread works for calls from now on; `held`: it takes over a hold().
-  virtual void enter(bool held) noexcept;
-  // The calling thread stops working (it is about to block on something other than the clock,
-  // or it is done).
-  virtual void leave() noexcept;
-  // The calling thread is a worker of this clock.
-  virtual bool entered() const noexcept;
-};
-
-// The calling thread works for calls on `clock` while this lives.
-class ClockWorkScope {
- public:
-  inline explicit ClockWorkScope(Clock& clock) noexcept : clock_(clock) { clock_.enter(false); }
-  inline ~ClockWorkScope() { clock_.leave(); }
-  ClockWorkScope(const ClockWorkScope&) = delete;
-  ClockWorkScope& operator=(const ClockWorkScope&) = delete;
-
- private:
-  Clock& clock_;
 };
 
 class RECOURSE_API RandomSource {

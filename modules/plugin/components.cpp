@@ -9,10 +9,6 @@ module recourse.plugin;
 namespace recourse {
 
 Clock::~Clock() = default;
-void Clock::hold() noexcept {}
-void Clock::enter(bool) noexcept {}
-void Clock::leave() noexcept {}
-bool Clock::entered() const noexcept { return false; }
 RandomSource::~RandomSource() = default;
 Classifier::~Classifier() = default;
 BackoffStrategy::~BackoffStrategy() = default;

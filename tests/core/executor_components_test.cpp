@@ -21,6 +21,7 @@ using harness::EventLog;
 using harness::Harness;
 using harness::set;
 using recourse::Attempt;
+using recourse::CircuitState;
 
 namespace {
 
@@ -401,6 +402,32 @@ BOOST_AUTO_TEST_CASE(a_key_configured_by_exact_name_keeps_its_own_policy_past_th
   BOOST_TEST(!t.cardinality_limited);
   BOOST_TEST(t.policy_id == "payments.Charge");
   BOOST_TEST(ex->circuit_state("payments.Charge").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(asking_for_a_breaker_state_compiles_nothing_and_spends_no_key_slot) {
+  // A getter with a side effect: asking about keys (a dashboard polling) used to compile their
+  // policies and fill max_keys, so the service's real keys then ran under shared policies.
+  Harness h;
+  h.options.max_keys = 1;
+  set(h.table.namespaces["db"], "circuit.enabled", true);
+  set(h.table.namespaces["db"], "circuit.threshold", 1);
+  set(h.table.namespaces["db"], "retry.max_attempts", 1);
+  auto ex = h.make();
+  for (int id = 0; id < 5; ++id)
+    BOOST_TEST((ex->circuit_state("db.Polled-" + std::to_string(id)) == std::optional(CircuitState::closed)));
+  BOOST_TEST(!ex->circuit_state("orders.Get").has_value());  // its policy has no breaker
+  recourse::Timeline t;
+  int calls = 0;
+  (void)ex->try_run("db.Query", always_fails(calls), {.timeline = &t});
+  BOOST_TEST(!t.cardinality_limited);  // the one slot was still free
+  BOOST_TEST(ex->over_limit_calls() == 0u);
+  BOOST_TEST((ex->circuit_state("db.Query") == std::optional(CircuitState::open)));
+  // Past the limit now: a key that would share db's layer policy reports that shared breaker,
+  // which no call has opened yet.
+  BOOST_TEST((ex->circuit_state("db.Other") == std::optional(CircuitState::closed)));
+  (void)ex->try_run("db.Other", always_fails(calls));
+  BOOST_TEST(ex->over_limit_calls() == 1u);
+  BOOST_TEST((ex->circuit_state("db.Another") == std::optional(CircuitState::open)));  // the same shared one
 }
 
 BOOST_AUTO_TEST_CASE(an_overflow_without_observers_is_logged_once_per_key) {

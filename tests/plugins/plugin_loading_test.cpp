@@ -39,7 +39,7 @@ BOOST_AUTO_TEST_CASE(the_standard_plugins_load_with_their_components) {
 }
 
 BOOST_AUTO_TEST_CASE(an_abi_mismatch_is_refused_from_the_stamp_before_anything_runs) {
-  expect_refusal(load_from(test_plugins("abi")), {"librecourse-bad_abi.so", "plugin ABI 99.0", "host's 2.0",
+  expect_refusal(load_from(test_plugins("abi")), {"librecourse-bad_abi.so", "plugin ABI 99.0", "host's 3.0",
                                                   "read from its .recourse_plugin section; none of its code was run"});
 }
 

@@ -12,6 +12,7 @@
 #include <cctype>
 #include <chrono>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,7 +34,9 @@ bool equal_ignoring_case(std::string_view a, std::string_view b) {
 
 class HttpClassifier final : public Classifier {
  public:
-  explicit HttpClassifier(const ComponentContext& context) {
+  // The host clock's calendar dates a Retry-After HTTP-date: virtual in tests and simulations.
+  explicit HttpClassifier(const ComponentContext& context) : clock_(context.host.clock) {
+    if (clock_ == nullptr) throw std::invalid_argument("the http classifier needs the host clock");
     static constexpr std::string_view known[]{"plugin", "idempotent_methods"};
     if (auto errors = context.config.unknown_fields(known); !errors.empty()) throw ConfigException(std::move(errors));
     auto methods = context.config.strings("idempotent_methods");
@@ -72,12 +75,13 @@ class HttpClassifier final : public Classifier {
     return std::ranges::any_of(idempotent_methods_, [&](const std::string& m) { return equal_ignoring_case(m, method); });
   }
 
-  static std::optional<Duration> retry_after(const ProtocolStatus& s) {
+  std::optional<Duration> retry_after(const ProtocolStatus& s) const {
     if (s.retry_after && *s.retry_after >= Duration::zero()) return s.retry_after;
     if (s.retry_after_header.empty()) return std::nullopt;
-    return parse_retry_after(s.retry_after_header, std::chrono::system_clock::now());
+    return parse_retry_after(s.retry_after_header, clock_->wall_now());
   }
 
+  const Clock* clock_;
   std::vector<std::string> idempotent_methods_{"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"};
 };
 

@@ -1,0 +1,48 @@
+// recourse.executor:timer_queue — the one-shot timers of a clock, in due order. SystemClock and
+// VirtualClock differ in when a timer is due (a real deadline passing, or virtual time reaching
+// it), not in how timers are kept, fired and cancelled; that part is this, once.
+//
+// Not self-locking: every member runs under the owning clock's mutex, passed in where the queue
+// must let go of it (a callback runs outside the lock, so it may schedule or cancel timers).
+module;
+#include "recourse/export.h"
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+export module recourse.executor:timer_queue;
+
+import recourse.plugin;
+
+namespace recourse::detail {
+
+class RECOURSE_API TimerQueue {
+ public:
+  TimerId add(TimePoint when, std::function<void()> fire);
+  bool empty() const noexcept { return queue_.empty(); }
+  // When the earliest timer is due; nullopt when none waits.
+  std::optional<TimePoint> earliest() const noexcept;
+  // Takes the earliest timer out and runs it with `lock` released, then takes the lock again. A
+  // callback that throws is dropped: a timer has no caller to report to. Precondition: !empty().
+  void fire_earliest(std::unique_lock<std::mutex>& lock);
+  // After it returns, the timer is not running and never will: a pending one is removed, one
+  // firing on another thread is waited for (one cancelling itself from its callback is not).
+  void cancel(TimerId id, std::unique_lock<std::mutex>& lock) noexcept;
+
+ private:
+  using Queue = std::multimap<TimePoint, std::pair<TimerId, std::function<void()>>>;
+  Queue queue_;
+  std::unordered_map<TimerId, Queue::iterator> index_;  // cancel in O(1); multimap iterators are stable
+  TimerId next_id_ = 1;
+  TimerId firing_ = 0;
+  std::thread::id firing_thread_;
+  std::condition_variable settled_;  // the callback cancel() waits for has returned
+};
+
+}  // namespace recourse::detail
