@@ -11,7 +11,7 @@ tools="$here/tools"
 
 debian_packages=(
   clang-19 clang-tools-19 libclang-rt-19-dev ninja-build
-  libboost-dev libboost-test-dev libtomlplusplus-dev libspdlog-dev libbenchmark-dev
+  libboost-dev libboost-test-dev libtomlplusplus-dev libspdlog-dev libbenchmark-dev nlohmann-json3-dev
   nodejs npm
   chromium
   python3

@@ -1,98 +1,76 @@
-// Indented JSON for `--format json`: the writer keeps commas and indentation, strings are
-// escaped by the observers' json::append_string (RFC 8259, invalid UTF-8 replaced), so the
-// output parses whatever bytes a key or a file name holds. Write-only, like the tool needs.
+// Indented JSON for `--format json`, built on nlohmann::ordered_json (fields in the order
+// written) and printed with two-space indentation. Strings that are not valid UTF-8 have the
+// bad bytes replaced by U+FFFD, so the output parses whatever bytes a key or a file name holds.
+// A streaming interface (begin/end, key, value) so the commands write their documents in
+// order, as they did before there was a JSON library.
 #pragma once
 
-#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include "json_writer.hpp"
+#include <vector>
 
 namespace recourse::cli {
 
 class JsonOutput {
  public:
-  JsonOutput& begin_object() { return open('{'); }
-  JsonOutput& end_object() { return close('}'); }
-  JsonOutput& begin_array() { return open('['); }
-  JsonOutput& end_array() { return close(']'); }
+  using Json = nlohmann::ordered_json;
+
+  JsonOutput& begin_object() { return open(Json::object()); }
+  JsonOutput& end_object() { return close(); }
+  JsonOutput& begin_array() { return open(Json::array()); }
+  JsonOutput& end_array() { return close(); }
 
   JsonOutput& key(std::string_view name) {
-    element();
-    plugins::json::append_string(out_, name);
-    out_ += ": ";
-    after_key_ = true;
+    key_ = name;
     return *this;
   }
-  JsonOutput& string(std::string_view text) {
-    element();
-    plugins::json::append_string(out_, text);
-    return *this;
-  }
-  JsonOutput& integer(std::int64_t value) {
-    element();
-    out_ += std::to_string(value);
-    return *this;
-  }
+  JsonOutput& string(std::string_view text) { return add(std::string(text)); }
+  JsonOutput& integer(std::int64_t value) { return add(value); }
   // JSON has no NaN or infinity: those become null.
-  JsonOutput& number(double value) {
-    element();
-    out_ += std::isfinite(value) ? fmt::format("{}", value) : "null";
-    return *this;
-  }
-  JsonOutput& boolean(bool value) {
-    element();
-    out_ += value ? "true" : "false";
-    return *this;
-  }
-  JsonOutput& null() {
-    element();
-    out_ += "null";
-    return *this;
-  }
+  JsonOutput& number(double value) { return add(std::isfinite(value) ? Json(value) : Json(nullptr)); }
+  JsonOutput& boolean(bool value) { return add(value); }
+  JsonOutput& null() { return add(nullptr); }
 
   // The document, with a final newline.
-  std::string str() const { return out_ + "\n"; }
+  std::string str() const { return root_.dump(2, ' ', false, Json::error_handler_t::replace) + "\n"; }
 
  private:
-  // Before a value or key: a comma after a sibling, then a new line at the current depth; a
-  // value right after its key stays on the key's line.
-  void element() {
-    if (after_key_) {
-      after_key_ = false;
-      return;
+  // Puts a value into the innermost open container (under the last key in an object). Only
+  // that container grows while it is open, so the pointers to the open ones stay valid.
+  Json* place(Json value) {
+    if (open_.empty()) {
+      root_ = std::move(value);
+      return &root_;
     }
-    if (has_sibling_) out_ += ',';
-    if (depth_ > 0) newline(depth_);
-    has_sibling_ = true;
+    Json& parent = *open_.back();
+    if (parent.is_array()) {
+      parent.push_back(std::move(value));
+      return &parent.back();
+    }
+    Json& slot = parent[key_];
+    slot = std::move(value);
+    return &slot;
   }
-  JsonOutput& open(char bracket) {
-    element();
-    out_ += bracket;
-    ++depth_;
-    has_sibling_ = false;
+  JsonOutput& add(Json value) {
+    place(std::move(value));
     return *this;
   }
-  JsonOutput& close(char bracket) {
-    --depth_;
-    if (has_sibling_) newline(depth_);  // an empty container stays "[]"
-    out_ += bracket;
-    has_sibling_ = true;
+  JsonOutput& open(Json container) {
+    open_.push_back(place(std::move(container)));
     return *this;
   }
-  void newline(int depth) {
-    out_ += '\n';
-    out_.append(static_cast<std::size_t>(depth) * 2, ' ');
+  JsonOutput& close() {
+    open_.pop_back();
+    return *this;
   }
 
-  std::string out_;
-  int depth_ = 0;
-  bool has_sibling_ = false;
-  bool after_key_ = false;
+  Json root_;
+  std::vector<Json*> open_;
+  std::string key_;
 };
 
 }  // namespace recourse::cli

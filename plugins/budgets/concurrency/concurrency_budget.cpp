@@ -16,6 +16,7 @@
 #include <vector>
 
 import recourse.plugin;
+import recourse.support.config;
 
 namespace recourse::plugins {
 namespace {
@@ -25,26 +26,14 @@ struct ConcurrencyParams {
   std::int64_t min_concurrency = 3;
 };
 
-// The error for a required field that is absent, saying what it is for.
-ConfigError missing(const ConfigView& config, std::string_view key, std::string_view what) {
-  return config.error(key, "missing required field \"" + std::string(key) + "\" (" + std::string(what) + ")");
-}
-
 ConcurrencyParams parse(const ConfigView& config) {
   static constexpr std::string_view known[]{"backend", "percent", "min_concurrency"};
-  std::vector<ConfigError> errors = config.unknown_fields(known);
+  support::ConfigReader in(config, known);
   ConcurrencyParams params;
-
-  const auto percent = config.number("percent", 0, 100);
-  if (!percent) errors.push_back(percent.error());
-  else if (!*percent) errors.push_back(missing(config, "percent", "retries in flight per 100 calls in flight, 0-100"));
-  else params.percent = **percent;
-
-  const auto min_concurrency = config.integer("min_concurrency", 0, 1'000'000'000);
-  if (!min_concurrency) errors.push_back(min_concurrency.error());
-  else if (*min_concurrency) params.min_concurrency = **min_concurrency;
-
-  if (!errors.empty()) throw ConfigException(std::move(errors));
+  if (auto percent = in.number("percent", 0, 100, support::required("retries in flight per 100 calls in flight, 0-100")))
+    params.percent = *percent;
+  if (auto min_concurrency = in.integer("min_concurrency", 0, 1'000'000'000)) params.min_concurrency = *min_concurrency;
+  in.finish();
   return params;
 }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 import recourse.plugin;
+import recourse.support.config;
 
 namespace recourse::plugins {
 namespace {
@@ -32,35 +33,22 @@ struct GrpcThrottleParams {
   std::int64_t milli_token_ratio = 0;
 };
 
-// The error for a required field that is absent, saying what it is for.
-ConfigError missing(const ConfigView& config, std::string_view key, std::string_view what) {
-  return config.error(key, "missing required field \"" + std::string(key) + "\" (" + std::string(what) + ")");
-}
-
 // A required number of tokens, > 0 and representable in thousandths.
-std::int64_t milli_tokens(const ConfigView& config, std::string_view key, std::string_view what,
-                          std::vector<ConfigError>& errors) {
-  const auto value = config.number(key, 0, 1e9);
-  if (!value) {
-    errors.push_back(value.error());
-    return 0;
-  }
-  if (!*value) {
-    errors.push_back(missing(config, key, what));
-    return 0;
-  }
-  const auto thousandths = std::llround(**value * milli);
-  if (thousandths <= 0) errors.push_back(config.error(key, "must be at least 0.001 (tokens are kept in thousandths)"));
+std::int64_t milli_tokens(support::ConfigReader& in, std::string_view key, std::string_view what) {
+  const auto value = in.number(key, 0, 1e9, support::required(what));
+  if (!value) return 0;
+  const auto thousandths = std::llround(*value * milli);
+  if (thousandths <= 0) in.fail(key, "must be at least 0.001 (tokens are kept in thousandths)");
   return thousandths;
 }
 
 GrpcThrottleParams parse(const ConfigView& config) {
   static constexpr std::string_view known[]{"backend", "max_tokens", "token_ratio"};
-  std::vector<ConfigError> errors = config.unknown_fields(known);
+  support::ConfigReader in(config, known);
   GrpcThrottleParams params;
-  params.max_milli_tokens = milli_tokens(config, "max_tokens", "the token count's ceiling, > 0", errors);
-  params.milli_token_ratio = milli_tokens(config, "token_ratio", "tokens a success gives back, > 0", errors);
-  if (!errors.empty()) throw ConfigException(std::move(errors));
+  params.max_milli_tokens = milli_tokens(in, "max_tokens", "the token count's ceiling, > 0");
+  params.milli_token_ratio = milli_tokens(in, "token_ratio", "tokens a success gives back, > 0");
+  in.finish();
   return params;
 }
 

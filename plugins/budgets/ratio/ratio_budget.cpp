@@ -25,6 +25,7 @@
 #include <vector>
 
 import recourse.plugin;
+import recourse.support.config;
 
 namespace recourse::plugins {
 namespace {
@@ -37,32 +38,18 @@ struct RatioParams {
   double min_per_second = 10;
 };
 
-// The error for a required field that is absent, saying what it is for.
-ConfigError missing(const ConfigView& config, std::string_view key, std::string_view what) {
-  return config.error(key, "missing required field \"" + std::string(key) + "\" (" + std::string(what) + ")");
-}
-
 RatioParams parse(const ConfigView& config) {
   static constexpr std::string_view known[]{"backend", "percent", "window", "min_per_second"};
-  std::vector<ConfigError> errors = config.unknown_fields(known);
+  support::ConfigReader in(config, known);
   RatioParams params;
-
-  const auto percent = config.number("percent", 0, 1000);
-  if (!percent) errors.push_back(percent.error());
-  else if (!*percent) errors.push_back(missing(config, "percent", "retries allowed per 100 calls, 0-1000"));
-  else params.percent = **percent;
-
-  const auto window = config.duration("window");
-  if (!window) errors.push_back(window.error());
-  else if (*window && **window < Duration(bucket_count))
-    errors.push_back(config.error("window", "must be at least 10ns (it is split into 10 buckets)"));
-  else if (*window) params.window = **window;
-
-  const auto min_per_second = config.number("min_per_second", 0, 1e9);
-  if (!min_per_second) errors.push_back(min_per_second.error());
-  else if (*min_per_second) params.min_per_second = **min_per_second;
-
-  if (!errors.empty()) throw ConfigException(std::move(errors));
+  if (auto percent = in.number("percent", 0, 1000, support::required("retries allowed per 100 calls, 0-1000")))
+    params.percent = *percent;
+  if (auto window = in.duration("window")) {
+    if (*window < Duration(bucket_count)) in.fail("window", "must be at least 10ns (it is split into 10 buckets)");
+    else params.window = *window;
+  }
+  if (auto min_per_second = in.number("min_per_second", 0, 1e9)) params.min_per_second = *min_per_second;
+  in.finish();
   return params;
 }
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 import recourse.plugin;
+import recourse.support.config;
 
 namespace recourse::plugins {
 namespace {
@@ -33,33 +34,18 @@ struct TokenBucketParams {
 
 constexpr std::int64_t max_tokens = 1'000'000'000;
 
-// The error for a required field that is absent, saying what it is for.
-ConfigError missing(const ConfigView& config, std::string_view key, std::string_view what) {
-  return config.error(key, "missing required field \"" + std::string(key) + "\" (" + std::string(what) + ")");
-}
-
 // Every problem in the table at once, or the parameters.
 TokenBucketParams parse(const ConfigView& config) {
   static constexpr std::string_view known[]{"backend", "capacity", "refill_per_second", "initial"};
-  std::vector<ConfigError> errors = config.unknown_fields(known);
+  support::ConfigReader in(config, known);
   TokenBucketParams params;
-
-  const auto capacity = config.integer("capacity", 1, max_tokens);
-  if (!capacity) errors.push_back(capacity.error());
-  else if (!*capacity) errors.push_back(missing(config, "capacity", "the bucket size in tokens, > 0"));
-  else params.capacity = **capacity;
-
-  const auto refill = config.number("refill_per_second", 0, 1e9);
-  if (!refill) errors.push_back(refill.error());
-  else if (!*refill) errors.push_back(missing(config, "refill_per_second", "tokens added per second, >= 0"));
-  else params.refill_per_second = **refill;
-
+  if (auto capacity = in.integer("capacity", 1, max_tokens, support::required("the bucket size in tokens, > 0")))
+    params.capacity = *capacity;
+  if (auto refill = in.number("refill_per_second", 0, 1e9, support::required("tokens added per second, >= 0")))
+    params.refill_per_second = *refill;
   // Bounded by the capacity when that is known; otherwise only its own type is checked.
-  const auto initial = config.integer("initial", 0, params.capacity > 0 ? params.capacity : max_tokens);
-  if (!initial) errors.push_back(initial.error());
-  else params.initial = initial->value_or(params.capacity);
-
-  if (!errors.empty()) throw ConfigException(std::move(errors));
+  params.initial = in.integer("initial", 0, params.capacity > 0 ? params.capacity : max_tokens).value_or(params.capacity);
+  in.finish();
   return params;
 }
 

@@ -21,6 +21,7 @@
 #include "errno_names.hpp"
 
 import recourse.plugin;
+import recourse.support.config;
 
 namespace recourse::plugins {
 
@@ -28,17 +29,15 @@ class ErrnoClassifier final : public Classifier {
  public:
   explicit ErrnoClassifier(const ComponentContext& context) {
     static constexpr std::string_view known[]{"plugin", "retryable"};
-    std::vector<ConfigError> errors = context.config.unknown_fields(known);
-    if (auto names = context.config.strings("retryable"); !names) {
-      errors.push_back(names.error());
-    } else if (*names) {
+    support::ConfigReader in(context.config, known);
+    if (auto names = in.strings("retryable")) {
       retryable_.clear();
-      for (const std::string& name : **names) {
+      for (const std::string& name : *names) {
         if (auto value = errno_from_name(name)) retryable_.push_back(*value);
-        else errors.push_back(context.config.error("retryable", "unknown errno name \"" + name + "\""));
+        else in.fail("retryable", "unknown errno name \"" + name + "\"");
       }
     }
-    if (!errors.empty()) throw ConfigException(std::move(errors));
+    in.finish();
   }
 
   Outcome classify(const AttemptView& a) const override {

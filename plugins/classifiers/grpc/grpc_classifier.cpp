@@ -22,27 +22,25 @@
 #include <vector>
 
 import recourse.plugin;
+import recourse.support.config;
 
 namespace recourse::plugins {
 
 class GrpcClassifier final : public Classifier {
  public:
   explicit GrpcClassifier(const ComponentContext& context) {
-    const ConfigView& config = context.config;
     static constexpr std::string_view known[]{"plugin", "retryable_codes", "retry_deadline_exceeded"};
-    std::vector<ConfigError> errors = config.unknown_fields(known);
-    if (auto codes = config.strings("retryable_codes"); !codes) {
-      errors.push_back(codes.error());
-    } else if (*codes) {
+    support::ConfigReader in(context.config, known);
+    if (auto codes = in.strings("retryable_codes")) {
       retryable_.clear();
-      for (const std::string& name : **codes) {
+      for (const std::string& name : *codes) {
         if (auto code = grpc_code_from_name(name)) retryable_.push_back(*code);
-        else errors.push_back(config.error("retryable_codes", "unknown gRPC code \"" + name + "\"; use the upper-case name, e.g. UNAVAILABLE"));
+        else in.fail("retryable_codes", "unknown gRPC code \"" + name + "\"; use the upper-case name, e.g. UNAVAILABLE");
       }
     }
-    if (auto deadline = config.boolean("retry_deadline_exceeded"); !deadline) errors.push_back(deadline.error());
-    else if (*deadline && **deadline) retryable_.push_back(static_cast<int>(GrpcCode::deadline_exceeded));
-    if (!errors.empty()) throw ConfigException(std::move(errors));
+    if (in.boolean("retry_deadline_exceeded").value_or(false))
+      retryable_.push_back(static_cast<int>(GrpcCode::deadline_exceeded));
+    in.finish();
   }
 
   Outcome classify(const AttemptView& a) const override {

@@ -2,8 +2,9 @@
 // appended to a file and rotated by size.
 //
 //   {"key":"a.b","policy_id":"defaults","policy_source":"static","start_ns":0,"end_ns":36000000,
-//    "duration_ns":36000000,"succeeded":true,"final_reason":"success","modes_used":[],
-//    "cardinality_limited":false,"normalization":[{"path":…,"before":…,"after":…}],
+//    "duration_ns":36000000,"succeeded":true,"final_reason":"success","circuit_state":"closed",
+//    "circuit_probe":false,"modes_used":[],"cardinality_limited":false,
+//    "normalization":[{"path":…,"before":…,"after":…}],
 //    "attempts":[{"index":0,"retry_index":0,"is_hedge":false,"hedge_index":0,"start_ns":0,
 //    "end_ns":2000000,"duration_ns":2000000,"kind":"retryable","reason":"retryable_error",
 //    "backoff_before_ns":0,"budget_reason":"","deadline_overrun":false,
@@ -20,6 +21,7 @@
 // path.<max_files> dropped) and a new file started; so at most max_files rotated files are
 // kept besides the current one, and max_files = 0 just starts the file over. A line is never
 // split: one longer than max_bytes goes whole into a fresh file.
+#include <nlohmann/json.hpp>
 #include <recourse/plugin.h>
 
 #include <cerrno>
@@ -34,67 +36,21 @@
 #include <system_error>
 #include <vector>
 
-#include "../common/json_writer.hpp"
-#include "../common/output_file.hpp"
+#include "output_file.hpp"
 
 import recourse.plugin;
+import recourse.support.config;
+import recourse.support.json;
 
 namespace recourse::plugins {
 namespace {
 
-std::int64_t nanoseconds(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-}
-std::int64_t nanoseconds(Duration d) { return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count(); }
+using support::OutputFile;
 
+// One line per call: the timeline in nanoseconds (support::timeline_json, the mapping the
+// simulator's timelines.jsonl uses too) and whether the call succeeded.
 std::string to_json_line(const Timeline& t, bool succeeded) {
-  std::string line;
-  line.reserve(256 + 320 * t.attempts.size());
-  json::Writer w(line);
-  w.begin_object();
-  w.key("key").string(t.key);
-  w.key("policy_id").string(t.policy_id);
-  w.key("policy_source").string(to_string(t.policy_source));
-  w.key("start_ns").integer(nanoseconds(t.start));
-  w.key("end_ns").integer(nanoseconds(t.end));
-  w.key("duration_ns").integer(nanoseconds(t.end - t.start));
-  w.key("succeeded").boolean(succeeded);
-  w.key("final_reason").string(t.final_reason);
-  w.key("modes_used").begin_array();
-  for (std::string_view mode : t.modes_used) w.string(mode);
-  w.end_array();
-  w.key("cardinality_limited").boolean(t.cardinality_limited);
-  w.key("normalization").begin_array();
-  for (const FieldChange& change : t.normalization) {
-    w.begin_object();
-    w.key("path").string(change.path);
-    w.key("before").string(change.before);
-    w.key("after").string(change.after);
-    w.end_object();
-  }
-  w.end_array();
-  w.key("attempts").begin_array();
-  for (const AttemptRecord& a : t.attempts) {
-    w.begin_object();
-    w.key("index").integer(a.index);
-    w.key("retry_index").integer(a.retry_index);
-    w.key("is_hedge").boolean(a.is_hedge);
-    w.key("hedge_index").integer(a.hedge_index);
-    w.key("start_ns").integer(nanoseconds(a.start));
-    w.key("end_ns").integer(nanoseconds(a.end));
-    w.key("duration_ns").integer(nanoseconds(a.end - a.start));
-    w.key("kind").string(to_string(a.kind));
-    w.key("reason").string(a.reason);
-    w.key("backoff_before_ns").integer(nanoseconds(a.backoff_before));
-    w.key("budget_reason").string(a.budget_reason);
-    w.key("deadline_overrun").boolean(a.deadline_overrun);
-    w.key("classifier_fallback").boolean(a.classifier_fallback);
-    w.end_object();
-  }
-  w.end_array();
-  w.end_object();
-  line += '\n';
-  return line;
+  return support::json_text(support::timeline_json(t, support::TimeUnit::nanoseconds, succeeded)) + '\n';
 }
 
 }  // namespace
@@ -103,23 +59,20 @@ class JsonlObserver final : public Observer {
  public:
   explicit JsonlObserver(const ComponentContext& context) {
     static constexpr std::string_view known[]{"plugin", "path", "max_bytes", "max_files"};
-    const ConfigView& config = context.config;
-    std::vector<ConfigError> errors = config.unknown_fields(known);
-    if (auto path = config.string("path"); !path) errors.push_back(path.error());
-    else if (!*path) errors.push_back(config.error("path", "path is required: the file to append call records to"));
-    else if ((*path)->empty()) errors.push_back(config.error("path", "path must not be empty"));
-    else path_ = **path;
-    if (auto bytes = config.integer("max_bytes", 1, std::numeric_limits<std::int64_t>::max()); !bytes)
-      errors.push_back(bytes.error());
-    else if (*bytes) max_bytes_ = static_cast<std::uint64_t>(**bytes);
-    if (auto files = config.integer("max_files", 0, 1000); !files) errors.push_back(files.error());
-    else if (*files) max_files_ = static_cast<int>(**files);
-    if (errors.empty()) {
+    support::ConfigReader in(context.config, known);
+    const auto path = in.string("path");
+    if (in.view().find("path") == nullptr) in.fail("path", "path is required: the file to append call records to");
+    else if (path && path->empty()) in.fail("path", "path must not be empty");
+    else if (path) path_ = *path;
+    if (auto bytes = in.integer("max_bytes", 1, std::numeric_limits<std::int64_t>::max()))
+      max_bytes_ = static_cast<std::uint64_t>(*bytes);
+    if (auto files = in.integer("max_files", 0, 1000)) max_files_ = static_cast<int>(*files);
+    if (in.ok()) {
       auto file = OutputFile::open(path_, OutputFile::Mode::append);
-      if (!file) errors.push_back(config.error("path", file.error()));
+      if (!file) in.fail("path", file.error());
       else file_ = std::move(*file);
     }
-    if (!errors.empty()) throw ConfigException(std::move(errors));
+    in.finish();
   }
 
   void on_success(const CallInfo&, const Timeline& timeline) override { write(to_json_line(timeline, true)); }

@@ -14,6 +14,7 @@
 //
 // [observers.<name>] plugin = "log", level = "debug" | "info" | "warn" | "error" (default
 // "info"). Failed calls are logged at warn, or at `level` when that is higher, so they stand out.
+#include <nlohmann/json.hpp>
 #include <recourse/plugin.h>
 
 #include <algorithm>
@@ -24,9 +25,10 @@
 #include <string_view>
 #include <vector>
 
-#include "../common/json_writer.hpp"
 
 import recourse.plugin;
+import recourse.support.config;
+import recourse.support.json;
 
 namespace recourse::plugins {
 namespace {
@@ -51,16 +53,20 @@ void field(std::string& line, std::string_view name, std::string_view value) {
   line += ' ';
   line += name;
   line += '=';
-  if (needs_quotes(value)) json::append_string(line, value);
+  if (needs_quotes(value)) line += support::json_text(support::Json(value));  // a JSON string
   else line += value;
 }
 
 void field(std::string& line, std::string_view name, std::int64_t value) { field(line, name, std::to_string(value)); }
 
-// "12.345ms"
+// "12.345ms": whole microseconds as milliseconds with three decimals, exact (no floating point).
 void duration_field(std::string& line, std::string_view name, Duration d) {
-  std::string text;
-  json::append_thousandths(text, std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+  const std::int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  // Unsigned magnitude, so the most negative count does not overflow on negation.
+  const std::uint64_t magnitude = us < 0 ? std::uint64_t(0) - static_cast<std::uint64_t>(us) : static_cast<std::uint64_t>(us);
+  std::string text = (us < 0 ? "-" : "") + std::to_string(magnitude / 1000) + ".";
+  const std::string fraction = std::to_string(magnitude % 1000);
+  text += std::string(3 - fraction.size(), '0') + fraction;
   field(line, name, text + "ms");
 }
 
@@ -70,19 +76,14 @@ class LogObserver final : public Observer {
  public:
   explicit LogObserver(const ComponentContext& context) : logger_(context.host.logger) {
     static constexpr std::string_view known[]{"plugin", "level"};
-    std::vector<ConfigError> errors = context.config.unknown_fields(known);
-    if (auto level = context.config.string("level"); !level) {
-      errors.push_back(level.error());
-    } else if (*level) {
-      const auto found = std::ranges::find(levels, **level, &std::pair<std::string_view, LogLevel>::first);
-      if (found == levels.end())
-        errors.push_back(context.config.error(
-            "level", "unknown log level \"" + **level + "\"; known: debug, info, warn, error"));
+    support::ConfigReader in(context.config, known);
+    if (auto level = in.string("level")) {
+      const auto found = std::ranges::find(levels, *level, &std::pair<std::string_view, LogLevel>::first);
+      if (found == levels.end()) in.fail("level", "unknown log level \"" + *level + "\"; known: debug, info, warn, error");
       else level_ = found->second;
     }
-    if (logger_ == nullptr)
-      errors.push_back(context.config.error("", "the host provides no logger for the log observer to write to"));
-    if (!errors.empty()) throw ConfigException(std::move(errors));
+    if (logger_ == nullptr) in.fail("", "the host provides no logger for the log observer to write to");
+    in.finish();
   }
 
   void on_attempt(const CallInfo& call, const AttemptRecord& a) override {

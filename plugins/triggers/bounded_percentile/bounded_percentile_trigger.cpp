@@ -15,6 +15,7 @@
 #include <string_view>
 
 import recourse.plugin;
+import recourse.support.config;
 
 namespace recourse::plugins {
 
@@ -23,19 +24,14 @@ class BoundedPercentileTrigger final : public HedgeTrigger {
   explicit BoundedPercentileTrigger(const ComponentContext& context) {
     const ConfigView& config = context.config;
     static constexpr std::string_view known[]{"plugin", "percentile", "multiplier", "min", "max", "warmup"};
-    auto errors = config.unknown_fields(known);
-    if (auto p = config.number("percentile", 1, 100); !p) errors.push_back(p.error());
-    else if (*p) percentile_ = **p;
-    if (auto m = config.number("multiplier", 0.01, 100); !m) errors.push_back(m.error());
-    else if (*m) multiplier_ = **m;
-    if (auto low = config.duration("min"); !low) errors.push_back(low.error());
-    else if (*low) min_ = **low;
-    if (auto high = config.duration("max"); !high) errors.push_back(high.error());
-    else if (*high) max_ = **high;
-    if (auto warmup = config.duration("warmup"); !warmup) errors.push_back(warmup.error());
-    else warmup_ = *warmup;
-    if (errors.empty() && max_ < min_) errors.push_back(config.error("max", "must not be below min"));
-    if (!errors.empty()) throw ConfigException(std::move(errors));
+    support::ConfigReader in(config, known);
+    if (auto p = in.number("percentile", 1, 100)) percentile_ = *p;
+    if (auto m = in.number("multiplier", 0.01, 100)) multiplier_ = *m;
+    if (auto low = in.duration("min")) min_ = *low;
+    if (auto high = in.duration("max")) max_ = *high;
+    warmup_ = in.duration("warmup");
+    if (in.ok() && max_ < min_) in.fail("max", "must not be below min");
+    in.finish();
   }
 
   std::optional<Duration> delay(const HedgeTriggerInput& input) const override {

@@ -1,5 +1,5 @@
-// An append-only output file for the jsonl and trace observers (header-only, shared). A raw
-// POSIX descriptor rather than a stream: each write() goes straight to the kernel, so a call's
+// An append-only output file for the jsonl and trace observers (header-only). A raw POSIX
+// descriptor rather than a stream: each write() goes straight to the kernel, so a call's
 // record is on disk when the callback returns ("flush per call") and another process reading
 // the file never sees a half-buffered line; and open failures keep their errno for the message.
 #pragma once
@@ -16,7 +16,7 @@
 #include <system_error>
 #include <utility>
 
-namespace recourse::plugins {
+namespace recourse::support {
 
 class OutputFile {
  public:
@@ -83,4 +83,4 @@ class OutputFile {
   std::uint64_t size_ = 0;
 };
 
-}  // namespace recourse::plugins
+}  // namespace recourse::support
