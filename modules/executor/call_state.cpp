@@ -379,35 +379,12 @@ std::optional<Duration> CallState::next_delay(const Outcome& outcome, TimePoint 
     previous_delay_ = wanted;
     return wanted;
   }
-  Duration base;
+  Duration delay;
   try {
-    base = policy_->backoff->delay(BackoffInput{groups_done_, &retry, previous_delay_});
+    delay = policy_->backoff->delay(BackoffInput{groups_done_, &retry, previous_delay_});  // jittered, capped
   } catch (...) {
     return end_with(reason::backoff_error), std::nullopt;
   }
-  // Cap, then jitter: a strategy that asks for more than max_backoff still gets a random delay
-  // under it — capping after jitter would send every such retry at exactly the cap, in step.
-  const double cap = static_cast<double>(retry.max_backoff.count());
-  const double b = std::min(static_cast<double>(std::max(base, Duration::zero()).count()), cap);
-  double jittered = b;
-  switch (retry.jitter) {
-    case Jitter::none: break;
-    case Jitter::full: jittered = executor_.random.next_unit() * b; break;
-    case Jitter::equal: jittered = b / 2 + executor_.random.next_unit() * b / 2; break;
-    case Jitter::decorrelated: {
-      // AWS's "decorrelated jitter": uniform between the initial delay and three times the
-      // previous one, that range capped.
-      const double low = std::min(static_cast<double>(retry.initial_backoff.count()), cap);
-      const double previous = previous_delay_ > Duration::zero() ? static_cast<double>(previous_delay_.count()) : low;
-      const double high = std::min(std::max(low, 3 * previous), cap);
-      jittered = low + executor_.random.next_unit() * (high - low);
-      break;
-    }
-  }
-  // A RandomSource answering outside [0, 1) (NaN, 1e300) must not turn into undefined
-  // behaviour when the delay becomes an integer: NaN is no delay, anything else stays in range.
-  if (!(jittered >= 0)) jittered = 0;
-  const Duration delay(static_cast<Duration::rep>(std::min(jittered, cap)));
   // Sleeping into the deadline only to fail there would waste the caller's time.
   if (bounded && saturating_add(now, delay) >= overall_deadline_) return end_with(reason::deadline_exceeded), std::nullopt;
   previous_delay_ = delay;

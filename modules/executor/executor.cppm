@@ -28,6 +28,7 @@ export import :registry;
 export import :work_accounting;
 export import :timer_queue;
 export import :budget_gate;
+export import :jittered_backoff;
 export import :options;
 export import :builtins;
 export import :call_state;

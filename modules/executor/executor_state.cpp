@@ -222,11 +222,13 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
     }
   }
 
-  c->backoff = options.backoffs.find(retry.backoff);
-  if (c->backoff == nullptr) {
-    c->backoff = options.backoffs.find("exponential");
+  const BackoffStrategy* strategy = options.backoffs.find(retry.backoff);
+  if (strategy == nullptr) {
+    strategy = options.backoffs.find("exponential");
     c->modes_used.push_back("backoff:fallback");
   }
+  c->jittered_backoff = std::make_unique<JitteredBackoff>(*strategy, retry.jitter, random);
+  c->backoff = c->jittered_backoff.get();
 
   const bool allow_missing = options.missing.budget == MissingMode::allow;
   if (!retry.budget.name.empty())

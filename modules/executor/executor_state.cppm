@@ -25,6 +25,7 @@ import :circuit_breaker;
 import :latency_tracker;
 import :hedge_pool;
 import :budget_gate;
+import :jittered_backoff;
 import :work_accounting;
 
 namespace recourse::detail {
@@ -37,7 +38,9 @@ struct CompiledPolicy : PolicyHead {
   ResolvedPolicy resolved;
   const Classifier* classifier = nullptr;
   bool classifier_fallback = false;
+  // The policy's strategy inside its jitter (JitteredBackoff): the whole delay before a retry.
   const BackoffStrategy* backoff = nullptr;
+  std::unique_ptr<JitteredBackoff> jittered_backoff;
   BudgetGate retry_gate;  // asked before every retry
   // Hedging (policy hedge.enabled): the gate asked before every hedge, and the key's successful
   // attempt latencies when a latency trigger needs them.

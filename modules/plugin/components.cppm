@@ -42,6 +42,12 @@ class RECOURSE_API BackoffStrategy {
   virtual Duration delay(const BackoffInput& input) const = 0;
 };
 
+// AWS's "decorrelated jitter" step: uniform between initial_backoff and three times the
+// previous delay (initial_backoff before the first retry), that range capped at max_backoff;
+// `unit` is a draw in [0, 1). The one implementation, behind both jitter = "decorrelated" and
+// the `decorrelated` backoff plugin.
+RECOURSE_API Duration decorrelated_jitter(const RetryPolicy& policy, Duration previous, double unit) noexcept;
+
 struct BudgetRequest {
   std::string_view key;
   bool is_hedge = false;

@@ -167,16 +167,31 @@ BOOST_AUTO_TEST_CASE(every_backoff_is_overflow_safe_at_attempt_60_and_beyond) {
   policy.max_backoff = 30s;
   recourse::FixedRandom random(0.999);
   const recourse::PluginContext services{nullptr, &random, nullptr};
-  for (const char* name : {"constant", "linear", "exponential", "decorrelated"}) {
-    auto backoff = plugin_harness::create<recourse::BackoffStrategy>(ComponentCategory::backoff, name, {}, services);
+  const auto check = [&](const char* name, const recourse::BackoffStrategy& backoff) {
     recourse::Duration previous{};
     for (int retry : {1, 59, 60, 61, 1000, 1 << 30}) {
-      const recourse::Duration d = backoff->delay({retry, &policy, previous});
+      const recourse::Duration d = backoff.delay({retry, &policy, previous});
       BOOST_TEST(d.count() >= 0, name << " retry " << retry);
       BOOST_TEST(d.count() <= recourse::Duration(30s).count(), name << " retry " << retry);
       previous = d;
     }
-  }
+  };
+  for (const char* name : {"linear", "decorrelated"})
+    check(name, *plugin_harness::create<recourse::BackoffStrategy>(ComponentCategory::backoff, name, {}, services));
+  check("exponential", recourse::ExponentialBackoff{});  // the built-ins (their plugins were mere copies)
+  check("constant", recourse::ConstantBackoff{});
+}
+
+BOOST_AUTO_TEST_CASE(the_decorrelated_plugin_and_the_decorrelated_jitter_are_one_step) {
+  recourse::RetryPolicy policy;
+  policy.initial_backoff = 10ms;
+  policy.max_backoff = 1s;
+  recourse::FixedRandom random(0.25);
+  const recourse::PluginContext services{nullptr, &random, nullptr};
+  auto plugin = plugin_harness::create<recourse::BackoffStrategy>(ComponentCategory::backoff, "decorrelated", {}, services);
+  for (const recourse::Duration previous : {recourse::Duration{}, recourse::Duration(20ms), recourse::Duration(900ms)})
+    BOOST_TEST(plugin->delay({2, &policy, previous}).count() ==
+               recourse::decorrelated_jitter(policy, previous, 0.25).count());
 }
 
 BOOST_AUTO_TEST_CASE(decorrelated_draws_between_base_and_three_times_the_previous_sleep) {

@@ -1,11 +1,12 @@
 // The `decorrelated` backoff, AWS's "decorrelated jitter": sleep = min(cap, uniform(base,
 // 3 × previous sleep)), previous starting at base (= initial_backoff). The randomness is in the
-// strategy itself, from the host's random source; combine it with jitter = "none".
+// strategy itself, from the host's random source; combine it with jitter = "none". The step is
+// the core's recourse::decorrelated_jitter — the same one jitter = "decorrelated" uses — so
+// `backoff = "decorrelated", jitter = "none"` and `jitter = "decorrelated"` give equal delays.
 #include <recourse/plugin.h>
 
 #include <chrono>  // the std operators on Duration are not visible through import alone
 
-#include <algorithm>
 #include <string_view>
 
 import recourse.plugin;
@@ -22,13 +23,7 @@ class DecorrelatedBackoff final : public BackoffStrategy {
   }
 
   Duration delay(const BackoffInput& input) const override {
-    const RetryPolicy& p = *input.policy;
-    const double base = static_cast<double>(p.initial_backoff.count());
-    const double cap = static_cast<double>(p.max_backoff.count());
-    const double previous = input.previous > Duration::zero() ? static_cast<double>(input.previous.count()) : base;
-    const double high = std::max(base, std::min(cap, 3 * previous));
-    const double sleep = base + random_->next_unit() * (high - base);
-    return Duration(static_cast<Duration::rep>(std::min(sleep, cap)));
+    return decorrelated_jitter(*input.policy, input.previous, random_->next_unit());
   }
 
  private:
