@@ -62,6 +62,7 @@ if [[ -f $build/compile_commands.json ]]; then
   tidy=()
   for f in "${files[@]}"; do
     [[ $f == *.cpp ]] || continue
+    [[ $f == *_probe.cpp ]] && continue  # compile-fail probes (tests/module_smoke): errors on purpose
     uses_modules "$f" && continue
     grep -qF "\"$root/$f\"" "$build/compile_commands.json" || continue
     tidy+=("$f")
