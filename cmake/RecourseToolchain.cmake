@@ -25,6 +25,9 @@ if(POLICY CMP0167)
 endif()
 
 add_compile_options(-Wall -Wextra -Wpedantic -Wno-missing-field-initializers)
+# Clang's thread-safety analysis over the RECOURSE_GUARDED_BY annotations (recourse/mutex.h,
+# docs/contributing.md). A warning like the others; the build is kept free of them.
+add_compile_options(-Wthread-safety)
 
 # Undefined symbols in a shared object are link errors, not load-time surprises
 # (STYLE.md: a missing RECOURSE_API shows at build time). The sanitizer runtimes live in

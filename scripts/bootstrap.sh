@@ -10,7 +10,7 @@ cmake_version=4.3.1
 tools="$here/tools"
 
 debian_packages=(
-  clang-19 clang-tools-19 libclang-rt-19-dev ninja-build
+  clang-19 clang-tools-19 libclang-rt-19-dev ninja-build clang-format-19 clang-tidy-19
   libboost-dev libboost-test-dev libtomlplusplus-dev libspdlog-dev libbenchmark-dev nlohmann-json3-dev
   nodejs npm
   chromium

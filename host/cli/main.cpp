@@ -49,7 +49,7 @@ constexpr Command commands[] = {
 // Plugin paths may say ${RECOURSE_PLUGIN_DIR}; unless the caller set it, it is where this
 // binary's own build or installation keeps its plugins: <build>/host/recourse → <build>/plugins,
 // <prefix>/bin/recourse → <prefix>/lib/recourse/plugins.
-void default_plugin_dir() {
+static void default_plugin_dir() {
   if (std::getenv("RECOURSE_PLUGIN_DIR") != nullptr) return;
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);

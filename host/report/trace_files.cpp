@@ -78,12 +78,14 @@ void call_events(TraceEvents& events, const SampledCall& call, const support::Tr
     if (a.is_hedge) name += " (hedge " + std::to_string(a.hedge_index) + ")";
     Json e = support::trace_complete(name, a.is_hedge ? "hedge" : "attempt", pid,
                                      first_tid + static_cast<std::int64_t>(rows.of_attempt[i]), a.start, a.end);
+    // clang-format off: one argument a line, as in the other trace files
     e["args"] = Json{{"kind", to_string(a.kind)},
                      {"reason", a.reason},
                      {"budget_reason", a.budget_reason},
                      {"retry_index", a.retry_index},
                      {"hedge_index", a.hedge_index},
                      {"backoff_before_ms", support::milliseconds(a.backoff_before)}};
+    // clang-format on
     events.add(e);
   }
 }

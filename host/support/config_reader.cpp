@@ -47,7 +47,9 @@ std::optional<std::vector<std::string>> ConfigReader::strings(std::string_view k
   return take(key, view_.strings(key), need);
 }
 
-void ConfigReader::fail(std::string_view key, std::string message) { errors_.push_back(view_.error(key, std::move(message))); }
+void ConfigReader::fail(std::string_view key, std::string message) {
+  errors_.push_back(view_.error(key, std::move(message)));
+}
 void ConfigReader::fail(ConfigError error) { errors_.push_back(std::move(error)); }
 
 void ConfigReader::finish() {

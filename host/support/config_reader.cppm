@@ -59,7 +59,8 @@ class ConfigReader {
 
  private:
   template <class T>
-  std::optional<T> take(std::string_view key, ConfigResult<std::optional<T>> result, const std::optional<Required>& need);
+  std::optional<T> take(std::string_view key, ConfigResult<std::optional<T>> result,
+                        const std::optional<Required>& need);
 
   const ConfigView& view_;
   std::vector<ConfigError> errors_;

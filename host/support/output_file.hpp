@@ -44,7 +44,7 @@ class OutputFile {
     OutputFile file;
     file.fd_ = ::open(path.c_str(), flags, 0644);
     if (file.fd_ < 0) return std::unexpected(describe("cannot open", path, errno));
-    struct stat info {};
+    struct stat info{};
     if (::fstat(file.fd_, &info) != 0) return std::unexpected(describe("cannot stat", path, errno));
     if (!S_ISREG(info.st_mode)) return std::unexpected("cannot write to \"" + path + "\": not a regular file");
     file.size_ = static_cast<std::uint64_t>(info.st_size);

@@ -101,9 +101,8 @@ TraceRows trace_rows(const Timeline& t) {
   std::vector<std::size_t> order(spans.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   // By start, then by position (a stable order without stable_sort's deprecated buffer).
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return std::pair(spans[a].start, a) < std::pair(spans[b].start, b);
-  });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return std::pair(spans[a].start, a) < std::pair(spans[b].start, b); });
   std::vector<TimePoint> busy_until{TimePoint::min()};
   TraceRows rows;
   rows.of_attempt.resize(spans.size());

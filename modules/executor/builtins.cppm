@@ -4,6 +4,7 @@
 // the random sources.
 module;
 #include "recourse/export.h"
+#include "recourse/mutex.h"
 
 #include <atomic>
 #include <condition_variable>
@@ -11,7 +12,6 @@ module;
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string_view>
@@ -132,19 +132,22 @@ class RECOURSE_API VirtualClock final : public Clock, public detail::WorkAccount
  private:
   struct Sleeper;
   // While no worker runs: fires due timers and wakes sleepers, earliest first, one at a time.
-  void advance_locked(std::unique_lock<std::mutex>& lock);
-  void wake_stopped(Sleeper& sleeper) noexcept;
-  void drop_hold() noexcept;  // one fewer running; time may move
+  void advance_locked(detail::UniqueLock& lock) RECOURSE_REQUIRES(mutex_);
+  void wake_stopped(Sleeper& sleeper) noexcept RECOURSE_EXCLUDES(mutex_);
+  void drop_hold() noexcept RECOURSE_EXCLUDES(mutex_);  // one fewer running; time may move
 
   const TimePoint start_;
   const WallTime wall_start_;
-  mutable std::mutex mutex_;
-  TimePoint now_;
-  int running_ = 0;         // workers not asleep, plus holds
-  bool advancing_ = false;  // a timer callback is running; its thread goes on advancing after
-  std::uint64_t next_sleeper_ = 0;
-  std::map<std::pair<TimePoint, std::uint64_t>, Sleeper*> sleepers_;  // in wake order
-  detail::TimerQueue timers_;
+  // Guards the clock's state below and each Sleeper's fields (which the analysis cannot see:
+  // a Sleeper does not know its clock).
+  mutable detail::Mutex mutex_;
+  TimePoint now_ RECOURSE_GUARDED_BY(mutex_);
+  int running_ RECOURSE_GUARDED_BY(mutex_) = 0;         // workers not asleep, plus holds
+  // A timer callback is running; its thread goes on advancing after.
+  bool advancing_ RECOURSE_GUARDED_BY(mutex_) = false;
+  std::uint64_t next_sleeper_ RECOURSE_GUARDED_BY(mutex_) = 0;
+  std::map<std::pair<TimePoint, std::uint64_t>, Sleeper*> sleepers_ RECOURSE_GUARDED_BY(mutex_);  // in wake order
+  detail::TimerQueue timers_ RECOURSE_GUARDED_BY(mutex_);
 };
 
 // The calling thread works for calls on `clock` while this lives: a test or simulation that

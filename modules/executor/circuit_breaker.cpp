@@ -1,11 +1,12 @@
 // CircuitBreaker (see circuit_breaker.cppm). One mutex per key: the breaker is consulted once
 // per call, never per attempt, and its decisions must be consistent across threads.
 module;
+#include "recourse/mutex.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -23,7 +24,7 @@ CircuitBreaker::CircuitBreaker(const CircuitPolicy& policy)
 }
 
 CircuitState CircuitBreaker::state() const {
-  std::lock_guard lock(mutex_);
+  detail::MutexLock lock(mutex_);
   return state_;
 }
 
@@ -47,7 +48,7 @@ std::optional<CircuitTransition> CircuitBreaker::move_locked(CircuitState to, Ti
 }
 
 CircuitAdmission CircuitBreaker::admit(TimePoint now) {
-  std::lock_guard lock(mutex_);
+  detail::MutexLock lock(mutex_);
   CircuitAdmission admission;
   if (state_ == CircuitState::open) {
     if (now - opened_at_ < policy_.cooldown) {
@@ -74,7 +75,7 @@ CircuitAdmission CircuitBreaker::admit(TimePoint now) {
 
 std::optional<CircuitTransition> CircuitBreaker::finish(bool probe, std::uint64_t generation, CallVerdict verdict,
                                                         Duration elapsed, TimePoint now) {
-  std::lock_guard lock(mutex_);
+  detail::MutexLock lock(mutex_);
   // A call from an earlier period (a probe whose breaker reopened, a closed-state call whose
   // breaker opened and closed again) decides nothing and holds no permit of this period.
   if (generation != generation_.load(std::memory_order_relaxed)) return std::nullopt;

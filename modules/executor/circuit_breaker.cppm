@@ -4,11 +4,11 @@
 // what is not the dependency's fault (aborts, cancellations, budget denials) is not counted.
 module;
 #include "recourse/export.h"
+#include "recourse/mutex.h"
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -36,15 +36,15 @@ class RECOURSE_API CircuitBreaker {
   explicit CircuitBreaker(const CircuitPolicy& policy);
 
   // Whether a call may run now. A refused call has no permit to return.
-  CircuitAdmission admit(TimePoint now);
+  CircuitAdmission admit(TimePoint now) RECOURSE_EXCLUDES(mutex_);
   // The end of an admitted call; `probe` and `generation` from its admission. A call admitted
   // in an earlier period (the breaker changed state since) decides nothing. Returns the
   // transition it caused.
   std::optional<CircuitTransition> finish(bool probe, std::uint64_t generation, CallVerdict verdict, Duration elapsed,
-                                          TimePoint now);
+                                          TimePoint now) RECOURSE_EXCLUDES(mutex_);
   // The current period, for calls admitted without admit() (the inline fast path, closed).
   inline std::uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
-  CircuitState state() const;
+  CircuitState state() const RECOURSE_EXCLUDES(mutex_);
 
   // The inline fast path's view: closed right now (no lock), whether ending a call needs its
   // start time (time window or slow-call tracking), and a success that changes nothing — a
@@ -61,29 +61,29 @@ class RECOURSE_API CircuitBreaker {
     bool failure;
     bool slow;
   };
-  void record_locked(Sample sample, TimePoint now);
-  bool should_open_locked(TimePoint now);
-  std::optional<CircuitTransition> move_locked(CircuitState to, TimePoint now);
+  void record_locked(Sample sample, TimePoint now) RECOURSE_REQUIRES(mutex_);
+  bool should_open_locked(TimePoint now) RECOURSE_REQUIRES(mutex_);
+  std::optional<CircuitTransition> move_locked(CircuitState to, TimePoint now) RECOURSE_REQUIRES(mutex_);
 
   const CircuitPolicy policy_;
   const bool needs_time_;
-  mutable std::mutex mutex_;
-  CircuitState state_ = CircuitState::closed;
+  mutable detail::Mutex mutex_;
+  CircuitState state_ RECOURSE_GUARDED_BY(mutex_) = CircuitState::closed;
   std::atomic<CircuitState> public_state_{CircuitState::closed};  // state_, readable without the lock
-  TimePoint opened_at_{};
+  TimePoint opened_at_ RECOURSE_GUARDED_BY(mutex_){};
   std::atomic<int> consecutive_failures_{0};  // written under the lock, read without it
   std::atomic<std::uint64_t> generation_{0};  // bumped on every transition
-  int probes_in_flight_ = 0;
-  int probe_successes_ = 0;
+  int probes_in_flight_ RECOURSE_GUARDED_BY(mutex_) = 0;
+  int probe_successes_ RECOURSE_GUARDED_BY(mutex_) = 0;
   // The failure-rate window: a ring of the last window_size calls (count window) or per-bucket
   // totals over window_duration (time window, ten buckets).
-  std::vector<Sample> ring_;
-  std::size_t ring_next_ = 0;
+  std::vector<Sample> ring_ RECOURSE_GUARDED_BY(mutex_);
+  std::size_t ring_next_ RECOURSE_GUARDED_BY(mutex_) = 0;
   struct Bucket {
     std::int64_t index = -1;  // which window slice it holds
     int calls = 0, failures = 0, slow = 0;
   };
-  std::vector<Bucket> buckets_;
+  std::vector<Bucket> buckets_ RECOURSE_GUARDED_BY(mutex_);
 };
 
 }  // namespace recourse

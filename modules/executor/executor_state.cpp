@@ -1,12 +1,13 @@
 // ExecutorState: components with their defaults, and compilation of a key's policy into the
 // immutable CompiledPolicy the hot path reads (see executor_state.cppm).
 module;
+#include "recourse/mutex.h"
+
 #include <chrono>
 #include <cstdint>
 #include <algorithm>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -71,7 +72,7 @@ const CompiledPolicy* ExecutorState::compile_once(const Key& key, Find find_publ
   bool report = false;
   bool report_full = false;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (const CompiledPolicy* raced = find_published()) return raced;
     policy = compile_locked(key);
     if (!policy->cardinality_limited) {
@@ -123,7 +124,7 @@ std::optional<CircuitState> ExecutorState::circuit_state_of(const Key& key) {
     return p.breaker->state();
   };
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (const auto it = by_key_.find(key.str()); it != by_key_.end()) return state_of(*it->second);
   }
   std::optional<ResolvedPolicy> resolved;
@@ -133,7 +134,7 @@ std::optional<CircuitState> ExecutorState::circuit_state_of(const Key& key) {
     resolved.reset();
   }
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (const auto it = by_key_.find(key.str()); it != by_key_.end()) return state_of(*it->second);
     // A key that would be past the limit shares its layer's policy, and that breaker, if any.
     const bool exact = resolved && std::ranges::find(resolved->layers, PolicyLayer::exact) != resolved->layers.end();

@@ -1,6 +1,8 @@
 // recourse.executor:state (internal) — what an Executor holds: its components, and the
 // per-key compiled policies with the lock-free indexes the hot path reads.
 module;
+#include "recourse/mutex.h"
+
 #include <array>
 #include <atomic>
 #include <cstddef>
@@ -8,7 +10,6 @@ module;
 #include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -107,19 +108,21 @@ struct ExecutorState {
  private:
   template <class Find, class Publish>
   const CompiledPolicy* compile_once(const Key& key, Find find_published, Publish publish);
-  const CompiledPolicy* compile_locked(const Key& key);
-  const CompiledPolicy* over_limit_policy(const Key& key, std::optional<ResolvedPolicy> resolved);
+  const CompiledPolicy* compile_locked(const Key& key) RECOURSE_REQUIRES(mutex_);
+  const CompiledPolicy* over_limit_policy(const Key& key, std::optional<ResolvedPolicy> resolved)
+      RECOURSE_REQUIRES(mutex_);
   void report_over_limit(std::string_view key, std::string_view layer, bool last) noexcept;
   std::unique_ptr<CompiledPolicy> compile(const Key& key, std::optional<ResolvedPolicy> resolved) const;
   // A budget a policy names: found, or what the missing-budget mode makes of it.
   Budget* find_budget(std::string_view name, std::vector<std::string_view>& modes_used) const;
 
-  std::mutex mutex_;
-  std::map<std::string, const CompiledPolicy*, std::less<>> by_key_;  // distinct canonical keys
-  std::deque<std::unique_ptr<CompiledPolicy>> compiled_;
+  Mutex mutex_;
+  // Distinct canonical keys.
+  std::map<std::string, const CompiledPolicy*, std::less<>> by_key_ RECOURSE_GUARDED_BY(mutex_);
+  std::deque<std::unique_ptr<CompiledPolicy>> compiled_ RECOURSE_GUARDED_BY(mutex_);
   // Keys past max_keys share the policy of their nearest layer, compiled once per layer.
-  std::map<std::string, std::unique_ptr<CompiledPolicy>, std::less<>> over_limit_;
-  std::set<std::string, std::less<>> reported_over_limit_;
+  std::map<std::string, std::unique_ptr<CompiledPolicy>, std::less<>> over_limit_ RECOURSE_GUARDED_BY(mutex_);
+  std::set<std::string, std::less<>> reported_over_limit_ RECOURSE_GUARDED_BY(mutex_);
 };
 
 }  // namespace recourse::detail

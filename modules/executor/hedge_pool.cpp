@@ -1,9 +1,10 @@
 // HedgePool: a fixed set of threads over one queue (see hedge_pool.cppm).
 module;
+#include "recourse/mutex.h"
+
 #include <algorithm>
 #include <cstddef>
 #include <deque>
-#include <mutex>
 #include <stop_token>
 #include <thread>
 #include <vector>
@@ -25,7 +26,7 @@ HedgePool::~HedgePool() {
 
 bool HedgePool::submit(PoolTask& task) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (queue_.size() >= queue_limit_) return false;
     if (threads_.empty()) {
       threads_.reserve(thread_count_);
@@ -47,7 +48,7 @@ bool HedgePool::submit(PoolTask& task) {
 bool HedgePool::withdraw(PoolTask& task) noexcept {
   bool held;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     const auto it = std::find(queue_.begin(), queue_.end(), &task);
     if (it == queue_.end()) return false;
     queue_.erase(it);
@@ -77,21 +78,23 @@ void HedgePool::work(std::stop_token stop) {
   for (;;) {
     PoolTask* task;
     {
-      std::unique_lock lock(mutex_);
-      if (!ready_.wait(lock, stop, [&] { return !queue_.empty(); })) return;
+      UniqueLock lock(mutex_);
+      // The predicate runs with the lock held, which the analysis cannot see through the wait.
+      if (!ready_.wait(lock.native(), stop, [&]() RECOURSE_NO_THREAD_SAFETY_ANALYSIS { return !queue_.empty(); }))
+        return;
       task = pop_locked();
       --idle_;
     }
     work_.enter(task->held);
     while (task != nullptr) {
       task->run(*task);  // the task may be gone when this returns: it is not touched again
-      std::lock_guard lock(mutex_);
+      MutexLock lock(mutex_);
       task = pop_locked();
       // Still entered: a task held for an idle thread is taken over, its hold surplus.
       if (task != nullptr && task->held) drop_hold();
     }
     {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(mutex_);
       ++idle_;
     }
     work_.leave();

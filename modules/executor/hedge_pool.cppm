@@ -12,11 +12,11 @@
 // next one without leaving the clock in between.
 module;
 #include "recourse/export.h"
+#include "recourse/mutex.h"
 
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -48,18 +48,18 @@ class RECOURSE_API HedgePool {
 
  private:
   void work(std::stop_token stop);
-  PoolTask* pop_locked() noexcept;
+  PoolTask* pop_locked() noexcept RECOURSE_REQUIRES(mutex_);
   void drop_hold() noexcept;
 
   WorkAccounting& work_;
   std::size_t thread_count_;
-  std::size_t idle_ = 0;         // threads waiting for a task
-  std::size_t held_queued_ = 0;  // queued tasks an idle thread is about to take
+  std::size_t idle_ RECOURSE_GUARDED_BY(mutex_) = 0;         // threads waiting for a task
+  std::size_t held_queued_ RECOURSE_GUARDED_BY(mutex_) = 0;  // queued tasks an idle thread is about to take
   std::size_t queue_limit_;
-  std::mutex mutex_;
+  Mutex mutex_;
   std::condition_variable_any ready_;
-  std::deque<PoolTask*> queue_;
-  std::vector<std::jthread> threads_;
+  std::deque<PoolTask*> queue_ RECOURSE_GUARDED_BY(mutex_);
+  std::vector<std::jthread> threads_ RECOURSE_GUARDED_BY(mutex_);  // started by the first submit
 };
 
 }  // namespace recourse::detail

@@ -1,6 +1,8 @@
 // SystemClock: steady_clock time, interruptible sleeps, and one lazily started timer thread
 // that turns deadlines into stop requests (see builtins.cppm).
 module;
+#include "recourse/mutex.h"
+
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -16,19 +18,21 @@ module recourse.executor;
 namespace recourse {
 
 struct SystemClock::Timers {
-  std::mutex mutex;
+  detail::Mutex mutex;
   std::condition_variable_any wake;  // the timer thread: new earliest timer, or stop
-  detail::TimerQueue queue;
+  detail::TimerQueue queue RECOURSE_GUARDED_BY(mutex);
   std::jthread thread;
 
-  void run(std::stop_token stop) {
-    std::unique_lock lock(mutex);
+  void run(std::stop_token stop) RECOURSE_EXCLUDES(mutex) {
+    detail::UniqueLock lock(mutex);
     while (!stop.stop_requested()) {
       const std::optional<TimePoint> due = queue.earliest();
       if (!due) {
-        wake.wait(lock, stop, [&] { return !queue.empty(); });
+        // The predicates run with the lock held, which the analysis cannot see through the wait.
+        wake.wait(lock.native(), stop, [&]() RECOURSE_NO_THREAD_SAFETY_ANALYSIS { return !queue.empty(); });
       } else if (std::chrono::steady_clock::now() < *due) {
-        wake.wait_until(lock, stop, *due, [&] { return queue.empty() || *queue.earliest() < *due; });
+        wake.wait_until(lock.native(), stop, *due,
+                        [&]() RECOURSE_NO_THREAD_SAFETY_ANALYSIS { return queue.empty() || *queue.earliest() < *due; });
       } else {
         queue.fire_earliest(lock);
       }
@@ -58,7 +62,7 @@ bool SystemClock::sleep_until(TimePoint until, std::stop_token stop) {
 }
 
 TimerId SystemClock::schedule(TimePoint when, std::function<void()> fire) {
-  std::lock_guard lock(timers_->mutex);
+  detail::MutexLock lock(timers_->mutex);
   if (!timers_->thread.joinable())
     timers_->thread = std::jthread([t = timers_.get()](std::stop_token stop) { t->run(stop); });
   const TimerId id = timers_->queue.add(when, std::move(fire));
@@ -67,7 +71,7 @@ TimerId SystemClock::schedule(TimePoint when, std::function<void()> fire) {
 }
 
 void SystemClock::cancel(TimerId id) noexcept {
-  std::unique_lock lock(timers_->mutex);
+  detail::UniqueLock lock(timers_->mutex);
   timers_->queue.cancel(id, lock);
 }
 

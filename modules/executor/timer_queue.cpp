@@ -1,7 +1,8 @@
 // TimerQueue: ordered one-shot timers with O(1) cancel (see timer_queue.cppm).
 module;
+#include "recourse/mutex.h"
+
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -21,7 +22,7 @@ std::optional<TimePoint> TimerQueue::earliest() const noexcept {
   return queue_.begin()->first;
 }
 
-void TimerQueue::fire_earliest(std::unique_lock<std::mutex>& lock) {
+void TimerQueue::fire_earliest(UniqueLock& lock) {
   auto node = queue_.extract(queue_.begin());
   firing_ = node.mapped().first;
   firing_thread_ = std::this_thread::get_id();
@@ -39,14 +40,14 @@ void TimerQueue::fire_earliest(std::unique_lock<std::mutex>& lock) {
   settled_.notify_all();
 }
 
-void TimerQueue::cancel(TimerId id, std::unique_lock<std::mutex>& lock) noexcept {
+void TimerQueue::cancel(TimerId id, UniqueLock& lock) noexcept {
   if (const auto it = index_.find(id); it != index_.end()) {
     queue_.erase(it->second);
     index_.erase(it);
     return;
   }
   if (firing_ == id && firing_thread_ != std::this_thread::get_id())
-    settled_.wait(lock, [&] { return firing_ != id; });
+    settled_.wait(lock.native(), [&] { return firing_ != id; });
 }
 
 }  // namespace recourse::detail

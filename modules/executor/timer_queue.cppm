@@ -3,14 +3,15 @@
 // it), not in how timers are kept, fired and cancelled; that part is this, once.
 //
 // Not self-locking: every member runs under the owning clock's mutex, passed in where the queue
-// must let go of it (a callback runs outside the lock, so it may schedule or cancel timers).
+// must let go of it (a callback runs outside the lock, so it may schedule or cancel timers). The
+// owner declares its queue RECOURSE_GUARDED_BY that mutex, so the analysis checks each use.
 module;
 #include "recourse/export.h"
+#include "recourse/mutex.h"
 
 #include <condition_variable>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
@@ -30,10 +31,12 @@ class RECOURSE_API TimerQueue {
   std::optional<TimePoint> earliest() const noexcept;
   // Takes the earliest timer out and runs it with `lock` released, then takes the lock again. A
   // callback that throws is dropped: a timer has no caller to report to. Precondition: !empty().
-  void fire_earliest(std::unique_lock<std::mutex>& lock);
+  // Unchecked inside: clang 19 cannot require a lock passed as a parameter (REQUIRES(lock) on a
+  // scoped lock is refused), so the let-go-and-retake looks unbalanced to the analysis.
+  void fire_earliest(UniqueLock& lock) RECOURSE_NO_THREAD_SAFETY_ANALYSIS;
   // After it returns, the timer is not running and never will: a pending one is removed, one
   // firing on another thread is waited for (one cancelling itself from its callback is not).
-  void cancel(TimerId id, std::unique_lock<std::mutex>& lock) noexcept;
+  void cancel(TimerId id, UniqueLock& lock) noexcept;
 
  private:
   using Queue = std::multimap<TimePoint, std::pair<TimerId, std::function<void()>>>;

@@ -4,13 +4,14 @@
 // sleep takes it out of the count; whoever wakes it puts it back before letting go of the lock,
 // so there is no instant in which a woken worker is uncounted and time could slip past it.
 module;
+#include "recourse/mutex.h"
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <stop_token>
 #include <thread>
 #include <utility>
@@ -42,7 +43,7 @@ VirtualClock::VirtualClock(TimePoint start, WallTime wall_start) : start_(start)
 VirtualClock::~VirtualClock() = default;
 
 TimePoint VirtualClock::now() const noexcept {
-  std::lock_guard lock(mutex_);
+  detail::MutexLock lock(mutex_);
   return now_;
 }
 
@@ -54,7 +55,7 @@ WallTime VirtualClock::wall_now() const noexcept {
   return WallTime(WallTime::duration(sum));
 }
 
-void VirtualClock::advance_locked(std::unique_lock<std::mutex>& lock) {
+void VirtualClock::advance_locked(detail::UniqueLock& lock) {
   while (running_ == 0 && !advancing_) {
     // Time passes only for someone asleep on it: timers due before the earliest wake-up fire,
     // and none beyond it.
@@ -80,7 +81,7 @@ void VirtualClock::advance_locked(std::unique_lock<std::mutex>& lock) {
 // it went to sleep, so several attempts stopped at once (a hedge group decided, a caller
 // cancelling) wake one at a time, deterministically.
 void VirtualClock::wake_stopped(Sleeper& sleeper) noexcept {
-  std::unique_lock lock(mutex_);
+  detail::UniqueLock lock(mutex_);
   if (sleeper.woken || sleeper.stopped) return;
   sleeper.stopped = true;
   const auto it = sleepers_.find(std::pair(sleeper.until, sleeper.sequence));
@@ -97,7 +98,7 @@ bool VirtualClock::sleep_until(TimePoint until, std::stop_token stop) {
   Sleeper me;
   me.until = until;
   me.counted = worker_of == this;
-  std::unique_lock lock(mutex_);
+  detail::UniqueLock lock(mutex_);
   me.sequence = next_sleeper_++;
   sleepers_.emplace(std::pair(until, me.sequence), &me);
   if (me.counted) --running_;
@@ -107,24 +108,24 @@ bool VirtualClock::sleep_until(TimePoint until, std::stop_token stop) {
     std::stop_callback on_stop(stop, [this, &me] { wake_stopped(me); });
     lock.lock();
     advance_locked(lock);
-    me.wake.wait(lock, [&] { return me.woken; });
+    while (!me.woken) me.wake.wait(lock.native());  // wait(lock, pred), with the loop in view
     lock.unlock();  // before on_stop's destructor, which waits for a callback in flight
   }
   return !me.stopped;
 }
 
 TimerId VirtualClock::schedule(TimePoint when, std::function<void()> fire) {
-  std::lock_guard lock(mutex_);
+  detail::MutexLock lock(mutex_);
   return timers_.add(when, std::move(fire));
 }
 
 void VirtualClock::cancel(TimerId id) noexcept {
-  std::unique_lock lock(mutex_);
+  detail::UniqueLock lock(mutex_);
   timers_.cancel(id, lock);
 }
 
 void VirtualClock::hold() noexcept {
-  std::lock_guard lock(mutex_);
+  detail::MutexLock lock(mutex_);
   ++running_;
 }
 
@@ -142,7 +143,7 @@ void VirtualClock::enter(bool held) noexcept {
 }
 
 void VirtualClock::drop_hold() noexcept {
-  std::unique_lock lock(mutex_);
+  detail::UniqueLock lock(mutex_);
   --running_;
   advance_locked(lock);
 }

@@ -30,7 +30,8 @@ ConcurrencyParams parse(const ConfigView& config) {
   static constexpr std::string_view known[]{"backend", "percent", "min_concurrency"};
   support::ConfigReader in(config, known);
   ConcurrencyParams params;
-  if (auto percent = in.number("percent", 0, 100, support::required("retries in flight per 100 calls in flight, 0-100")))
+  if (auto percent =
+          in.number("percent", 0, 100, support::required("retries in flight per 100 calls in flight, 0-100")))
     params.percent = *percent;
   if (auto min_concurrency = in.integer("min_concurrency", 0, 1'000'000'000)) params.min_concurrency = *min_concurrency;
   in.finish();

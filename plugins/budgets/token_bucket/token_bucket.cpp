@@ -44,7 +44,8 @@ TokenBucketParams parse(const ConfigView& config) {
   if (auto refill = in.number("refill_per_second", 0, 1e9, support::required("tokens added per second, >= 0")))
     params.refill_per_second = *refill;
   // Bounded by the capacity when that is known; otherwise only its own type is checked.
-  params.initial = in.integer("initial", 0, params.capacity > 0 ? params.capacity : max_tokens).value_or(params.capacity);
+  params.initial =
+      in.integer("initial", 0, params.capacity > 0 ? params.capacity : max_tokens).value_or(params.capacity);
   in.finish();
   return params;
 }

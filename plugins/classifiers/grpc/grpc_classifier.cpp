@@ -35,7 +35,8 @@ class GrpcClassifier final : public Classifier {
       retryable_.clear();
       for (const std::string& name : *codes) {
         if (auto code = grpc_code_from_name(name)) retryable_.push_back(*code);
-        else in.fail("retryable_codes", "unknown gRPC code \"" + name + "\"; use the upper-case name, e.g. UNAVAILABLE");
+        else
+          in.fail("retryable_codes", "unknown gRPC code \"" + name + "\"; use the upper-case name, e.g. UNAVAILABLE");
       }
     }
     if (in.boolean("retry_deadline_exceeded").value_or(false))

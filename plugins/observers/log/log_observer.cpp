@@ -63,7 +63,8 @@ void field(std::string& line, std::string_view name, std::int64_t value) { field
 void duration_field(std::string& line, std::string_view name, Duration d) {
   const std::int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
   // Unsigned magnitude, so the most negative count does not overflow on negation.
-  const std::uint64_t magnitude = us < 0 ? std::uint64_t(0) - static_cast<std::uint64_t>(us) : static_cast<std::uint64_t>(us);
+  const std::uint64_t magnitude =
+      us < 0 ? std::uint64_t(0) - static_cast<std::uint64_t>(us) : static_cast<std::uint64_t>(us);
   std::string text = (us < 0 ? "-" : "") + std::to_string(magnitude / 1000) + ".";
   const std::string fraction = std::to_string(magnitude % 1000);
   text += std::string(3 - fraction.size(), '0') + fraction;
@@ -79,7 +80,8 @@ class LogObserver final : public Observer {
     support::ConfigReader in(context.config, known);
     if (auto level = in.string("level")) {
       const auto found = std::ranges::find(levels, *level, &std::pair<std::string_view, LogLevel>::first);
-      if (found == levels.end()) in.fail("level", "unknown log level \"" + *level + "\"; known: debug, info, warn, error");
+      if (found == levels.end())
+        in.fail("level", "unknown log level \"" + *level + "\"; known: debug, info, warn, error");
       else level_ = found->second;
     }
     if (logger_ == nullptr) in.fail("", "the host provides no logger for the log observer to write to");

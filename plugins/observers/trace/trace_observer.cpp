@@ -70,12 +70,14 @@ std::string events_of(const Timeline& t, bool succeeded, const support::TraceRow
     if (a.is_hedge) name += " (hedge " + std::to_string(a.hedge_index) + ")";
     Json e = support::trace_complete(name, a.is_hedge ? "hedge" : "attempt", pid,
                                      first_tid + static_cast<std::int64_t>(rows.of_attempt[i]), a.start, a.end);
+    // clang-format off: one argument a line, as in the other trace files
     Json args{{"reason", a.reason},
               {"kind", to_string(a.kind)},
               {"budget", a.budget_reason},
               {"retry_index", a.retry_index},
               {"hedge_index", a.hedge_index},
               {"backoff_before_us", support::microseconds(a.backoff_before)}};
+    // clang-format on
     if (a.deadline_overrun) args["deadline_overrun"] = true;
     if (a.classifier_fallback) args["classifier_fallback"] = true;
     e["args"] = std::move(args);
@@ -102,7 +104,8 @@ class TraceObserver final : public Observer {
     }
     in.finish();
     // Every later event starts with ",\n", so the array needs a first element: name the process.
-    const std::string head = "[" + support::json_text(support::trace_metadata("process_name", pid, -1, "name", "recourse"));
+    const std::string head =
+        "[" + support::json_text(support::trace_metadata("process_name", pid, -1, "name", "recourse"));
     try {
       file_.write(head);
     } catch (const std::exception& e) {
