@@ -162,8 +162,15 @@ class Reader {
     unknown(view, known);
     DependencyModel model;
     for (const ConfigNode* part : tables(view, "latency")) model.latency.push_back(latency_part(*part));
-    if (model.latency.empty() && view.find("latency") == nullptr)
-      errors.push_back(view.error("", "the dependency needs a latency"));
+    if (model.latency.empty()) {
+      // Absent, or `latency = []` (found by simulation_fuzz: the draw had no part to fall back on).
+      const ConfigNode* given = view.find("latency");
+      if (given == nullptr) errors.push_back(view.error("", "the dependency needs a latency"));
+      else if (given->kind == ConfigNode::Kind::array && given->items.empty())
+        errors.push_back(view.error("latency",
+                                    "the latency mixture is empty: give at least one part, e.g. "
+                                    "latency = { distribution = \"constant\", value = \"10ms\" }"));
+    }
     if (auto rate = get(view.number("error_rate", 0, 1))) model.error_rate = *rate;
     if (const ConfigNode* f = view.find("failure")) {
       if (f->kind == ConfigNode::Kind::table) model.failure = failure(*f);

@@ -14,15 +14,20 @@ BudgetAnswer BudgetGate::ask(std::string_view key, int attempt, TimePoint now, B
   if (!named()) return {true, reason::no_budget};
   if (budget_ == nullptr) return {allow_missing_, reason::budget_not_found};
   const BudgetRequest request{key, for_hedges_, attempt, cost_, now};
+  BudgetDecision decision;
   try {
-    const BudgetDecision decision = budget_->acquire(request);
-    const std::string_view why = !decision.reason.empty() ? intern_reason(decision.reason)
-                                 : decision.allowed       ? reason::allowed
-                                                          : reason::budget_denied;
-    if (decision.allowed) reservation = BudgetReservation{true, false, attempt, decision.token};
-    return {decision.allowed, why};
+    decision = budget_->acquire(request);
   } catch (...) {
     return {false, reason::budget_error};
+  }
+  // Held before anything else can fail: a grant is released exactly once, whatever follows.
+  if (decision.allowed) reservation = BudgetReservation{true, false, attempt, decision.token};
+  const std::string_view fallback = decision.allowed ? reason::allowed : reason::budget_denied;
+  if (decision.reason.empty()) return {decision.allowed, fallback};
+  try {
+    return {decision.allowed, intern_reason(decision.reason)};  // the backend's own code outlives its plugin
+  } catch (...) {
+    return {decision.allowed, fallback};
   }
 }
 

@@ -217,7 +217,7 @@ std::expected<ResultOf<Op>, Failure> run_call(CallState& call, Op& op) {
 // `found`: the key's policy as try_run found it in the indexes (null: not compiled yet).
 template <class Op, class KeyArg>
 [[gnu::noinline]] std::expected<ResultOf<Op>, Failure> run_full(ExecutorState& executor, const PolicyHead* found,
-                                                                 KeyArg key, Op& op, const CallOptions& options) {
+                                                                KeyArg key, Op& op, const CallOptions& options) {
   CallState call(executor, options);
   call.begin(key, found);
   return run_call(call, op);

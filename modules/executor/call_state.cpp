@@ -108,7 +108,8 @@ void CallState::open(const CompiledPolicy* policy) {
       admit_through_circuit();
     }
   }
-  if (!refused_ && policy != nullptr && (policy->retry_gate.budget() != nullptr || policy->hedge_gate.budget() != nullptr)) {
+  if (!refused_ && policy != nullptr &&
+      (policy->retry_gate.budget() != nullptr || policy->hedge_gate.budget() != nullptr)) {
     for (Budget* budget : policy->budgets())
       if (budget != nullptr) budget->call_started(policy->key, call_start_);
     budget_calls_open_ = true;
@@ -201,7 +202,8 @@ Attempt CallState::number_attempt(TimePoint now) noexcept {
 
 void CallState::count_cancelled_hedge(const AttemptFacts& facts, TimePoint end) {
   ++attempts_done_;
-  if (capturing() || !executor_.observers.empty()) record_attempt(facts, OutcomeKind::unknown, reason::hedge_cancelled, end);
+  if (capturing() || !executor_.observers.empty())
+    record_attempt(facts, OutcomeKind::unknown, reason::hedge_cancelled, end);
 }
 
 TimePoint CallState::attempt_deadline(TimePoint start) const noexcept {

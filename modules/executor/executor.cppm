@@ -50,8 +50,7 @@ class RECOURSE_API Executor {
 
   // The operation's value, or std::unexpected(Failure). Never throws for the operation.
   template <class Op>
-  inline std::expected<ResultOf<Op>, Failure> try_run(std::string_view key, Op&& op,
-                                                              const CallOptions& options = {}) {
+  inline std::expected<ResultOf<Op>, Failure> try_run(std::string_view key, Op&& op, const CallOptions& options = {}) {
     return detail::run(*state_, indexes_->strings.find(key), key, op, options);
   }
 

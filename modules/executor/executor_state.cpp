@@ -123,25 +123,21 @@ std::optional<CircuitState> ExecutorState::circuit_state_of(const Key& key) {
     if (p.breaker == nullptr) return std::nullopt;
     return p.breaker->state();
   };
-  {
-    MutexLock lock(mutex_);
-    if (const auto it = by_key_.find(key.str()); it != by_key_.end()) return state_of(*it->second);
-  }
+  // Under the lock throughout: the provider is asked one call at a time, as compile_locked
+  // asks it (PolicyProvider promises no thread safety).
+  MutexLock lock(mutex_);
+  if (const auto it = by_key_.find(key.str()); it != by_key_.end()) return state_of(*it->second);
   std::optional<ResolvedPolicy> resolved;
   try {
-    resolved = options.provider->policy_for(key);  // outside the lock: a provider may be slow
+    resolved = options.provider->policy_for(key);
   } catch (...) {
     resolved.reset();
   }
-  {
-    MutexLock lock(mutex_);
-    if (const auto it = by_key_.find(key.str()); it != by_key_.end()) return state_of(*it->second);
-    // A key that would be past the limit shares its layer's policy, and that breaker, if any.
-    const bool exact = resolved && std::ranges::find(resolved->layers, PolicyLayer::exact) != resolved->layers.end();
-    if (by_key_.size() >= options.max_keys && !exact) {
-      const auto shared = over_limit_.find(resolved ? resolved->policy.id : std::string());
-      if (shared != over_limit_.end()) return state_of(*shared->second);
-    }
+  // A key that would be past the limit shares its layer's policy, and that breaker, if any.
+  const bool exact = resolved && std::ranges::find(resolved->layers, PolicyLayer::exact) != resolved->layers.end();
+  if (by_key_.size() >= options.max_keys && !exact) {
+    const auto shared = over_limit_.find(resolved ? resolved->policy.id : std::string());
+    if (shared != over_limit_.end()) return state_of(*shared->second);
   }
   if (!resolved || !resolved->policy.circuit.enabled) return std::nullopt;
   return CircuitState::closed;  // compiled on the key's first call, with a breaker born closed
@@ -257,8 +253,8 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
     c->breaker = c->owned_breaker.get();
     c->clock = &clock;
   }
-  const bool plain = !c->timed && c->refusal.empty() && !c->retry_gate.named() &&
-                     !c->cardinality_limited && observers.empty();
+  const bool plain =
+      !c->timed && c->refusal.empty() && !c->retry_gate.named() && !c->cardinality_limited && observers.empty();
   if (plain) c->fast_classifier = c->classifier;
   c->plain_value_succeeds = dynamic_cast<const AlwaysClassifier*>(c->classifier) != nullptr ||
                             dynamic_cast<const NeverClassifier*>(c->classifier) != nullptr;
@@ -269,15 +265,11 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
 Budget* ExecutorState::find_budget(std::string_view name, std::vector<std::string_view>& modes_used) const {
   if (Budget* budget = options.budgets.find(name)) return budget;
   switch (options.missing.budget) {
-    case MissingMode::deny:
-      modes_used.push_back("budget:deny");
-      return nullptr;
+    case MissingMode::deny: modes_used.push_back("budget:deny"); return nullptr;
     case MissingMode::fallback:
       modes_used.push_back("budget:fallback");
       return options.budgets.find("unlimited");
-    case MissingMode::allow:
-      modes_used.push_back("budget:allow");
-      return nullptr;
+    case MissingMode::allow: modes_used.push_back("budget:allow"); return nullptr;
   }
   return nullptr;
 }

@@ -150,7 +150,8 @@ void HedgeGroup::run_hedge(Slot& slot) noexcept {
     std::lock_guard lock(mutex_);
     if (!call_.executor().observers.empty()) {
       const CallInfo info = call_.info();
-      const BudgetEvent event{call_.attempts_started(), true, call_.policy().hedge_gate.name(), allowed, slot.budget_reason};
+      const BudgetEvent event{call_.attempts_started(), true, call_.policy().hedge_gate.name(), allowed,
+                              slot.budget_reason};
       call_.executor().notify([&](Observer& o) { o.on_budget_decision(info, event); });
     }
     if (!allowed || closed_) {

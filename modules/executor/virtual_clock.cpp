@@ -38,7 +38,8 @@ struct VirtualClock::Sleeper {
   std::condition_variable wake;
 };
 
-VirtualClock::VirtualClock(TimePoint start, WallTime wall_start) : start_(start), wall_start_(wall_start), now_(start) {}
+VirtualClock::VirtualClock(TimePoint start, WallTime wall_start)
+    : start_(start), wall_start_(wall_start), now_(start) {}
 
 VirtualClock::~VirtualClock() = default;
 
@@ -49,7 +50,10 @@ TimePoint VirtualClock::now() const noexcept {
 
 WallTime VirtualClock::wall_now() const noexcept {
   // Saturated: a sleep until TimePoint::max() may have carried now() to the end of time.
-  const auto elapsed = std::chrono::duration_cast<WallTime::duration>(now() - start_);
+  Duration::rep since_start;
+  if (__builtin_sub_overflow(now().time_since_epoch().count(), start_.time_since_epoch().count(), &since_start))
+    return WallTime::max();
+  const auto elapsed = std::chrono::duration_cast<WallTime::duration>(Duration(since_start));
   WallTime::rep sum;
   if (__builtin_add_overflow(wall_start_.time_since_epoch().count(), elapsed.count(), &sum)) return WallTime::max();
   return WallTime(WallTime::duration(sum));

@@ -1,8 +1,9 @@
 // recourse.executor:work_accounting — how a virtual clock knows when time may move: only while
 // every thread working for calls waits on it. Core-internal: VirtualClock implements it, the
-// hedge pool and hedge groups bracket their threads and waits with it, and a test or the simulator that drives a virtual
-// clock from several threads brackets its own with ClockWorkScope. Plugins see none of it (the
-// Clock they get is only time); a real clock needs none of it (no_work_accounting()).
+// hedge pool and hedge groups bracket their threads and waits with it, and a test or the
+// simulator that drives a virtual clock from several threads brackets its own with
+// ClockWorkScope. Plugins see none of it (the Clock they get is only time); a real clock needs
+// none of it (no_work_accounting()).
 module;
 #include "recourse/export.h"
 

@@ -54,13 +54,19 @@ class RECOURSE_API Key {
   std::size_t hash_ = 0;
 };
 
-namespace detail {
+}  // namespace recourse
+
+// Not exported (nothing of recourse::detail is): KeyHandle's inline members only need it
+// reachable.
+namespace recourse::detail {
 // One interned key; lives until the process ends.
 struct InternedKey {
   Key key;
   std::uint32_t id;
 };
-}  // namespace detail
+}  // namespace recourse::detail
+
+export namespace recourse {
 
 // A key interned for the life of the process: one pointer, O(1) hash and equality, and a
 // dense id that caches can index. Meant for call sites with a fixed key, resolved once:

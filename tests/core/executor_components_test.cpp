@@ -218,13 +218,19 @@ BOOST_AUTO_TEST_CASE(an_unknown_outcome_is_non_retryable) {
 }
 
 BOOST_AUTO_TEST_CASE(a_throwing_backoff_ends_the_call_with_backoff_error) {
-  Harness h;
-  (void)h.options.backoffs.add("bad", std::make_shared<ThrowingBackoff>());
-  set(h.table.defaults, "retry.backoff", std::string("bad"));
-  auto ex = h.make();
-  int calls = 0;
-  BOOST_TEST(ex->try_run("a.b", always_fails(calls)).error().reason == "backoff_error");
-  BOOST_TEST(calls == 1);
+  // In every jitter mode: decorrelated jitter ignores the strategy's delay, but the strategy is
+  // still asked, so one that throws fails the call the same way.
+  for (const auto jitter :
+       {recourse::Jitter::none, recourse::Jitter::full, recourse::Jitter::equal, recourse::Jitter::decorrelated}) {
+    Harness h;
+    (void)h.options.backoffs.add("bad", std::make_shared<ThrowingBackoff>());
+    set(h.table.defaults, "retry.backoff", std::string("bad"));
+    set(h.table.defaults, "retry.jitter", jitter);
+    auto ex = h.make();
+    int calls = 0;
+    BOOST_TEST(ex->try_run("a.b", always_fails(calls)).error().reason == "backoff_error", recourse::to_string(jitter));
+    BOOST_TEST(calls == 1);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(throwing_observers_are_counted_and_change_nothing) {

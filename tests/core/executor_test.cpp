@@ -325,21 +325,26 @@ BOOST_AUTO_TEST_CASE(a_delay_above_the_cap_is_capped_first_and_then_jittered) {
 }
 
 BOOST_AUTO_TEST_CASE(a_random_source_answering_outside_the_unit_interval_gives_a_delay_in_range) {
-  for (const double u : {std::numeric_limits<double>::quiet_NaN(), -1.0, 1e300}) {
-    Harness h;
-    struct Broken final : recourse::RandomSource {
-      double u;
-      explicit Broken(double value) : u(value) {}
-      double next_unit() noexcept override { return u; }
-    };
-    h.options.random = std::make_shared<Broken>(u);
-    set(h.table.defaults, "retry.jitter", recourse::Jitter::full);
-    auto ex = h.make();
-    int calls = 0;
-    recourse::Timeline t;
-    (void)ex->try_run("a.b", flaky(99, 0, calls), {.timeline = &t});
-    for (long long slept : sleeps_of(t)) BOOST_TEST((slept >= 0 && slept <= 250), u);
-  }
+  // full and equal: a draw outside [0, 1) is no delay or the cap. decorrelated: the delay stays
+  // within its own range, [initial_backoff, min(3 × previous, max_backoff)].
+  for (const auto jitter : {recourse::Jitter::full, recourse::Jitter::equal, recourse::Jitter::decorrelated})
+    for (const double u : {std::numeric_limits<double>::quiet_NaN(), -1.0, 1e300}) {
+      Harness h;
+      struct Broken final : recourse::RandomSource {
+        double u;
+        explicit Broken(double value) : u(value) {}
+        double next_unit() noexcept override { return u; }
+      };
+      h.options.random = std::make_shared<Broken>(u);
+      set(h.table.defaults, "retry.jitter", jitter);
+      auto ex = h.make();
+      int calls = 0;
+      recourse::Timeline t;
+      (void)ex->try_run("a.b", flaky(99, 0, calls), {.timeline = &t});
+      const long long low = jitter == recourse::Jitter::decorrelated ? 10 : 0;  // the default initial_backoff
+      for (long long slept : sleeps_of(t))
+        BOOST_TEST((slept >= low && slept <= 250), recourse::to_string(jitter) << " " << u);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(decorrelated_jitter_stays_random_when_three_times_the_last_delay_passes_the_cap) {

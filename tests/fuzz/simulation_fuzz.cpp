@@ -24,6 +24,7 @@ constexpr std::uint64_t max_run_calls = 8;
 constexpr std::size_t max_run_variants = 2;
 
 void check_bounds(const sim::SimulationSpec& spec) {
+  check(!spec.dependency.latency.empty(), "a read dependency has a latency part to draw from");
   const auto within = [](recourse::Duration d, recourse::Duration max) { return d >= recourse::Duration::zero() && d <= max; };
   for (const sim::LatencyPart& part : spec.dependency.latency)
     check(within(part.value, sim::max_model_duration) && within(part.low, sim::max_model_duration) &&

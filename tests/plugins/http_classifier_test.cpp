@@ -152,8 +152,8 @@ BOOST_AUTO_TEST_CASE(retry_after_http_date_is_dated_by_the_host_clock_calendar) 
 
 BOOST_AUTO_TEST_CASE(without_a_host_clock_it_refuses_to_start) {
   const recourse::PluginContext no_clock{};
-  const auto errors =
-      plugin_harness::errors_creating<recourse::Classifier>(recourse::ComponentCategory::classifier, "http", {}, no_clock);
+  const auto errors = plugin_harness::errors_creating<recourse::Classifier>(recourse::ComponentCategory::classifier,
+                                                                            "http", {}, no_clock);
   BOOST_REQUIRE_EQUAL(errors.size(), 1u);
   BOOST_TEST(errors[0].message.find("needs the host clock") != std::string::npos, errors[0].message);
 }

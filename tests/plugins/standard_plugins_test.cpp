@@ -182,18 +182,6 @@ BOOST_AUTO_TEST_CASE(every_backoff_is_overflow_safe_at_attempt_60_and_beyond) {
   check("constant", recourse::ConstantBackoff{});
 }
 
-BOOST_AUTO_TEST_CASE(the_decorrelated_plugin_and_the_decorrelated_jitter_are_one_step) {
-  recourse::RetryPolicy policy;
-  policy.initial_backoff = 10ms;
-  policy.max_backoff = 1s;
-  recourse::FixedRandom random(0.25);
-  const recourse::PluginContext services{nullptr, &random, nullptr};
-  auto plugin = plugin_harness::create<recourse::BackoffStrategy>(ComponentCategory::backoff, "decorrelated", {}, services);
-  for (const recourse::Duration previous : {recourse::Duration{}, recourse::Duration(20ms), recourse::Duration(900ms)})
-    BOOST_TEST(plugin->delay({2, &policy, previous}).count() ==
-               recourse::decorrelated_jitter(policy, previous, 0.25).count());
-}
-
 BOOST_AUTO_TEST_CASE(decorrelated_draws_between_base_and_three_times_the_previous_sleep) {
   recourse::RetryPolicy policy;
   policy.initial_backoff = 10ms;

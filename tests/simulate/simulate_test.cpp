@@ -155,6 +155,14 @@ BOOST_AUTO_TEST_CASE(bad_simulation_tables_are_located_errors) {
   BOOST_TEST(errors_of("[simulation]\ncalls = 10\n").find("[simulation.dependency] is required") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(an_empty_latency_mixture_is_a_located_error) {
+  // Found by simulation_fuzz: `latency = []` passed, and the first draw read past an empty vector.
+  const std::string errors =
+      errors_of("[simulation.dependency]\nlatency = [\n  ]\n[[simulation.variants]]\nname = \"x\"\nkey = \"a.b\"\n");
+  BOOST_TEST(errors.find("sim.toml:2:") != std::string::npos, errors);
+  BOOST_TEST(errors.find("simulation.dependency.latency: the latency mixture is empty") != std::string::npos, errors);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // Issue 10, item 16: models that validate must not allocate per bucket without bound, overflow
