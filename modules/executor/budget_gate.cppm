@@ -39,8 +39,6 @@ class RECOURSE_API BudgetGate {
   inline bool named() const noexcept { return !name_.empty(); }
   inline std::string_view name() const noexcept { return name_; }
   inline Budget* budget() const noexcept { return budget_; }
-  // Named but not registered.
-  inline bool missing() const noexcept { return named() && budget_ == nullptr; }
 
   // Before attempt `attempt`: acquire(); a grant is held in `reservation` (which must hold
   // nothing then). A budget that throws
