@@ -60,7 +60,9 @@ Explained explain(std::string title, host::ConfiguredPolicy configured, const ho
                   const host::PluginSet& plugins) {
   Explained out{std::move(title), std::move(configured), {}, {}};
   const Policy& policy = out.configured.resolved.policy;
-  out.components = host::component_sources(policy, config, plugins.plugins());
+  host::ComponentCatalogue catalogue;
+  catalogue.add_plugins(plugins);
+  out.components = host::component_sources(policy, config, catalogue);
   out.worst = host::worst_case(policy);
   return out;
 }

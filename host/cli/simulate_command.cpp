@@ -117,6 +117,8 @@ int simulate_command(std::span<const std::string_view> raw) {
     print_error_lines(stderr, config.error());
     return exit_usage;
   }
+  for (const ConfigError& deprecated : config->deprecations)  // once, not per variant's runtime
+    fmt::print(stderr, "warning: {}\n", to_string(deprecated));
   std::optional<ConfigNode> table = config->simulation;
   std::string model_source = std::string(args.positional[0]);
   if (auto scenario = args.value("--scenario")) {

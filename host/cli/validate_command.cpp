@@ -61,6 +61,8 @@ std::vector<host::Warning> warnings(const host::Config& config, std::size_t max_
   std::vector<host::Warning> out = host::merge_inherited(std::move(risky));
   for (host::Warning& w : host::key_cardinality_warnings(config.policies, max_keys_per_namespace))
     out.push_back(std::move(w));
+  for (const ConfigError& d : config.deprecations)
+    out.push_back(host::Warning{host::warning_code::deprecated_spelling, d.field_path, d.where, d.message, {}});
   return out;
 }
 

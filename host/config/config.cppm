@@ -34,14 +34,6 @@ struct ExecutorSettings {
   SourceLocation default_classifier_where;  // line 0 when not set in the file
 };
 
-// [budgets.<name>]: a budget instance; `backend` names the implementation, which validates
-// the rest of the table itself.
-struct BudgetSpec {
-  std::string name;
-  std::string backend;
-  ConfigNode table;
-};
-
 // [plugins]: where shared-object plugins are found and which are loaded.
 struct PluginSettings {
   bool present = false;
@@ -51,9 +43,10 @@ struct PluginSettings {
   SourceLocation where;
 };
 
-// A named component instance: [classifiers.<name>], [backoffs.<name>], [observers.<name>] or
-// [provider], each naming the component that implements it (`plugin = "…"`); the rest of the
-// table is the component's own to validate.
+// A named component instance: [classifiers.<name>], [backoffs.<name>], [triggers.<name>],
+// [observers.<name>], [budgets.<name>] or [provider], each naming the component that
+// implements it (`plugin = "…"`; for a budget also the deprecated `backend = "…"`); the rest
+// of the table is the component's own to validate.
 struct ComponentSpec {
   ComponentCategory category;
   std::string name;
@@ -65,12 +58,15 @@ struct Config {
   std::filesystem::path file;
   PolicyTable policies;
   ExecutorSettings executor;
-  std::vector<BudgetSpec> budgets;
+  std::vector<ComponentSpec> budgets;  // [budgets.<name>], category budget
   PluginSettings plugins;
   std::vector<ComponentSpec> components;  // classifiers, backoffs and observers, in file order
   std::optional<ComponentSpec> provider;  // [provider]: policies from a provider plugin
   std::optional<ConfigNode> simulation;   // [simulation]: the dependency model `recourse simulate` reads
   std::vector<ConfigField> extra;  // the caller's extra top-level keys, as read
+  // Deprecated spellings the file uses, each where it is: accepted, but worth rewriting
+  // (`recourse validate` shows them as warnings, the runtime logs them).
+  std::vector<ConfigError> deprecations;
 };
 
 // The largest config file read (a config is policy text, not data; anything bigger is a
@@ -80,7 +76,7 @@ inline constexpr std::size_t max_config_bytes = 16 * 1024 * 1024;
 // A file read as far as it could be: every error, and the config without the parts that were
 // wrong. A tool that checks more than the file (`recourse validate`) goes on with `config` to
 // find the errors later stages would report, so they all come at once. In it, a budget or
-// component whose table had errors is kept with an empty `backend` / `plugin`, so its name is
+// component whose table had errors is kept with an empty `plugin`, so its name is
 // still known and nothing is reported about it twice. `parsed` is false when there is no
 // config at all (unreadable file, TOML syntax error).
 struct ConfigReading {

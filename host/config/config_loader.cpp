@@ -101,7 +101,7 @@ class ConfigReader {
       } else if (key.str() == "executor") {
         read_executor(to_config_node(*table, path, file_, errors_), config.executor);
       } else if (key.str() == "budgets") {
-        read_budgets(*table, config.budgets);
+        read_budgets(*table, config);
       } else if (key.str() == "plugins") {
         read_plugins(to_config_node(*table, path, file_, errors_), config.plugins);
       } else if (key.str() == "classifiers" || key.str() == "backoffs" || key.str() == "observers" ||
@@ -207,25 +207,31 @@ class ConfigReader {
     return ComponentSpec{category, std::move(name), **plugin, std::move(node)};
   }
 
-  void read_budgets(const toml::table& budgets, std::vector<BudgetSpec>& out) {
+  // [budgets.<name>] tables are components like the others (`plugin = "token_bucket"`); the
+  // older `backend = "…"` is still read, as a deprecated spelling of `plugin`.
+  void read_budgets(const toml::table& budgets, Config& config) {
     for (auto&& [key, node] : budgets) {
-      const std::string path = "budgets." + path_segment(key.str());
-      const toml::table* table = node.as_table();
-      // A budget whose table is wrong is kept with an empty backend (see ConfigReading).
-      if (table == nullptr) {
-        patches_.fail(node.source(), path, "expected a table with a backend, got " + std::string(type_name(node)));
-        out.push_back(BudgetSpec{std::string(key.str()), "", ConfigNode{}});
-        continue;
-      }
-      BudgetSpec spec{std::string(key.str()), "", to_config_node(*table, path, file_, errors_)};
-      const auto backend = ConfigView(spec.table).string("backend");
-      if (check(backend)) {
-        if (!*backend || (*backend)->empty())
-          keep(ConfigError{spec.table.where, path, "a budget needs a backend (e.g. backend = \"token_bucket\")"});
-        else spec.backend = **backend;
-      }
-      out.push_back(std::move(spec));
+      ConfigNode table = to_config_node(node, "budgets." + path_segment(key.str()), file_, errors_);
+      if (table.kind == ConfigNode::Kind::table) accept_backend_alias(table, config.deprecations);
+      if (auto spec = read_component(ComponentCategory::budget, std::string(key.str()), std::move(table)))
+        config.budgets.push_back(std::move(*spec));
     }
+  }
+
+  // `backend` → `plugin`, in place, noted as deprecated; both at once is an error.
+  void accept_backend_alias(ConfigNode& table, std::vector<ConfigError>& deprecations) {
+    const auto backend = std::ranges::find(table.fields, "backend", &ConfigField::name);
+    if (backend == table.fields.end()) return;
+    if (std::ranges::find(table.fields, "plugin", &ConfigField::name) != table.fields.end()) {
+      keep(ConfigError{backend->value.where, backend->value.path,
+                       "give plugin or backend, not both (backend is the deprecated spelling of plugin)"});
+      table.fields.erase(backend);
+      return;
+    }
+    backend->name = "plugin";
+    const std::string value = backend->value.kind == ConfigNode::Kind::string ? backend->value.string : "<component>";
+    deprecations.push_back(ConfigError{backend->value.where, backend->value.path,
+                                       "backend is deprecated; write plugin = \"" + value + "\""});
   }
 
   void read_policies(const toml::table& policies, PolicyTable& out) {

@@ -88,7 +88,7 @@ std::vector<std::string> plugin_names(int dir) {
   return names;
 }
 
-// The first pointer field of the descriptor that is null, named; nullopt when all are set.
+// The first pointer field of the descriptor's header that is null, named; nullopt when all are set.
 std::optional<std::string> malformed(const PluginDescriptor& d) {
   const BuildFingerprint& f = d.fingerprint;
   if (f.compiler == nullptr) return "fingerprint.compiler";
@@ -96,10 +96,20 @@ std::optional<std::string> malformed(const PluginDescriptor& d) {
   if (f.recourse_version == nullptr) return "fingerprint.recourse_version";
   if (d.name == nullptr) return "name";
   if (d.version == nullptr) return "version";
-  if (d.component_count > 0 && d.components == nullptr) return "components";
+  return std::nullopt;
+}
+
+// What is wrong with the component list, read only once the ABI is known to match (its layout
+// is the ABI's); nullopt when every component has a name and exactly its category's factory.
+std::optional<std::string> malformed_components(const PluginDescriptor& d) {
+  if (d.component_count > 0 && d.components == nullptr) return "components is null";
   for (std::size_t i = 0; i < d.component_count; ++i) {
-    if (d.components[i].name == nullptr) return "components[" + std::to_string(i) + "].name";
-    if (d.components[i].create == nullptr) return "components[" + std::to_string(i) + "].create";
+    const PluginComponent& c = d.components[i];
+    const std::string at = "components[" + std::to_string(i) + "]";
+    if (c.name == nullptr) return at + ".name is null";
+    if (!has_factory(c))
+      return at + " (\"" + c.name + "\", " + std::string(to_string(c.category)) +
+             ") must set exactly the factory of its category";
   }
   return std::nullopt;
 }
@@ -229,6 +239,10 @@ struct PluginSet::State {
       refuse(file, "build fingerprint mismatch: " + *why + " (in its descriptor)");
       return;
     }
+    if (auto why = malformed_components(*d)) {
+      refuse(file, "malformed descriptor: " + *why);
+      return;
+    }
     for (std::size_t i = 0; i < d->component_count; ++i) {
       const PluginComponent& c = d->components[i];
       for (std::size_t j = 0; j < i; ++j)
@@ -297,9 +311,9 @@ std::vector<std::string> PluginSet::names(ComponentCategory category) const {
   return names;
 }
 
-std::expected<PluginSet::Made, std::vector<ConfigError>> PluginSet::create_raw(ComponentCategory category,
-                                                                               std::string_view name,
-                                                                               const ComponentContext& context) const {
+std::expected<PluginSet::Found, std::vector<ConfigError>> PluginSet::find(ComponentCategory category,
+                                                                          std::string_view name,
+                                                                          const ComponentContext& context) const {
   const PluginComponent* component = nullptr;
   const Loaded* owner = state_->owner(category, name, &component);
   if (owner == nullptr) {
@@ -309,21 +323,22 @@ std::expected<PluginSet::Made, std::vector<ConfigError>> PluginSet::create_raw(C
         "", "no " + std::string(to_string(category)) + " plugin named \"" + std::string(name) +
                 "\"; loaded: " + (known.empty() ? std::string("none") : known))});
   }
-  const std::string file = state_->plugins[owner->info_index].file.string();
+  return Found{component, owner->library, state_->plugins[owner->info_index].file.string()};
+}
+
+std::vector<ConfigError> PluginSet::factory_failed(const Found& found, const ComponentContext& context,
+                                                   std::exception_ptr error) {
+  const std::string what = std::string(to_string(found.component->category)) + " \"" + found.component->name +
+                           "\" from " + found.file + " failed to start: ";
+  if (!error) return {context.config.error("", what + "the factory returned null")};
   try {
-    void* object = component->create(context);
-    if (object == nullptr) throw std::runtime_error("the factory returned null");
-    return Made{object, owner->library};
+    std::rethrow_exception(error);
   } catch (const ConfigException& e) {
-    return std::unexpected(e.errors());
+    return e.errors();
   } catch (const std::exception& e) {
-    return std::unexpected(std::vector<ConfigError>{context.config.error(
-        "", std::string(to_string(category)) + " \"" + std::string(name) + "\" from " + file +
-                " failed to start: " + e.what())});
+    return {context.config.error("", what + e.what())};
   } catch (...) {
-    return std::unexpected(std::vector<ConfigError>{context.config.error(
-        "", std::string(to_string(category)) + " \"" + std::string(name) + "\" from " + file +
-                " failed to start: it threw something that is not a std::exception")});
+    return {context.config.error("", what + "it threw something that is not a std::exception")};
   }
 }
 

@@ -6,6 +6,7 @@
 // matches the host's ABI and build fingerprint. Every refusal says which file and why, and
 // loading goes on with the other plugins. POSIX and loader types stay in the implementation.
 module;
+#include <exception>
 #include <expected>
 #include <filesystem>
 #include <memory>
@@ -49,27 +50,37 @@ class PluginSet {
   bool provides(ComponentCategory category, std::string_view name) const noexcept;
   std::vector<std::string> names(ComponentCategory category) const;
 
-  // Creates component `name` of `category`. The object keeps its library loaded until it is
-  // destroyed, whatever happens to this PluginSet.
+  // Creates the `Interface` component called `name` through its typed factory. The object keeps
+  // its library loaded until it is destroyed, whatever happens to this PluginSet.
   template <class Interface>
-  std::expected<std::shared_ptr<Interface>, std::vector<ConfigError>> create(ComponentCategory category,
-                                                                             std::string_view name,
+  std::expected<std::shared_ptr<Interface>, std::vector<ConfigError>> create(std::string_view name,
                                                                              const ComponentContext& context) const {
-    auto made = create_raw(category, name, context);
-    if (!made) return std::unexpected(std::move(made.error()));
-    std::shared_ptr<void> library = std::move(made->library);
+    auto found = find(CategoryOf<Interface>::value, name, context);
+    if (!found) return std::unexpected(std::move(found.error()));
+    const Factory<Interface> factory = found->component->create.*CategoryOf<Interface>::factory;
+    Interface* object = nullptr;
+    try {
+      object = factory(context);
+    } catch (...) {
+      return std::unexpected(factory_failed(*found, context, std::current_exception()));
+    }
+    if (object == nullptr) return std::unexpected(factory_failed(*found, context, nullptr));
     // The deleter runs the plugin's destructor first, then lets go of the library.
-    return std::shared_ptr<Interface>(static_cast<Interface*>(made->object),
-                                      [library = std::move(library)](Interface* object) { delete object; });
+    return std::shared_ptr<Interface>(object, [library = std::move(found->library)](Interface* o) { delete o; });
   }
 
  private:
-  struct Made {
-    void* object;
+  struct Found {
+    const PluginComponent* component;
     std::shared_ptr<void> library;
+    std::string file;
   };
-  std::expected<Made, std::vector<ConfigError>> create_raw(ComponentCategory category, std::string_view name,
-                                                           const ComponentContext& context) const;
+  std::expected<Found, std::vector<ConfigError>> find(ComponentCategory category, std::string_view name,
+                                                      const ComponentContext& context) const;
+  // A factory that threw (`error`) or returned null (`error` empty), as config errors:
+  // ConfigException's own errors, otherwise "… failed to start: <what>".
+  static std::vector<ConfigError> factory_failed(const Found& found, const ComponentContext& context,
+                                                 std::exception_ptr error);
 
   struct State;
   std::unique_ptr<State> state_;

@@ -44,15 +44,6 @@ class SpdlogLogger final : public Logger {
   std::shared_ptr<spdlog::logger> logger_;
 };
 
-constexpr std::string_view builtin_classifiers[]{"always", "never"};
-constexpr std::string_view builtin_backoffs[]{"constant", "exponential"};
-
-std::span<const std::string_view> builtins(ComponentCategory category) {
-  if (category == ComponentCategory::classifier) return builtin_classifiers;
-  if (category == ComponentCategory::backoff) return builtin_backoffs;
-  return {};
-}
-
 // How messages call a category: "backoff strategy", "hedge trigger", ...
 std::string_view what(ComponentCategory category) {
   switch (category) {
@@ -102,12 +93,11 @@ bool names_a_component(std::string_view field_path) {
 // at the first field (in file order) that uses the name.
 class Builder {
  public:
-  Builder(const Config& config, Runtime& runtime, ExecutorOptions& options, const BudgetBackends& backends,
-          bool check_references)
+  Builder(const Config& config, Runtime& runtime, ExecutorOptions& options, bool check_references)
       : config_(config),
         runtime_(runtime),
+        catalogue_(runtime.components),
         options_(options),
-        backends_(backends),
         check_references_(check_references) {}
 
   ConfigErrors errors;
@@ -116,47 +106,41 @@ class Builder {
     for (ConfigError& e : more) errors.errors.push_back(std::move(e));
   }
 
-  // Configured instances. With `create_observers` false, observers are only looked up.
+  // Configured instances, budgets included. With `create_observers` false, observers are only
+  // looked up.
   void configured(bool create_observers) {
-    for (const ComponentSpec& spec : config_.components) {
-      if (spec.plugin.empty()) continue;  // a partial reading: the loader reported its table
-      if (!runtime_.plugins.provides(spec.category, spec.plugin)) {
-        unknown_plugin(spec);
-        continue;
-      }
-      if (spec.category == ComponentCategory::classifier)
-        add(options_.classifiers, spec.name, make<Classifier>(spec.category, spec.plugin, spec.table, spec.name), spec.table);
-      else if (spec.category == ComponentCategory::backoff)
-        add(options_.backoffs, spec.name, make<BackoffStrategy>(spec.category, spec.plugin, spec.table, spec.name), spec.table);
-      else if (spec.category == ComponentCategory::trigger)
-        add(options_.triggers, spec.name, make<HedgeTrigger>(spec.category, spec.plugin, spec.table, spec.name), spec.table);
-      else if (!create_observers) continue;
-      else if (auto observer = make<Observer>(spec.category, spec.plugin, spec.table, spec.name))
-        options_.observers.push_back(std::move(observer));
-    }
+    for (const ComponentSpec& spec : config_.components) configured(spec, create_observers);
+    for (const ComponentSpec& spec : config_.budgets) configured(spec, create_observers);
   }
 
-  void budgets() {
-    for (const BudgetSpec& spec : config_.budgets) {
-      if (spec.backend.empty()) continue;  // a partial reading: the loader reported its table
-      const ConfigView view(spec.table);
-      const ComponentContext context{view, runtime_.services, spec.name};
-      std::shared_ptr<Budget> budget;
-      if (const BudgetFactory* factory = backends_.find(spec.backend)) {
-        auto made = (*factory)(context);
-        if (!made) keep(std::move(made.error()));
-        else budget = std::move(*made);
-      } else if (runtime_.plugins.provides(ComponentCategory::budget, spec.backend)) {
-        budget = make<Budget>(ComponentCategory::budget, spec.backend, spec.table, spec.name);
-      } else {
-        const std::vector<std::string> host = backends_.names();
-        const std::vector<std::string> plugin = runtime_.plugins.names(ComponentCategory::budget);
-        std::vector<std::string_view> known(host.begin(), host.end());
-        known.insert(known.end(), plugin.begin(), plugin.end());
-        errors.errors.push_back(view.error("backend", unknown_name("budget backend", spec.backend, std::move(known))));
-      }
-      if (budget) runtime_.budgets.emplace_back(spec.name, budget);
-      add(options_.budgets, spec.name, std::move(budget), spec.table);
+  void configured(const ComponentSpec& spec, bool create_observers) {
+    if (spec.plugin.empty()) return;  // a partial reading: the loader reported its table
+    if (!catalogue_.creatable(spec.category, spec.plugin)) {
+      unknown_plugin(spec);
+      return;
+    }
+    switch (spec.category) {
+      case ComponentCategory::classifier:
+        add(options_.classifiers, spec.name, make<Classifier>(spec.plugin, spec.table, spec.name), spec.table);
+        break;
+      case ComponentCategory::backoff:
+        add(options_.backoffs, spec.name, make<BackoffStrategy>(spec.plugin, spec.table, spec.name), spec.table);
+        break;
+      case ComponentCategory::trigger:
+        add(options_.triggers, spec.name, make<HedgeTrigger>(spec.plugin, spec.table, spec.name), spec.table);
+        break;
+      case ComponentCategory::budget:
+        if (auto budget = make<Budget>(spec.plugin, spec.table, spec.name)) {
+          runtime_.budgets.emplace_back(spec.name, budget);
+          add(options_.budgets, spec.name, std::move(budget), spec.table);
+        }
+        break;
+      case ComponentCategory::observer:
+        if (!create_observers) break;
+        if (auto observer = make<Observer>(spec.plugin, spec.table, spec.name))
+          options_.observers.push_back(std::move(observer));
+        break;
+      case ComponentCategory::provider: break;  // provider()
     }
   }
 
@@ -172,10 +156,11 @@ class Builder {
         continue;
       }
       if (declared(ref.category, ref.name) || attempted_.contains({ref.category, ref.name})) continue;
-      if (runtime_.plugins.provides(ref.category, ref.name)) {
+      const ComponentCatalogue::Entry* entry = catalogue_.find(ref.category, ref.name);
+      if (entry != nullptr && entry->origin != ComponentCatalogue::Origin::builtin) {
         attempted_.insert({ref.category, ref.name});
         create_default(ref);
-      } else if (check_references_ && std::ranges::find(builtins(ref.category), ref.name) == builtins(ref.category).end()) {
+      } else if (check_references_ && entry == nullptr) {
         errors.errors.push_back(ConfigError{ref.where, ref.path, unknown(what(ref.category), ref.category, ref.name)});
       }
     }
@@ -186,13 +171,15 @@ class Builder {
   // only logged — nothing in the file needs it.
   void unreferenced_for_provider() {
     for (ComponentCategory category : {ComponentCategory::classifier, ComponentCategory::backoff, ComponentCategory::trigger}) {
-      for (const std::string& name : runtime_.plugins.names(category)) {
+      for (const std::string& name : catalogue_.creatable_names(category)) {
         if (declared(category, name) || !attempted_.insert({category, name}).second) continue;
         const ConfigNode table;
         std::vector<ConfigError> failed;
-        if (category == ComponentCategory::classifier) add(options_.classifiers, name, make<Classifier>(category, name, table, name, &failed), table);
-        else if (category == ComponentCategory::backoff) add(options_.backoffs, name, make<BackoffStrategy>(category, name, table, name, &failed), table);
-        else add(options_.triggers, name, make<HedgeTrigger>(category, name, table, name, &failed), table);
+        if (category == ComponentCategory::classifier)
+          add(options_.classifiers, name, make<Classifier>(name, table, name, &failed), table);
+        else if (category == ComponentCategory::backoff)
+          add(options_.backoffs, name, make<BackoffStrategy>(name, table, name, &failed), table);
+        else add(options_.triggers, name, make<HedgeTrigger>(name, table, name, &failed), table);
         for (const ConfigError& e : failed)
           runtime_.logger->log(LogLevel::warn, std::string(what(category)) + " \"" + name +
                                                    "\" is not available to provider policies: " + to_string(e));
@@ -204,8 +191,8 @@ class Builder {
   void provider(bool create) {
     if (config_.provider && !config_.provider->plugin.empty()) {  // empty: a partial reading
       const ComponentSpec& spec = *config_.provider;
-      if (!runtime_.plugins.provides(spec.category, spec.plugin)) unknown_plugin(spec);
-      else if (create) options_.provider = make<PolicyProvider>(spec.category, spec.plugin, spec.table, "provider");
+      if (!catalogue_.creatable(spec.category, spec.plugin)) unknown_plugin(spec);
+      else if (create) options_.provider = make<PolicyProvider>(spec.plugin, spec.table, "provider");
     }
     if (!options_.provider) options_.provider = std::make_shared<StaticPolicyProvider>(config_.policies);
   }
@@ -213,11 +200,11 @@ class Builder {
  private:
   // Creates a component; its errors go to `failed` when given, else to the config's errors.
   template <class Interface>
-  std::shared_ptr<Interface> make(ComponentCategory category, std::string_view plugin, const ConfigNode& table,
-                                  std::string_view instance, std::vector<ConfigError>* failed = nullptr) {
+  std::shared_ptr<Interface> make(std::string_view plugin, const ConfigNode& table, std::string_view instance,
+                                  std::vector<ConfigError>* failed = nullptr) {
     const ConfigView view(table);
     const ComponentContext context{view, runtime_.services, instance};
-    auto made = runtime_.plugins.create<Interface>(category, plugin, context);
+    auto made = catalogue_.create<Interface>(plugin, context);
     if (!made) {
       if (failed) *failed = std::move(made.error());
       else keep(std::move(made.error()));
@@ -241,9 +228,11 @@ class Builder {
     ConfigNode table;
     table.where = ref.where.line != 0 ? ref.where : config_.plugins.where;
     std::vector<ConfigError> failed;
-    if (ref.category == ComponentCategory::classifier) add(options_.classifiers, ref.name, make<Classifier>(ref.category, ref.name, table, ref.name, &failed), table);
-    else if (ref.category == ComponentCategory::backoff) add(options_.backoffs, ref.name, make<BackoffStrategy>(ref.category, ref.name, table, ref.name, &failed), table);
-    else add(options_.triggers, ref.name, make<HedgeTrigger>(ref.category, ref.name, table, ref.name, &failed), table);
+    if (ref.category == ComponentCategory::classifier)
+      add(options_.classifiers, ref.name, make<Classifier>(ref.name, table, ref.name, &failed), table);
+    else if (ref.category == ComponentCategory::backoff)
+      add(options_.backoffs, ref.name, make<BackoffStrategy>(ref.name, table, ref.name, &failed), table);
+    else add(options_.triggers, ref.name, make<HedgeTrigger>(ref.name, table, ref.name, &failed), table);
     const std::string used_by = ref.where.line != 0 ? std::string() : "the built-in default " + ref.path + " is \"" + ref.name + "\": ";
     for (ConfigError& e : failed) {
       std::string message = std::move(e.message);
@@ -256,7 +245,7 @@ class Builder {
   }
 
   void unknown_plugin(const ComponentSpec& spec) {
-    const std::vector<std::string> names = runtime_.plugins.names(spec.category);
+    const std::vector<std::string> names = catalogue_.creatable_names(spec.category);
     errors.errors.push_back(ConfigView(spec.table).error(
         "plugin", unknown_name(std::string(to_string(spec.category)) + " plugin", spec.plugin,
                                std::vector<std::string_view>(names.begin(), names.end()))));
@@ -264,7 +253,8 @@ class Builder {
 
   // Declared in the file ([classifiers.x], [budgets.x], ...), whether or not it built.
   bool declared(ComponentCategory category, std::string_view name) const {
-    if (category == ComponentCategory::budget) return std::ranges::find(config_.budgets, name, &BudgetSpec::name) != config_.budgets.end();
+    if (category == ComponentCategory::budget)
+      return std::ranges::find(config_.budgets, name, &ComponentSpec::name) != config_.budgets.end();
     return std::ranges::any_of(config_.components, [&](const ComponentSpec& spec) {
       return spec.category == category && spec.name == name;
     });
@@ -275,13 +265,12 @@ class Builder {
   std::vector<std::string> known(ComponentCategory category) const {
     std::vector<std::string> names;
     if (category == ComponentCategory::budget) {
-      for (const BudgetSpec& spec : config_.budgets) names.push_back(spec.name);
+      for (const ComponentSpec& spec : config_.budgets) names.push_back(spec.name);
       return names;
     }
     for (const ComponentSpec& spec : config_.components)
       if (spec.category == category) names.push_back(spec.name);
-    for (std::string& name : runtime_.plugins.names(category)) names.push_back(std::move(name));
-    for (std::string_view b : builtins(category)) names.emplace_back(b);
+    for (std::string& name : catalogue_.names(category)) names.push_back(std::move(name));
     return names;
   }
 
@@ -321,34 +310,13 @@ class Builder {
 
   const Config& config_;
   Runtime& runtime_;
+  const ComponentCatalogue& catalogue_;
   ExecutorOptions& options_;
-  const BudgetBackends& backends_;
   bool check_references_;
   std::set<std::pair<ComponentCategory, std::string>> attempted_;  // plugin defaults created (or tried)
 };
 
 }  // namespace
-
-BudgetBackends::BudgetBackends() {
-  add("unlimited", [](const ComponentContext& context) -> std::expected<std::shared_ptr<Budget>, std::vector<ConfigError>> {
-    static constexpr std::string_view known[]{"backend"};
-    if (auto errors = context.config.unknown_fields(known); !errors.empty()) return std::unexpected(std::move(errors));
-    return std::make_shared<UnlimitedBudget>();
-  });
-}
-
-void BudgetBackends::add(std::string name, BudgetFactory factory) { factories_[std::move(name)] = std::move(factory); }
-
-const BudgetFactory* BudgetBackends::find(std::string_view name) const {
-  const auto it = factories_.find(name);
-  return it == factories_.end() ? nullptr : &it->second;
-}
-
-std::vector<std::string> BudgetBackends::names() const {
-  std::vector<std::string> names;
-  for (const auto& [name, factory] : factories_) names.push_back(name);
-  return names;
-}
 
 std::shared_ptr<Logger> make_spdlog_logger(std::string name) { return std::make_shared<SpdlogLogger>(std::move(name)); }
 
@@ -361,15 +329,17 @@ std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config
   runtime->logger = options.logger ? std::move(options.logger) : make_spdlog_logger("recourse");
   runtime->services = PluginContext{runtime->clock.get(), runtime->random.get(), runtime->logger.get()};
   if (config.plugins.present) runtime->plugins = PluginSet::load(config.plugins);
+  if (options.components != nullptr) runtime->components = *options.components;
+  runtime->components.add_plugins(runtime->plugins);
+  if (options.log_deprecations)
+    for (const ConfigError& deprecated : config.deprecations)
+      runtime->logger->log(LogLevel::warn, to_string(deprecated));
 
-  static const BudgetBackends host_backends;
   ExecutorOptions executor_options;
-  Builder builder(config, *runtime, executor_options, options.backends ? *options.backends : host_backends,
-                  options.check_references);
+  Builder builder(config, *runtime, executor_options, options.check_references);
   for (const PluginRefusal& r : runtime->plugins.refusals())
     builder.errors.errors.push_back(ConfigError{config.plugins.where, "plugins", r.file.string() + ": " + r.reason});
   builder.configured(options.create_observers_and_provider);
-  builder.budgets();
   builder.references();
   if (config.provider && options.create_observers_and_provider) builder.unreferenced_for_provider();
   builder.provider(options.create_observers_and_provider);

@@ -19,25 +19,9 @@ export module recourse.host.runtime;
 export import recourse.core;
 export import recourse.host.config;
 export import recourse.host.plugins;
+export import :catalogue;
 
 export namespace recourse::host {
-
-// Creates a budget from its table (`backend` already read). Reports problems as ConfigErrors.
-using BudgetFactory = std::function<std::expected<std::shared_ptr<Budget>, std::vector<ConfigError>>(
-    const ComponentContext& context)>;
-
-// Budget backends built into the host, by name (`unlimited`; `recourse test` adds `script`).
-// Plugins provide the rest.
-class BudgetBackends {
- public:
-  BudgetBackends();
-  void add(std::string name, BudgetFactory factory);
-  const BudgetFactory* find(std::string_view name) const;
-  std::vector<std::string> names() const;
-
- private:
-  std::map<std::string, BudgetFactory, std::less<>> factories_;
-};
 
 // The host's logger for plugins: spdlog, one named logger per runtime.
 std::shared_ptr<Logger> make_spdlog_logger(std::string name);
@@ -50,6 +34,7 @@ struct Runtime {
   std::shared_ptr<Logger> logger;
   PluginContext services;
   PluginSet plugins;
+  ComponentCatalogue components;  // what the config could name: built-ins, host extras, plugins
   // The [budgets.x] instances as built (also inside the executor): tools chart their level.
   std::vector<std::pair<std::string, std::shared_ptr<Budget>>> budgets;
   std::unique_ptr<Executor> executor;
@@ -60,7 +45,9 @@ struct RuntimeOptions {
   std::shared_ptr<RandomSource> random;  // null: SplitMixRandom
   std::shared_ptr<Logger> logger;        // null: spdlog
   std::vector<std::shared_ptr<Observer>> extra_observers;  // added after the configured ones
-  const BudgetBackends* backends = nullptr;                // null: the host's built-ins
+  // Host components beside the built-ins (`recourse test` adds its `script` budget); the
+  // runtime adds the loaded plugins' components to a copy. Null: the built-ins alone.
+  const ComponentCatalogue* components = nullptr;
   // A policy naming a classifier, backoff or budget nobody provides is a config error listing
   // the known names. `recourse test` turns this off: its scenarios exercise the executor's
   // missing-component modes on purpose.
@@ -69,6 +56,9 @@ struct RuntimeOptions {
   // the component?), not created — `recourse validate`, since creating an observer opens its
   // output file (and the trace observer truncates it). The runtime is then only for checking.
   bool create_observers_and_provider = true;
+  // Config::deprecations are logged (warn) when the runtime is built; false for callers that
+  // report them themselves, or build many runtimes from one config (the simulator).
+  bool log_deprecations = true;
 };
 
 std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config& config, RuntimeOptions options = {});

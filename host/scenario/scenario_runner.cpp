@@ -48,19 +48,21 @@ class ScriptBudget final : public Budget {
   std::size_t next_ = 0;
 };
 
-BudgetBackends scenario_backends() {
-  BudgetBackends backends;
-  backends.add("script", [](const ComponentContext& context) -> std::expected<std::shared_ptr<Budget>, std::vector<ConfigError>> {
+// The built-ins and the `script` budget, whose answers a scenario writes down.
+ComponentCatalogue scenario_components() {
+  ComponentCatalogue components;
+  components.add_host<Budget>("script", [](const ComponentContext& context) {
     const ConfigView& table = context.config;
-    static constexpr std::string_view known[]{"backend", "allow"};
+    static constexpr std::string_view known[]{"plugin", "allow"};
     std::vector<ConfigError> errors = table.unknown_fields(known);
     auto allow = table.booleans("allow");
     if (!allow) errors.push_back(allow.error());
-    else if (!*allow || (*allow)->empty()) errors.push_back(table.error("allow", "a script budget needs allow = [true, false, ...]"));
-    if (!errors.empty()) return std::unexpected(std::move(errors));
+    else if (!*allow || (*allow)->empty())
+      errors.push_back(table.error("allow", "a script budget needs allow = [true, false, ...]"));
+    if (!errors.empty()) throw ConfigException(std::move(errors));
     return std::make_shared<ScriptBudget>(**allow);
   });
-  return backends;
+  return components;
 }
 
 // Events as strings, from whichever thread reports them (hedges run on the pool).
@@ -235,9 +237,9 @@ std::expected<std::vector<CallReport>, ConfigErrors> run_scenario(const Scenario
   std::shared_ptr<RandomSource> random;
   if (scenario.jitter_random) random = std::make_shared<FixedRandom>(*scenario.jitter_random);
   else random = std::make_shared<SplitMixRandom>(1);  // scenarios are reproducible by default
-  static const BudgetBackends backends = scenario_backends();
+  static const ComponentCatalogue components = scenario_components();
   auto events = std::make_shared<EventRecorder>();
-  auto runtime = build_runtime(scenario.config, RuntimeOptions{clock, random, nullptr, {events}, &backends, false});
+  auto runtime = build_runtime(scenario.config, RuntimeOptions{clock, random, nullptr, {events}, &components, false});
   if (!runtime) return std::unexpected(std::move(runtime.error()));
   CallRunner runner(*(*runtime)->executor, *clock, *events);
   // This thread works for the calls: with hedges racing on other threads, virtual time moves

@@ -26,6 +26,31 @@ import :timer_queue;
 
 export namespace recourse {
 
+// The components every executor has with no plugin loaded, named in one place: the executor
+// registers them under these names, the host's component catalogue lists them in its "known:
+// …" messages, and the tools describe them from `summary`.
+struct BuiltinComponent {
+  ComponentCategory category;
+  std::string_view name;
+  std::string_view summary;
+};
+
+namespace builtin {
+inline constexpr std::string_view always = "always";
+inline constexpr std::string_view never = "never";
+inline constexpr std::string_view exponential = "exponential";
+inline constexpr std::string_view constant = "constant";
+inline constexpr std::string_view unlimited = "unlimited";
+}  // namespace builtin
+
+inline constexpr BuiltinComponent builtin_components[]{
+    {ComponentCategory::classifier, builtin::always, "retries every failure"},
+    {ComponentCategory::classifier, builtin::never, "never retries"},
+    {ComponentCategory::backoff, builtin::exponential, "initial_backoff x multiplier^(retry-1), capped at max_backoff"},
+    {ComponentCategory::backoff, builtin::constant, "always initial_backoff"},
+    {ComponentCategory::budget, builtin::unlimited, "never refuses"},
+};
+
 // The failing reason a protocol status implies, or nullopt when it reports success (or there
 // is none): HTTP 0 → http_transport_error, HTTP >= 400 → http_<status>, gRPC != OK → grpc_<code>.
 RECOURSE_API std::optional<std::string_view> protocol_failure_reason(const ProtocolStatus& status) noexcept;

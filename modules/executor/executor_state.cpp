@@ -22,8 +22,8 @@ namespace recourse::detail {
 namespace {
 
 template <class Component, class Builtin>
-void add_builtin(ComponentRegistry<Component>& registry, std::string name) {
-  if (registry.find(name) == nullptr) (void)registry.add(std::move(name), std::make_shared<Builtin>());
+void add_builtin(ComponentRegistry<Component>& registry, std::string_view name) {
+  if (registry.find(name) == nullptr) (void)registry.add(std::string(name), std::make_shared<Builtin>());
 }
 
 // A virtual clock must know about the hedge threads; any other clock's time passes by itself.
@@ -41,11 +41,11 @@ ExecutorOptions with_defaults(ExecutorOptions options) {
                       reinterpret_cast<std::uintptr_t>(&options);
     options.random = std::make_shared<SplitMixRandom>(seed);
   }
-  add_builtin<Classifier, AlwaysClassifier>(options.classifiers, "always");
-  add_builtin<Classifier, NeverClassifier>(options.classifiers, "never");
-  add_builtin<BackoffStrategy, ExponentialBackoff>(options.backoffs, "exponential");
-  add_builtin<BackoffStrategy, ConstantBackoff>(options.backoffs, "constant");
-  add_builtin<Budget, UnlimitedBudget>(options.budgets, "unlimited");
+  add_builtin<Classifier, AlwaysClassifier>(options.classifiers, builtin::always);
+  add_builtin<Classifier, NeverClassifier>(options.classifiers, builtin::never);
+  add_builtin<BackoffStrategy, ExponentialBackoff>(options.backoffs, builtin::exponential);
+  add_builtin<BackoffStrategy, ConstantBackoff>(options.backoffs, builtin::constant);
+  add_builtin<Budget, UnlimitedBudget>(options.budgets, builtin::unlimited);
   return options;
 }
 
@@ -60,7 +60,7 @@ ExecutorState::ExecutorState(ExecutorOptions opts)
       default_classifier(options.classifiers.find(options.default_classifier)),
       indexes(options.max_keys * 4),
       hedge_pool(work, options.hedge_threads, options.hedge_queue) {
-  if (default_classifier == nullptr) default_classifier = options.classifiers.find("always");
+  if (default_classifier == nullptr) default_classifier = options.classifiers.find(builtin::always);
 }
 
 // Both lookups share one shape: under the lock, take what a racing call published or compile
@@ -213,7 +213,7 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
         c->modes_used.push_back("classifier:fallback");
         break;
       case MissingMode::allow:
-        c->classifier = options.classifiers.find("never");
+        c->classifier = options.classifiers.find(builtin::never);
         c->modes_used.push_back("classifier:allow");
         break;
     }
@@ -221,7 +221,7 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
 
   const BackoffStrategy* strategy = options.backoffs.find(retry.backoff);
   if (strategy == nullptr) {
-    strategy = options.backoffs.find("exponential");
+    strategy = options.backoffs.find(builtin::exponential);
     c->modes_used.push_back("backoff:fallback");
   }
   c->jittered_backoff = std::make_unique<JitteredBackoff>(*strategy, retry.jitter, random);
@@ -268,7 +268,7 @@ Budget* ExecutorState::find_budget(std::string_view name, std::vector<std::strin
     case MissingMode::deny: modes_used.push_back("budget:deny"); return nullptr;
     case MissingMode::fallback:
       modes_used.push_back("budget:fallback");
-      return options.budgets.find("unlimited");
+      return options.budgets.find(builtin::unlimited);
     case MissingMode::allow: modes_used.push_back("budget:allow"); return nullptr;
   }
   return nullptr;

@@ -24,6 +24,22 @@ std::string_view to_string(ComponentCategory category) noexcept {
   return "unknown";
 }
 
+bool has_factory(const PluginComponent& component) noexcept {
+  const ComponentFactories& f = component.create;
+  const int set = (f.classifier != nullptr) + (f.backoff != nullptr) + (f.budget != nullptr) + (f.observer != nullptr) +
+                  (f.provider != nullptr) + (f.trigger != nullptr);
+  if (set != 1) return false;
+  switch (component.category) {
+    case ComponentCategory::classifier: return f.classifier != nullptr;
+    case ComponentCategory::backoff: return f.backoff != nullptr;
+    case ComponentCategory::budget: return f.budget != nullptr;
+    case ComponentCategory::observer: return f.observer != nullptr;
+    case ComponentCategory::provider: return f.provider != nullptr;
+    case ComponentCategory::trigger: return f.trigger != nullptr;
+  }
+  return false;  // a category this core does not know
+}
+
 Logger::~Logger() = default;
 
 BuildFingerprint core_fingerprint() noexcept {

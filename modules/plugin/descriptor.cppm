@@ -58,14 +58,65 @@ struct ComponentContext {
 
 // A factory returns `new Impl` as a pointer to its category's interface. It reports bad
 // parameters by throwing ConfigException; anything else it throws is reported as a failure of
-// the plugin.
-using ComponentFactory = void* (*)(const ComponentContext& context);
+// the plugin. Factories are typed per category: the host calls the one the category names, so
+// no object crosses the boundary as `void*`.
+template <class Interface>
+using Factory = Interface* (*)(const ComponentContext& context);
+
+// Exactly one member is set: the one of the component's category (the host refuses a plugin
+// whose component lacks it).
+struct ComponentFactories {
+  Factory<Classifier> classifier = nullptr;
+  Factory<BackoffStrategy> backoff = nullptr;
+  Factory<Budget> budget = nullptr;
+  Factory<Observer> observer = nullptr;
+  Factory<PolicyProvider> provider = nullptr;
+  Factory<HedgeTrigger> trigger = nullptr;
+};
 
 struct PluginComponent {
   ComponentCategory category;
   const char* name;
-  ComponentFactory create;
+  ComponentFactories create;
 };
+
+// The category an interface belongs to, and its factory in a ComponentFactories.
+template <class Interface>
+struct CategoryOf;
+template <>
+struct CategoryOf<Classifier> {
+  static constexpr ComponentCategory value = ComponentCategory::classifier;
+  static constexpr auto factory = &ComponentFactories::classifier;
+};
+template <>
+struct CategoryOf<BackoffStrategy> {
+  static constexpr ComponentCategory value = ComponentCategory::backoff;
+  static constexpr auto factory = &ComponentFactories::backoff;
+};
+template <>
+struct CategoryOf<Budget> {
+  static constexpr ComponentCategory value = ComponentCategory::budget;
+  static constexpr auto factory = &ComponentFactories::budget;
+};
+template <>
+struct CategoryOf<Observer> {
+  static constexpr ComponentCategory value = ComponentCategory::observer;
+  static constexpr auto factory = &ComponentFactories::observer;
+};
+template <>
+struct CategoryOf<PolicyProvider> {
+  static constexpr ComponentCategory value = ComponentCategory::provider;
+  static constexpr auto factory = &ComponentFactories::provider;
+};
+template <>
+struct CategoryOf<HedgeTrigger> {
+  static constexpr ComponentCategory value = ComponentCategory::trigger;
+  static constexpr auto factory = &ComponentFactories::trigger;
+};
+
+// Whether the component sets the factory of its own category and no other (a hand-written
+// descriptor can get this wrong; the host refuses such a plugin).
+RECOURSE_API bool has_factory(const PluginComponent& component) noexcept;
 
 // Whatever must match for C++ objects to cross between the host and the plugin.
 struct BuildFingerprint {
@@ -103,34 +154,40 @@ class RECOURSE_API ConfigException : public std::exception {
 };
 
 template <class Interface, class Impl>
-void* create_component(const ComponentContext& context) {
-  return static_cast<Interface*>(new Impl(context));
+Interface* create_component(const ComponentContext& context) {
+  return new Impl(context);
 }
 
 // Entries for RECOURSE_DECLARE_PLUGIN: recourse::classifier_component<HttpClassifier>("http").
+template <class Interface, class Impl>
+constexpr PluginComponent component_of(const char* name) {
+  PluginComponent component{CategoryOf<Interface>::value, name, {}};
+  component.create.*CategoryOf<Interface>::factory = &create_component<Interface, Impl>;
+  return component;
+}
 template <class Impl>
 constexpr PluginComponent classifier_component(const char* name) {
-  return {ComponentCategory::classifier, name, &create_component<Classifier, Impl>};
+  return component_of<Classifier, Impl>(name);
 }
 template <class Impl>
 constexpr PluginComponent backoff_component(const char* name) {
-  return {ComponentCategory::backoff, name, &create_component<BackoffStrategy, Impl>};
+  return component_of<BackoffStrategy, Impl>(name);
 }
 template <class Impl>
 constexpr PluginComponent budget_component(const char* name) {
-  return {ComponentCategory::budget, name, &create_component<Budget, Impl>};
+  return component_of<Budget, Impl>(name);
 }
 template <class Impl>
 constexpr PluginComponent observer_component(const char* name) {
-  return {ComponentCategory::observer, name, &create_component<Observer, Impl>};
+  return component_of<Observer, Impl>(name);
 }
 template <class Impl>
 constexpr PluginComponent provider_component(const char* name) {
-  return {ComponentCategory::provider, name, &create_component<PolicyProvider, Impl>};
+  return component_of<PolicyProvider, Impl>(name);
 }
 template <class Impl>
 constexpr PluginComponent trigger_component(const char* name) {
-  return {ComponentCategory::trigger, name, &create_component<HedgeTrigger, Impl>};
+  return component_of<HedgeTrigger, Impl>(name);
 }
 
 }  // namespace recourse

@@ -182,7 +182,7 @@ BOOST_AUTO_TEST_CASE(a_partial_reading_keeps_what_was_read_and_every_error) {
   BOOST_TEST(reading.errors.errors.size() == 3u);
   BOOST_REQUIRE_EQUAL(reading.config.budgets.size(), 1u);
   BOOST_TEST(reading.config.budgets[0].name == "b");
-  BOOST_TEST(reading.config.budgets[0].backend.empty());
+  BOOST_TEST(reading.config.budgets[0].plugin.empty());
   BOOST_REQUIRE_EQUAL(reading.config.components.size(), 1u);
   BOOST_TEST(reading.config.components[0].plugin.empty());
   BOOST_REQUIRE_EQUAL(reading.config.policies.exact.count("a.B"), 1u);

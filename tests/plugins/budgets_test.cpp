@@ -23,10 +23,10 @@ namespace {
 
 constexpr auto budget = recourse::ComponentCategory::budget;
 
-// A table as [budgets.<name>] would give it: the backend field is always there.
-Table backend(const char* name) { return Table().add("backend", name); }
+// A table as [budgets.<name>] would give it: the plugin field is always there.
+Table backend(const char* name) { return Table().add("plugin", name); }
 
-// The plugin a table names: its first field is always `backend`.
+// The plugin a table names: its first field is always `plugin`.
 std::string_view backend_of(const Table& table) { return table.node.fields.front().value.string; }
 
 std::shared_ptr<recourse::Budget> make(const Table& table, recourse::VirtualClock& clock) {

@@ -65,9 +65,10 @@ struct Table {
 template <class Interface>
 std::shared_ptr<Interface> create(recourse::ComponentCategory category, std::string_view name, const Table& table,
                                   const recourse::PluginContext& services) {
+  BOOST_REQUIRE(category == recourse::CategoryOf<Interface>::value);
   const recourse::ConfigView view(table.node);
   const recourse::ComponentContext context{view, services, name};
-  auto made = standard_plugins().template create<Interface>(category, name, context);
+  auto made = standard_plugins().template create<Interface>(name, context);
   BOOST_REQUIRE_MESSAGE(made.has_value(), (made ? std::string() : recourse::to_string(made.error().front())));
   return std::move(*made);
 }
@@ -76,9 +77,10 @@ std::shared_ptr<Interface> create(recourse::ComponentCategory category, std::str
 template <class Interface>
 std::vector<recourse::ConfigError> errors_creating(recourse::ComponentCategory category, std::string_view name,
                                                    const Table& table, const recourse::PluginContext& services) {
+  BOOST_REQUIRE(category == recourse::CategoryOf<Interface>::value);
   const recourse::ConfigView view(table.node);
   const recourse::ComponentContext context{view, services, name};
-  auto made = standard_plugins().template create<Interface>(category, name, context);
+  auto made = standard_plugins().template create<Interface>(name, context);
   BOOST_REQUIRE_MESSAGE(!made.has_value(), "expected " << name << " to refuse its config");
   return made.error();
 }

@@ -69,6 +69,14 @@ BOOST_AUTO_TEST_CASE(the_descriptor_is_still_checked_behind_the_stamp) {
                  {"librecourse-descriptor_disagrees.so", "plugin ABI 99.0 is not compatible", "(in its descriptor)"});
 }
 
+// Factories are typed per category; a component must fill exactly its own category's.
+BOOST_AUTO_TEST_CASE(a_component_without_the_factory_of_its_category_is_refused) {
+  const auto set = load_from(test_plugins("wrong_factory"));
+  expect_refusal(set, {"librecourse-wrong_factory.so", "malformed descriptor: components[0] (\"mislabelled\", budget)",
+                       "must set exactly the factory of its category"});
+  BOOST_TEST(!set.provides(recourse::ComponentCategory::budget, "mislabelled"));
+}
+
 // Boost.DLL said "Bad file descriptor" for both.
 BOOST_AUTO_TEST_CASE(the_loaders_own_message_is_reported) {
   const auto set = load_from(test_plugins("undefined_symbol"));
@@ -103,8 +111,7 @@ BOOST_AUTO_TEST_CASE(a_throwing_factory_is_an_error_naming_the_file_and_cause) {
   const recourse::ConfigNode table;
   const recourse::ConfigView view(table);
   const recourse::PluginContext services{};
-  const auto made = set.create<recourse::Classifier>(recourse::ComponentCategory::classifier, "throws",
-                                                     recourse::ComponentContext{view, services, "throws"});
+  const auto made = set.create<recourse::Classifier>("throws", recourse::ComponentContext{view, services, "throws"});
   BOOST_REQUIRE(!made.has_value());
   const std::string message = made.error().front().message;
   BOOST_TEST(message.find("librecourse-factory_throws.so") != std::string::npos, message);
@@ -116,7 +123,7 @@ BOOST_AUTO_TEST_CASE(asking_for_a_missing_component_lists_what_is_loaded) {
   const recourse::ConfigView view(table);
   const recourse::PluginContext services{};
   const auto made = plugin_harness::standard_plugins().create<recourse::Classifier>(
-      recourse::ComponentCategory::classifier, "htp", recourse::ComponentContext{view, services, "htp"});
+      "htp", recourse::ComponentContext{view, services, "htp"});
   BOOST_REQUIRE(!made.has_value());
   BOOST_TEST(made.error().front().message.find("no classifier plugin named \"htp\"; loaded: ") != std::string::npos);
 }
@@ -168,8 +175,7 @@ BOOST_AUTO_TEST_CASE(objects_keep_their_library_loaded_after_the_set_is_gone) {
     const recourse::ConfigNode table;
     const recourse::ConfigView view(table);
     const recourse::PluginContext services{};
-    auto made = set.create<recourse::Classifier>(recourse::ComponentCategory::classifier, "grpc",
-                                                 recourse::ComponentContext{view, services, "grpc"});
+    auto made = set.create<recourse::Classifier>("grpc", recourse::ComponentContext{view, services, "grpc"});
     BOOST_REQUIRE(made.has_value());
     classifier = std::move(*made);
   }  // the set, and its handles on the libraries, are gone here
@@ -205,8 +211,7 @@ BOOST_AUTO_TEST_CASE(two_sets_loading_the_same_file_share_it_and_each_works_alon
   const recourse::ConfigNode table;
   const recourse::ConfigView view(table);
   const recourse::PluginContext services{};
-  auto made = second.create<recourse::Classifier>(recourse::ComponentCategory::classifier, "grpc",
-                                                  recourse::ComponentContext{view, services, "grpc"});
+  auto made = second.create<recourse::Classifier>("grpc", recourse::ComponentContext{view, services, "grpc"});
   BOOST_REQUIRE(made.has_value());
   recourse::AttemptView attempt;
   attempt.status.grpc_code = 14;

@@ -54,7 +54,8 @@ BOOST_AUTO_TEST_CASE(a_policy_naming_an_unknown_budget_or_backoff_is_an_error) {
 }
 
 BOOST_AUTO_TEST_CASE(a_budget_that_fails_to_build_is_one_error_not_two) {
-  const auto errors = runtime_errors(plugins_table + "[budgets.tb]\nbackend = \"token_bucket\"\ncapacity = -1\n"
+  const auto errors = runtime_errors(plugins_table +
+                                     "[budgets.tb]\nplugin = \"token_bucket\"\ncapacity = -1\n"
                                      "[policies.\"a.B\"]\nretry.budget.name = \"tb\"\n");
   BOOST_TEST(contains(errors, "budgets.tb.capacity: out of range"));
   BOOST_TEST(!contains(errors, "no budget named"), errors.front());
@@ -62,7 +63,8 @@ BOOST_AUTO_TEST_CASE(a_budget_that_fails_to_build_is_one_error_not_two) {
 
 // Issue 10 item 20: after a budget failed to build, the known list still names it.
 BOOST_AUTO_TEST_CASE(a_budget_that_fails_to_build_is_still_a_known_name) {
-  const auto errors = runtime_errors(plugins_table + "[budgets.tb]\nbackend = \"token_bucket\"\ncapacity = -1\n"
+  const auto errors = runtime_errors(plugins_table +
+                                     "[budgets.tb]\nplugin = \"token_bucket\"\ncapacity = -1\n"
                                      "[policies.\"a.B\"]\nretry.budget.name = \"tbb\"\n");
   BOOST_TEST(contains(errors, "retry.budget.name: no budget named \"tbb\" (did you mean tb?); known: tb"), errors.back());
   const auto none = runtime_errors("[defaults]\nretry.budget.name = \"ghost\"\n");
@@ -181,11 +183,73 @@ BOOST_AUTO_TEST_CASE(a_configured_instance_that_cannot_start_is_reported_at_its_
   BOOST_TEST(errors[0].find("rt.toml:3:1: classifiers.mine: classifier \"throws\" from ") == 0u, errors[0]);
 }
 
-BOOST_AUTO_TEST_CASE(an_unknown_budget_backend_or_observer_plugin_lists_what_exists) {
-  const auto errors = runtime_errors(plugins_table +
-                                     "[budgets.b]\nbackend = \"tokn_bucket\"\n[observers.o]\nplugin = \"jsnol\"\n");
-  BOOST_TEST(contains(errors, "budgets.b.backend: no budget backend named \"tokn_bucket\" (did you mean token_bucket?); known: "));
+BOOST_AUTO_TEST_CASE(an_unknown_budget_or_observer_plugin_lists_what_exists) {
+  const auto errors =
+      runtime_errors(plugins_table + "[budgets.b]\nplugin = \"tokn_bucket\"\n[observers.o]\nplugin = \"jsnol\"\n");
+  BOOST_TEST(contains(
+      errors, "budgets.b.plugin: no budget plugin named \"tokn_bucket\" (did you mean token_bucket?); known: "));
   BOOST_TEST(contains(errors, "observers.o.plugin: no observer plugin named \"jsnol\" (did you mean jsonl?); known: jsonl, log, trace"));
+}
+
+// Issue 11 item 6: one catalogue feeds every list — built-ins (unlimited) with the plugins'.
+BOOST_AUTO_TEST_CASE(the_budget_plugins_known_are_the_built_in_and_the_loaded_ones) {
+  const auto errors = runtime_errors(plugins_table + "[budgets.b]\nplugin = \"nope\"\n");
+  BOOST_TEST(contains(errors,
+                      "budgets.b.plugin: no budget plugin named \"nope\"; known: concurrency, grpc_throttle, ratio, "
+                      "token_bucket, unlimited"),
+             errors.front());
+}
+
+// Issue 11 item 6: budgets say `plugin =` like every other component; `backend =` still works,
+// noted as deprecated where it is written.
+BOOST_AUTO_TEST_CASE(a_budget_backend_is_the_deprecated_spelling_of_plugin) {
+  auto config = recourse::host::parse_config(plugins_table +
+                                                 "[budgets.old]\nbackend = \"token_bucket\"\ncapacity = 2\n"
+                                                 "refill_per_second = 1\n[budgets.new]\nplugin = \"unlimited\"\n",
+                                             "rt.toml");
+  BOOST_REQUIRE_MESSAGE(config.has_value(), (config ? "" : recourse::host::to_string(config.error())));
+  BOOST_REQUIRE_EQUAL(config->deprecations.size(), 1u);
+  BOOST_TEST(recourse::to_string(config->deprecations[0]) ==
+             "rt.toml:4:11: budgets.old.backend: backend is deprecated; write plugin = \"token_bucket\"");
+  BOOST_REQUIRE_EQUAL(config->budgets.size(), 2u);
+  BOOST_TEST(config->budgets[1].name == "old");  // tables are read in key order
+  BOOST_TEST(config->budgets[1].plugin == "token_bucket");
+  auto runtime = recourse::host::build_runtime(*config, {std::make_shared<recourse::VirtualClock>()});
+  BOOST_REQUIRE_MESSAGE(runtime.has_value(), (runtime ? "" : recourse::host::to_string(runtime.error())));
+  BOOST_TEST((*runtime)->budgets.size() == 2u);
+
+  const auto both =
+      recourse::host::parse_config("[budgets.b]\nplugin = \"unlimited\"\nbackend = \"unlimited\"\n", "rt.toml");
+  BOOST_REQUIRE(!both.has_value());
+  BOOST_TEST(recourse::host::to_string(both.error())
+                     .find("rt.toml:3:11: budgets.b.backend: give plugin or backend, not both") != std::string::npos,
+             recourse::host::to_string(both.error()));
+}
+
+// Issue 11 item 6: a host program adds its own components to the catalogue; they are created
+// from their tables and listed like the rest.
+BOOST_AUTO_TEST_CASE(a_host_component_is_created_and_listed) {
+  recourse::host::ComponentCatalogue components;
+  int made = 0;
+  components.add_host<recourse::Budget>("counted", [&](const recourse::ComponentContext&) {
+    ++made;
+    return std::make_shared<recourse::UnlimitedBudget>();
+  });
+  BOOST_TEST(components.creatable(recourse::ComponentCategory::budget, "counted"));
+  BOOST_TEST(!components.creatable(recourse::ComponentCategory::classifier, "always"));  // the executor's own
+  auto config = recourse::host::parse_config("[budgets.c]\nplugin = \"counted\"\n[budgets.typo]\nplugin = \"countd\"\n",
+                                             "rt.toml");
+  BOOST_REQUIRE(config.has_value());
+  recourse::host::RuntimeOptions options;
+  options.clock = std::make_shared<recourse::VirtualClock>();
+  options.components = &components;
+  auto runtime = recourse::host::build_runtime(*config, options);
+  BOOST_REQUIRE(!runtime.has_value());
+  BOOST_TEST(made == 1);
+  BOOST_TEST(recourse::host::to_string(runtime.error())
+                     .find("budgets.typo.plugin: no budget plugin named \"countd\" (did you mean counted?); known: "
+                           "counted, unlimited") != std::string::npos,
+             recourse::host::to_string(runtime.error()));
 }
 
 BOOST_AUTO_TEST_CASE(component_parameters_are_validated_by_the_component) {

@@ -26,22 +26,24 @@ BOOST_AUTO_TEST_CASE(concurrent_calls_through_plugin_components_lose_nothing) {
   fs::create_directories(dir);
   const std::string toml = std::string("[plugins]\npaths = [\"") + RECOURSE_PLUGIN_DIR + "\"]\n" + R"(
 [budgets.active]
-backend = "concurrency"
+plugin = "concurrency"
 percent = 50
 min_concurrency = 2
 
 [budgets.bucket]
-backend = "token_bucket"
+plugin = "token_bucket"
 capacity = 1000
 refill_per_second = 0
 
 [observers.calls]
 plugin = "jsonl"
-path = ")" + (dir / "calls.jsonl").string() + R"("
+path = ")" + (dir / "calls.jsonl").string() +
+                           R"("
 
 [observers.trace]
 plugin = "trace"
-path = ")" + (dir / "trace.json").string() + R"("
+path = ")" + (dir / "trace.json").string() +
+                           R"("
 
 [defaults]
 retry.classifier = "errno"

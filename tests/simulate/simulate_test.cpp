@@ -214,7 +214,7 @@ BOOST_AUTO_TEST_CASE(no_drawn_latency_exceeds_an_hour) {
 // widens the bucket (by doubling) to stay within max_buckets, and says so.
 BOOST_AUTO_TEST_CASE(a_long_run_with_a_tiny_bucket_widens_the_bucket_and_says_so) {
   const Loaded loaded = parse(std::string(single_attempt) +
-                              "[budgets.b]\nbackend = \"unlimited\"\n"
+                              "[budgets.b]\nplugin = \"unlimited\"\n"
                               "[policies.\"a.b\"]\nretry.max_attempts = 2\nretry.budget = { name = \"b\" }\n"
                               "[simulation]\nrate = 0.05\nbucket = \"1ms\"\nclients = 2\n"
                               "[simulation.dependency]\nlatency = { value = \"5ms\" }\nerror_rate = 0.5\n"

@@ -17,66 +17,59 @@ namespace {
 
 using Kind = ComponentSource::Kind;
 
-const PluginInfo* provider_of(std::span<const PluginInfo> plugins, ComponentCategory category,
-                              std::string_view component) {
-  for (const PluginInfo& plugin : plugins)
-    for (const auto& [c, name] : plugin.components)
-      if (c == category && name == component) return &plugin;
-  return nullptr;
+using Origin = ComponentCatalogue::Origin;
+
+std::string_view section(ComponentCategory category) {
+  switch (category) {
+    case ComponentCategory::classifier: return "classifiers";
+    case ComponentCategory::trigger: return "triggers";
+    case ComponentCategory::budget: return "budgets";
+    default: return "backoffs";
+  }
 }
 
-void served_by(ComponentSource& out, const PluginInfo& plugin, std::string detail) {
-  out.kind = Kind::plugin;
-  out.plugin = plugin.name + " " + plugin.version;
-  out.file = plugin.file.string();
-  out.detail = std::move(detail);
+// What `entry` (null: nothing) means for `out`; `detail` describes a plugin's use.
+void served_by(ComponentSource& out, const ComponentCatalogue::Entry* entry, std::string detail) {
+  if (entry == nullptr) return;
+  if (entry->origin == Origin::plugin && entry->plugin != nullptr) {
+    out.kind = Kind::plugin;
+    out.plugin = entry->plugin->name + " " + entry->plugin->version;
+    out.file = entry->plugin->file.string();
+    out.detail = std::move(detail);
+  } else {
+    out.kind = Kind::builtin;
+  }
 }
 
-// Classifiers, backoffs and hedge triggers: configured instance, then a plugin's own name,
-// then built-in.
+// A configured instance, then the catalogue's component of that name (a plugin's, else a
+// built-in). Budgets have only configured instances.
 ComponentSource named(std::string role, ComponentCategory category, const std::string& name, const Config& config,
-                      std::span<const PluginInfo> plugins, std::initializer_list<std::string_view> builtins) {
+                      const ComponentCatalogue& catalogue) {
   ComponentSource out{std::move(role), name};
-  const std::string section = category == ComponentCategory::classifier ? "classifiers"
-                              : category == ComponentCategory::trigger  ? "triggers"
-                                                                        : "backoffs";
-  const auto spec = std::ranges::find_if(config.components, [&](const ComponentSpec& s) {
-    return s.category == category && s.name == name;
-  });
-  if (spec != config.components.end()) {
-    if (const PluginInfo* plugin = provider_of(plugins, category, spec->plugin))
-      served_by(out, *plugin, fmt::format("[{}.{}], component {}", section, name, spec->plugin));
-    else
-      out.detail = fmt::format("[{}.{}] names component \"{}\", which no loaded plugin provides", section, name,
-                               spec->plugin);
+  const std::vector<ComponentSpec>& specs = category == ComponentCategory::budget ? config.budgets : config.components;
+  const auto spec =
+      std::ranges::find_if(specs, [&](const ComponentSpec& s) { return s.category == category && s.name == name; });
+  if (spec != specs.end()) {
+    const ComponentCatalogue::Entry* entry = catalogue.find(category, spec->plugin);
+    served_by(out, entry, fmt::format("[{}.{}], component {}", section(category), name, spec->plugin));
+    if (entry == nullptr)
+      out.detail = fmt::format("[{}.{}] names component \"{}\", which no loaded plugin provides", section(category),
+                               name, spec->plugin);
+    else if (entry->origin != Origin::plugin)
+      out.detail = fmt::format("[{}.{}], built-in {}: {}", section(category), name, spec->plugin, entry->summary);
     return out;
   }
-  if (const PluginInfo* plugin = provider_of(plugins, category, name)) {
-    served_by(out, *plugin, fmt::format("component {}, default parameters", name));
-  } else if (std::ranges::find(builtins, name) != builtins.end()) {
-    out.kind = Kind::builtin;
-  } else {
-    out.detail = fmt::format("no {} named \"{}\": no [{}.{}] section, no loaded plugin provides it and it is not "
-                             "built in",
-                             to_string(category), name, section, name);
-  }
-  return out;
-}
-
-ComponentSource budget(std::string role, const std::string& name, const Config& config,
-                       std::span<const PluginInfo> plugins) {
-  ComponentSource out{std::move(role), name};
-  const auto spec = std::ranges::find(config.budgets, name, &BudgetSpec::name);
-  if (spec == config.budgets.end()) {
+  if (category == ComponentCategory::budget) {
     out.detail = fmt::format("no [budgets.{}] section", name);
-  } else if (spec->backend == "unlimited") {
-    out.kind = Kind::builtin;
-    out.detail = fmt::format("[budgets.{}], backend unlimited: never refuses", name);
-  } else if (const PluginInfo* plugin = provider_of(plugins, ComponentCategory::budget, spec->backend)) {
-    served_by(out, *plugin, fmt::format("[budgets.{}], backend {}", name, spec->backend));
-  } else {
-    out.detail = fmt::format("[budgets.{}] names backend \"{}\", which no loaded plugin provides", name, spec->backend);
+    return out;
   }
+  const ComponentCatalogue::Entry* entry = catalogue.find(category, name);
+  served_by(out, entry, fmt::format("component {}, default parameters", name));
+  if (entry == nullptr)
+    out.detail = fmt::format(
+        "no {} named \"{}\": no [{}.{}] section, no loaded plugin provides it and it is not "
+        "built in",
+        to_string(category), name, section(category), name);
   return out;
 }
 
@@ -92,18 +85,16 @@ std::string_view to_string(ComponentSource::Kind kind) noexcept {
 }
 
 std::vector<ComponentSource> component_sources(const Policy& policy, const Config& config,
-                                               std::span<const PluginInfo> plugins) {
+                                               const ComponentCatalogue& catalogue) {
   std::vector<ComponentSource> out;
-  out.push_back(named("classifier", ComponentCategory::classifier, policy.retry.classifier, config, plugins,
-                      {"always", "never"}));
-  out.push_back(named("backoff", ComponentCategory::backoff, policy.retry.backoff, config, plugins,
-                      {"exponential", "constant"}));
+  out.push_back(named("classifier", ComponentCategory::classifier, policy.retry.classifier, config, catalogue));
+  out.push_back(named("backoff", ComponentCategory::backoff, policy.retry.backoff, config, catalogue));
   if (!policy.retry.budget.name.empty())
-    out.push_back(budget("retry budget", policy.retry.budget.name, config, plugins));
+    out.push_back(named("retry budget", ComponentCategory::budget, policy.retry.budget.name, config, catalogue));
   if (policy.hedge.enabled && !policy.hedge.budget.name.empty())
-    out.push_back(budget("hedge budget", policy.hedge.budget.name, config, plugins));
+    out.push_back(named("hedge budget", ComponentCategory::budget, policy.hedge.budget.name, config, catalogue));
   if (policy.hedge.enabled && policy.hedge.trigger == HedgeTriggerKind::custom)
-    out.push_back(named("hedge trigger", ComponentCategory::trigger, policy.hedge.trigger_name, config, plugins, {}));
+    out.push_back(named("hedge trigger", ComponentCategory::trigger, policy.hedge.trigger_name, config, catalogue));
   return out;
 }
 

@@ -1,12 +1,11 @@
 // recourse.host.analysis:component_sources — which code serves each component a policy names,
-// decided the way host::build_runtime and the executor decide it:
+// decided the way host::build_runtime and the executor decide it, from the same
+// ComponentCatalogue:
 //
-//   classifier, backoff  a configured instance ([classifiers.NAME] / [backoffs.NAME], served
-//                        by the plugin component its `plugin` names), else a loaded plugin's
-//                        component of that name, else a built-in (classifiers always and never,
-//                        backoffs exponential and constant)
-//   budget               [budgets.NAME], served by its backend: `unlimited` is built in, any
-//                        other a plugin's budget component
+//   classifier, backoff,  a configured instance ([classifiers.NAME] / [backoffs.NAME] /
+//   hedge trigger         [triggers.NAME], served by the component its `plugin` names), else
+//                         the catalogue's component of that name (a plugin's, else a built-in)
+//   budget                [budgets.NAME], served by the component its `plugin` names
 //
 // A name nothing serves is reported as missing with the reason, never as an error: explain
 // shows it, and validate's runtime check reports it as a config error.
@@ -17,7 +16,7 @@ module;
 
 export module recourse.host.analysis:component_sources;
 
-export import recourse.host.plugins;
+export import recourse.host.runtime;
 
 export namespace recourse::host {
 
@@ -38,6 +37,6 @@ std::string_view to_string(ComponentSource::Kind kind) noexcept;
 // The classifier, the backoff, and the retry and hedge budgets when the policy names them (the
 // hedge budget only while hedging is on).
 std::vector<ComponentSource> component_sources(const Policy& policy, const Config& config,
-                                               std::span<const PluginInfo> plugins);
+                                               const ComponentCatalogue& catalogue);
 
 }  // namespace recourse::host

@@ -27,11 +27,11 @@ SourceLocation where_to_change(const ConfiguredPolicy& policy, std::initializer_
 }
 
 // Empty when the budget really limits; otherwise why it does not.
-std::string missing_budget(const BudgetRef& budget, std::span<const BudgetSpec> budgets) {
+std::string missing_budget(const BudgetRef& budget, std::span<const ComponentSpec> budgets) {
   if (budget.name.empty()) return "no budget";
-  const auto spec = std::ranges::find(budgets, budget.name, &BudgetSpec::name);
-  if (spec != budgets.end() && spec->backend == "unlimited")
-    return fmt::format("budget \"{}\", whose backend (unlimited) never refuses", budget.name);
+  const auto spec = std::ranges::find(budgets, budget.name, &ComponentSpec::name);
+  if (spec != budgets.end() && spec->plugin == builtin::unlimited)
+    return fmt::format("budget \"{}\", which is {} (never refuses)", budget.name, builtin::unlimited);
   return {};
 }
 
@@ -43,7 +43,7 @@ Duration times(Duration d, int n) {
 
 }  // namespace
 
-std::vector<Warning> policy_warnings(const ConfiguredPolicy& policy, std::span<const BudgetSpec> budgets) {
+std::vector<Warning> policy_warnings(const ConfiguredPolicy& policy, std::span<const ComponentSpec> budgets) {
   std::vector<Warning> out;
   const auto warn = [&](const char* code, SourceLocation where, std::string message) {
     out.push_back(Warning{code, policy.key, std::move(where), std::move(message)});

@@ -26,6 +26,6 @@ export namespace recourse::host {
 
 // `budgets` are the config's [budgets.*], so a budget whose backend is `unlimited` counts as
 // none.
-std::vector<Warning> policy_warnings(const ConfiguredPolicy& policy, std::span<const BudgetSpec> budgets);
+std::vector<Warning> policy_warnings(const ConfiguredPolicy& policy, std::span<const ComponentSpec> budgets);
 
 }  // namespace recourse::host

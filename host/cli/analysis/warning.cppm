@@ -30,9 +30,15 @@ inline constexpr const char* attempt_timeouts_exceed_overall = "attempt-timeouts
 inline constexpr const char* retry_after_cap_exceeds_overall = "retry-after-cap-exceeds-overall";
 inline constexpr const char* high_cardinality_key = "high-cardinality-key";
 inline constexpr const char* too_many_keys_in_namespace = "too-many-keys-in-namespace";
-inline constexpr std::array<const char*, 6> all{retry_without_budget,          hedge_without_budget,
-                                                attempt_timeouts_exceed_overall, retry_after_cap_exceeds_overall,
-                                                high_cardinality_key,          too_many_keys_in_namespace};
+// A spelling still accepted but deprecated (`backend =` in a budget); `key` is the field path.
+inline constexpr const char* deprecated_spelling = "deprecated-spelling";
+inline constexpr std::array<const char*, 7> all{retry_without_budget,
+                                                hedge_without_budget,
+                                                attempt_timeouts_exceed_overall,
+                                                retry_after_cap_exceeds_overall,
+                                                high_cardinality_key,
+                                                too_many_keys_in_namespace,
+                                                deprecated_spelling};
 }  // namespace warning_code
 
 // "file:line:col: warning: KEY: MESSAGE [code]" (the position is left out when unknown). A

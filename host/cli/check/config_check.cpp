@@ -48,6 +48,7 @@ ConfigCheck check_config(ConfigReading reading, bool build) {
       RuntimeOptions options;
       options.logger = make_spdlog_logger("recourse-check");
       options.create_observers_and_provider = false;
+      options.log_deprecations = false;  // validate shows them as warnings
       if (auto runtime = build_runtime(check.reading.config, std::move(options)); !runtime)
         for (ConfigError& e : runtime.error().errors) check.errors.push_back(std::move(e));
     }

@@ -27,7 +27,7 @@ struct ConcurrencyParams {
 };
 
 ConcurrencyParams parse(const ConfigView& config) {
-  static constexpr std::string_view known[]{"backend", "percent", "min_concurrency"};
+  static constexpr std::string_view known[]{"plugin", "percent", "min_concurrency"};
   support::ConfigReader in(config, known);
   ConcurrencyParams params;
   if (auto percent =

@@ -43,7 +43,7 @@ std::int64_t milli_tokens(support::ConfigReader& in, std::string_view key, std::
 }
 
 GrpcThrottleParams parse(const ConfigView& config) {
-  static constexpr std::string_view known[]{"backend", "max_tokens", "token_ratio"};
+  static constexpr std::string_view known[]{"plugin", "max_tokens", "token_ratio"};
   support::ConfigReader in(config, known);
   GrpcThrottleParams params;
   params.max_milli_tokens = milli_tokens(in, "max_tokens", "the token count's ceiling, > 0");

@@ -39,7 +39,7 @@ struct RatioParams {
 };
 
 RatioParams parse(const ConfigView& config) {
-  static constexpr std::string_view known[]{"backend", "percent", "window", "min_per_second"};
+  static constexpr std::string_view known[]{"plugin", "percent", "window", "min_per_second"};
   support::ConfigReader in(config, known);
   RatioParams params;
   if (auto percent = in.number("percent", 0, 1000, support::required("retries allowed per 100 calls, 0-1000")))

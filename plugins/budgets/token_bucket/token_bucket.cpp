@@ -36,7 +36,7 @@ constexpr std::int64_t max_tokens = 1'000'000'000;
 
 // Every problem in the table at once, or the parameters.
 TokenBucketParams parse(const ConfigView& config) {
-  static constexpr std::string_view known[]{"backend", "capacity", "refill_per_second", "initial"};
+  static constexpr std::string_view known[]{"plugin", "capacity", "refill_per_second", "initial"};
   support::ConfigReader in(config, known);
   TokenBucketParams params;
   if (auto capacity = in.integer("capacity", 1, max_tokens, support::required("the bucket size in tokens, > 0")))

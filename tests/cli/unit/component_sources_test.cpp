@@ -1,8 +1,10 @@
 // recourse.host.analysis:component_sources — names resolve the way the runtime resolves them:
-// configured instance, then a plugin's own component, then built-in; budgets by backend. The
-// plugin list is written by hand, so no shared object is loaded.
+// configured instance, then a plugin's own component, then built-in; budgets by the component
+// their `plugin` (or deprecated `backend`) names. The plugin list is written by hand, so no
+// shared object is loaded.
 #include <boost/test/unit_test.hpp>
 
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,14 @@ const std::vector<recourse::host::PluginInfo> plugins{
      {{ComponentCategory::trigger, "bounded_percentile"}}},
 };
 
+// The built-ins and the hand-written plugins, as the runtime would catalogue them.
+const recourse::host::ComponentCatalogue& catalogue(const std::vector<recourse::host::PluginInfo>& with) {
+  static std::deque<recourse::host::ComponentCatalogue> made;  // one per call, kept (stable) for the test run
+  made.emplace_back();
+  for (const recourse::host::PluginInfo& info : with) made.back().add_plugin_info(info);
+  return made.back();
+}
+
 // Parsed on first use, inside a test, so a broken fixture fails that test.
 const recourse::host::Config& config() {
   static const auto parsed = cli_test::parse(R"(
@@ -32,13 +42,13 @@ plugin = "http"
 plugin = "nosuch"
 
 [budgets.limited]
-backend = "token_bucket"
+plugin = "token_bucket"
 
 [budgets.free]
-backend = "unlimited"
+plugin = "unlimited"
 
 [budgets.orphan]
-backend = "redis"
+backend = "redis"  # the deprecated spelling of plugin
 
 [triggers.tail]
 plugin = "bounded_percentile"
@@ -47,7 +57,7 @@ plugin = "bounded_percentile"
 }
 
 std::vector<ComponentSource> sources(const recourse::Policy& policy) {
-  return recourse::host::component_sources(policy, config(), plugins);
+  return recourse::host::component_sources(policy, config(), catalogue(plugins));
 }
 
 }  // namespace
@@ -67,7 +77,7 @@ BOOST_AUTO_TEST_CASE(the_built_in_policy_uses_the_built_in_classifier_and_a_plug
 }
 
 BOOST_AUTO_TEST_CASE(without_plugins_the_built_ins_serve) {
-  const auto found = recourse::host::component_sources(recourse::Policy{}, config(), {});
+  const auto found = recourse::host::component_sources(recourse::Policy{}, config(), catalogue({}));
   BOOST_TEST((found[1].kind == Kind::builtin));
 }
 
@@ -91,7 +101,7 @@ BOOST_AUTO_TEST_CASE(unknown_names_and_unprovided_components_are_missing_with_th
   BOOST_TEST(found[1].detail.find("no backoff named \"fibonacci\"") != std::string::npos, found[1].detail);
 }
 
-BOOST_AUTO_TEST_CASE(budgets_are_served_by_their_backend) {
+BOOST_AUTO_TEST_CASE(budgets_are_served_by_the_component_they_name) {
   recourse::Policy p;
   p.retry.budget.name = "limited";
   p.hedge.enabled = true;
@@ -103,12 +113,14 @@ BOOST_AUTO_TEST_CASE(budgets_are_served_by_their_backend) {
   BOOST_TEST(found[2].plugin == "token_bucket 0.1.0");
   BOOST_TEST(found[3].role == "hedge budget");
   BOOST_TEST((found[3].kind == Kind::builtin));
+  BOOST_TEST(found[3].detail == "[budgets.free], built-in unlimited: never refuses");
 
   p.retry.budget.name = "orphan";
   p.hedge.budget.name = "undeclared";
   found = sources(p);
   BOOST_TEST((found[2].kind == Kind::missing));
-  BOOST_TEST(found[2].detail.find("backend \"redis\"") != std::string::npos, found[2].detail);
+  BOOST_TEST(found[2].detail.find("names component \"redis\", which no loaded plugin provides") != std::string::npos,
+             found[2].detail);
   BOOST_TEST((found[3].kind == Kind::missing));
   BOOST_TEST(found[3].detail == "no [budgets.undeclared] section");
 }

@@ -26,7 +26,7 @@ BOOST_AUTO_TEST_SUITE(policy_warnings_checks)
 BOOST_AUTO_TEST_CASE(retries_without_a_budget_are_flagged_and_a_budget_silences_them) {
   const auto config = parse(R"(
 [budgets.retries]
-backend = "token_bucket"
+plugin = "token_bucket"
 
 [policies."a.NoBudget"]
 retry.max_attempts = 3
@@ -50,7 +50,7 @@ retry.max_attempts = 1
 BOOST_AUTO_TEST_CASE(an_unlimited_budget_counts_as_none) {
   const auto config = parse(R"(
 [budgets.free]
-backend = "unlimited"
+plugin = "unlimited"
 
 [policies."a.Free"]
 retry.budget.name = "free"
@@ -66,7 +66,7 @@ hedge = { enabled = true, budget = { name = "free" } }
 BOOST_AUTO_TEST_CASE(hedging_without_a_budget_is_flagged_and_disabled_hedging_is_not) {
   const auto config = parse(R"(
 [budgets.h]
-backend = "token_bucket"
+plugin = "token_bucket"
 
 [policies."a.Hedged"]
 retry.max_attempts = 1
@@ -89,7 +89,7 @@ hedge.enabled = false
 BOOST_AUTO_TEST_CASE(attempt_timeouts_above_the_overall_timeout_are_flagged_only_when_they_exceed_it) {
   const auto config = parse(R"(
 [budgets.b]
-backend = "token_bucket"
+plugin = "token_bucket"
 
 [defaults]
 retry.budget.name = "b"
@@ -119,7 +119,7 @@ retry.per_attempt_timeout = "2s"
 BOOST_AUTO_TEST_CASE(a_retry_after_cap_above_the_overall_timeout_is_flagged) {
   const auto config = parse(R"(
 [budgets.b]
-backend = "token_bucket"
+plugin = "token_bucket"
 
 [policies."a.DefaultCap"]
 retry.budget.name = "b"
