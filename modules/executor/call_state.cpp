@@ -177,11 +177,8 @@ void CallState::close_budget_call() noexcept {
 }
 
 void CallState::record_to_budgets(const Outcome& outcome, TimePoint end) noexcept {
-  const auto budgets = policy_->budgets();
-  for (std::size_t i = 0; i < budgets.size(); ++i) {
-    if (OutcomeAwareBudget* aware = policy_->outcome_aware[i]) aware->record_outcome(policy_->key, outcome, end);
-    else if (budgets[i] != nullptr) budgets[i]->record(policy_->key, outcome.kind, end);
-  }
+  for (Budget* budget : policy_->budgets())
+    if (budget != nullptr) budget->record(policy_->key, outcome, end);
 }
 
 bool CallState::hedged() const noexcept { return policy_ != nullptr && policy_->hedging && !refused_; }

@@ -27,7 +27,7 @@ std::uint64_t Executor::over_limit_calls() const noexcept {
 
 Clock& Executor::clock() const noexcept { return state_->clock; }
 
-std::optional<CircuitState> Executor::circuit_state(std::string_view key) {
+std::optional<CircuitState> Executor::circuit_state(std::string_view key) const {
   const auto parsed = Key::parse(key);
   if (!parsed) return std::nullopt;
   if (const detail::CompiledPolicy* policy = state_->find(key)) {

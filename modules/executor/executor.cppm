@@ -74,7 +74,7 @@ class RECOURSE_API Executor {
   // The state of the key's circuit breaker; nullopt when the key is invalid or its policy has
   // no breaker. Read-only: a key not called yet is not compiled (nor counted against
   // max_keys) by asking; its breaker, born on its first call, is closed.
-  std::optional<CircuitState> circuit_state(std::string_view key);
+  std::optional<CircuitState> circuit_state(std::string_view key) const;
 
   // Observer callbacks that threw (and were contained) so far.
   std::uint64_t observer_errors() const noexcept;

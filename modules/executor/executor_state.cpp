@@ -118,24 +118,32 @@ const CompiledPolicy* ExecutorState::policy_for(KeyHandle handle) {
       [&](const CompiledPolicy* p) { indexes.handles.insert(handle.id(), p); });
 }
 
-std::optional<CircuitState> ExecutorState::circuit_state_of(const Key& key) {
+std::optional<ResolvedPolicy> ExecutorState::ask_provider(const Key& key) const {
+  try {
+    return options.provider->policy_for(key);
+  } catch (...) {
+    return std::nullopt;  // a provider that throws has no policy for the key
+  }
+}
+
+// Past the limit, a key configured by its exact name still gets its own policy — the limit
+// exists against generated keys, and a generated key must never strip `payments.Charge` of
+// its classifier, attempts and breaker. Any other key runs under its nearest configured layer.
+bool ExecutorState::past_key_limit(const std::optional<ResolvedPolicy>& resolved) const {
+  const bool exact = resolved && std::ranges::find(resolved->layers, PolicyLayer::exact) != resolved->layers.end();
+  return by_key_.size() >= options.max_keys && !exact;
+}
+
+std::optional<CircuitState> ExecutorState::circuit_state_of(const Key& key) const {
   const auto state_of = [](const CompiledPolicy& p) -> std::optional<CircuitState> {
     if (p.breaker == nullptr) return std::nullopt;
     return p.breaker->state();
   };
-  // Under the lock throughout: the provider is asked one call at a time, as compile_locked
-  // asks it (PolicyProvider promises no thread safety).
   MutexLock lock(mutex_);
   if (const auto it = by_key_.find(key.str()); it != by_key_.end()) return state_of(*it->second);
-  std::optional<ResolvedPolicy> resolved;
-  try {
-    resolved = options.provider->policy_for(key);
-  } catch (...) {
-    resolved.reset();
-  }
+  const std::optional<ResolvedPolicy> resolved = ask_provider(key);
   // A key that would be past the limit shares its layer's policy, and that breaker, if any.
-  const bool exact = resolved && std::ranges::find(resolved->layers, PolicyLayer::exact) != resolved->layers.end();
-  if (by_key_.size() >= options.max_keys && !exact) {
+  if (past_key_limit(resolved)) {
     const auto shared = over_limit_.find(resolved ? resolved->policy.id : std::string());
     if (shared != over_limit_.end()) return state_of(*shared->second);
   }
@@ -145,18 +153,8 @@ std::optional<CircuitState> ExecutorState::circuit_state_of(const Key& key) {
 
 const CompiledPolicy* ExecutorState::compile_locked(const Key& key) {
   if (const auto it = by_key_.find(key.str()); it != by_key_.end()) return it->second;
-  std::optional<ResolvedPolicy> resolved;
-  try {
-    resolved = options.provider->policy_for(key);
-  } catch (...) {
-    resolved.reset();  // a provider that throws has no policy for the key
-  }
-  // Past the limit, a key configured by its exact name still gets its own policy — the limit
-  // exists against generated keys, and a generated key must never strip `payments.Charge` of
-  // its classifier, attempts and breaker. Any other key runs under its nearest configured layer.
-  if (by_key_.size() >= options.max_keys &&
-      !(resolved && std::ranges::find(resolved->layers, PolicyLayer::exact) != resolved->layers.end()))
-    return over_limit_policy(key, std::move(resolved));
+  std::optional<ResolvedPolicy> resolved = ask_provider(key);
+  if (past_key_limit(resolved)) return over_limit_policy(key, std::move(resolved));
   const CompiledPolicy* policy = compiled_.emplace_back(compile(key, std::move(resolved))).get();
   by_key_.emplace(policy->key, policy);
   return policy;
@@ -224,8 +222,7 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
     strategy = options.backoffs.find(builtin::exponential);
     c->modes_used.push_back("backoff:fallback");
   }
-  c->jittered_backoff = std::make_unique<JitteredBackoff>(*strategy, retry.jitter, random);
-  c->backoff = c->jittered_backoff.get();
+  c->backoff.emplace(*strategy, retry.jitter, random);
 
   const bool allow_missing = options.missing.budget == MissingMode::allow;
   if (!retry.budget.name.empty())
@@ -244,8 +241,6 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
       if (c->trigger == nullptr) c->modes_used.push_back("trigger:missing");  // no hedges
     }
   }
-  const auto budgets = c->budgets();
-  for (std::size_t i = 0; i < budgets.size(); ++i) c->outcome_aware[i] = dynamic_cast<OutcomeAwareBudget*>(budgets[i]);
   c->timed = retry.per_attempt_timeout > Duration::zero() || retry.overall_timeout > Duration::zero() || c->hedging;
   c->policy_id = c->resolved.policy.id;
   if (c->resolved.policy.circuit.enabled) {

@@ -39,9 +39,8 @@ struct CompiledPolicy : PolicyHead {
   ResolvedPolicy resolved;
   const Classifier* classifier = nullptr;
   bool classifier_fallback = false;
-  // The policy's strategy inside its jitter (JitteredBackoff): the whole delay before a retry.
-  const BackoffStrategy* backoff = nullptr;
-  std::unique_ptr<JitteredBackoff> jittered_backoff;
+  // The policy's strategy inside its jitter: the whole delay before a retry.
+  std::optional<JitteredBackoff> backoff;
   BudgetGate retry_gate;  // asked before every retry
   // Hedging (policy hedge.enabled): the gate asked before every hedge, and the key's successful
   // attempt latencies when a latency trigger needs them.
@@ -55,9 +54,6 @@ struct CompiledPolicy : PolicyHead {
     Budget* const hedge = hedge_gate.budget();
     return {retry, hedge != retry ? hedge : nullptr};
   }
-  // The same budgets where they judge by reason too (OutcomeAwareBudget), else null; found
-  // once here, not cast per attempt.
-  std::array<OutcomeAwareBudget*, 2> outcome_aware{};
   std::string_view refusal;           // non-empty: every call is refused with this reason
   bool single_attempt = false;        // an `allow` mode: one unprotected attempt
   bool cardinality_limited = false;
@@ -74,7 +70,7 @@ struct ExecutorState {
   const CompiledPolicy* policy_for(KeyHandle key);
   // What a call of `key` would find its breaker in, compiling nothing (no max_keys slot spent):
   // nullopt when its policy has no breaker; closed for a policy not compiled yet.
-  std::optional<CircuitState> circuit_state_of(const Key& key);
+  std::optional<CircuitState> circuit_state_of(const Key& key) const;
   inline const CompiledPolicy* find(std::string_view raw_text) const noexcept {
     return static_cast<const CompiledPolicy*>(indexes.strings.find(raw_text));
   }
@@ -109,6 +105,11 @@ struct ExecutorState {
   template <class Find, class Publish>
   const CompiledPolicy* compile_once(const Key& key, Find find_published, Publish publish);
   const CompiledPolicy* compile_locked(const Key& key) RECOURSE_REQUIRES(mutex_);
+  // The provider's policy for `key`; one that throws has none. Under the lock: PolicyProvider
+  // promises no thread safety, so it is asked one call at a time.
+  std::optional<ResolvedPolicy> ask_provider(const Key& key) const RECOURSE_REQUIRES(mutex_);
+  // A new key with this policy would be past max_keys (a key configured by its exact name never is).
+  bool past_key_limit(const std::optional<ResolvedPolicy>& resolved) const RECOURSE_REQUIRES(mutex_);
   const CompiledPolicy* over_limit_policy(const Key& key, std::optional<ResolvedPolicy> resolved)
       RECOURSE_REQUIRES(mutex_);
   void report_over_limit(std::string_view key, std::string_view layer, bool last) noexcept;
@@ -116,7 +117,7 @@ struct ExecutorState {
   // A budget a policy names: found, or what the missing-budget mode makes of it.
   Budget* find_budget(std::string_view name, std::vector<std::string_view>& modes_used) const;
 
-  Mutex mutex_;
+  mutable Mutex mutex_;  // circuit_state_of() reads under it too
   // Distinct canonical keys.
   std::map<std::string, const CompiledPolicy*, std::less<>> by_key_ RECOURSE_GUARDED_BY(mutex_);
   std::deque<std::unique_ptr<CompiledPolicy>> compiled_ RECOURSE_GUARDED_BY(mutex_);

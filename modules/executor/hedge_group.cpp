@@ -6,6 +6,8 @@
 // entered, and a worker that blocks on the group leaves the clock, with whoever wakes it
 // holding for it — so virtual time never passes an attempt that is about to run.
 module;
+#include "recourse/mutex.h"
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -75,7 +77,7 @@ HedgeGroup::Result HedgeGroup::run() {
   const std::optional<Duration> delay = planned_delay();
   Slot& primary = slots_[0];
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     ++running_;
     start_locked(primary, start, call_.primary_admission());
   }
@@ -95,9 +97,14 @@ HedgeGroup::Result HedgeGroup::run() {
   await(&HedgeGroup::idle_locked);
   call_.release_budget();  // the retry budget's reservation admitted this group
 
-  const Slot& decisive = slots_[static_cast<std::size_t>(decisive_)];
+  int decided;  // nothing runs any more; the lock only keeps the analysis honest
+  {
+    MutexLock lock(mutex_);
+    decided = decisive_;
+  }
+  const Slot& decisive = slots_[static_cast<std::size_t>(decided)];
   const Verdict verdict = call_.decide(decisive.outcome, *decisive.view, clock_.now());
-  return {verdict, decisive_};
+  return {verdict, decided};
 }
 
 void HedgeGroup::start_locked(Slot& slot, TimePoint now, std::string_view budget_reason) {
@@ -114,7 +121,7 @@ void HedgeGroup::start_locked(Slot& slot, TimePoint now, std::string_view budget
 void HedgeGroup::spawn(int index) noexcept {
   Slot& slot = slots_[static_cast<std::size_t>(index)];
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (closed_) return;
     const CircuitBreaker* breaker = call_.policy().breaker;
     if (breaker != nullptr && !breaker->closed()) return;
@@ -140,14 +147,14 @@ void HedgeGroup::run_pooled(PoolTask& task) noexcept {
 void HedgeGroup::run_hedge(Slot& slot) noexcept {
   int attempt;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (closed_) return unrun_locked(slot);
     attempt = call_.attempts_started();
   }
   const TimePoint now = clock_.now();
   const bool allowed = ask_hedge_budget(slot, attempt, now);  // unlocked: a remote budget may block
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!call_.executor().observers.empty()) {
       const CallInfo info = call_.info();
       const BudgetEvent event{call_.attempts_started(), true, call_.policy().hedge_gate.name(), allowed,
@@ -177,7 +184,7 @@ void HedgeGroup::finish(Slot& slot, AttemptView& view) noexcept {
   const TimePoint end = clock_.now();
   StopList losers;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     slot.state = SlotState::done;
     const AttemptFacts facts{&slot.attempt, slot.start, slot.index == 0 ? call_.primary_backoff() : Duration::zero(),
                              slot.budget_reason, slot.control.stopped_at()};
@@ -230,10 +237,10 @@ void HedgeGroup::notify_locked() noexcept {
 }
 
 void HedgeGroup::await(bool (HedgeGroup::*done)() const noexcept) {
-  std::unique_lock lock(mutex_);
+  UniqueLock lock(mutex_);
   if ((this->*done)()) return;
   if (!work_.entered()) {
-    changed_.wait(lock, [&] { return (this->*done)(); });
+    while (!(this->*done)()) changed_.wait(lock.native());
     return;
   }
   // A worker blocking on the group is not waiting on the clock: it leaves, and whoever makes
@@ -243,7 +250,7 @@ void HedgeGroup::await(bool (HedgeGroup::*done)() const noexcept) {
   lock.unlock();
   work_.leave();
   lock.lock();
-  changed_.wait(lock, [&] { return (this->*done)(); });
+  while (!(this->*done)()) changed_.wait(lock.native());
   caller_waiting_ = false;
   const bool held = std::exchange(held_for_caller_, false);
   lock.unlock();
@@ -252,7 +259,7 @@ void HedgeGroup::await(bool (HedgeGroup::*done)() const noexcept) {
 
 void HedgeGroup::close() noexcept {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     closed_ = true;
   }
   for (TimerId& timer : spawn_timers_) {
@@ -262,11 +269,11 @@ void HedgeGroup::close() noexcept {
   for (Slot& slot : slots_) {
     bool queued;
     {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(mutex_);
       queued = slot.state == SlotState::queued;
     }
     if (!queued || !call_.executor().hedge_pool.withdraw(slot)) continue;  // not queued, or a thread has it
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     unrun_locked(slot);
   }
 }

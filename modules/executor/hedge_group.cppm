@@ -15,6 +15,7 @@
 // the timeline is in the order attempts ended and observers see one event at a time.
 module;
 #include "recourse/export.h"
+#include "recourse/mutex.h"
 
 #include <array>
 #include <condition_variable>
@@ -89,17 +90,19 @@ class RECOURSE_API HedgeGroup {
   void spawn(int index) noexcept;  // a spawn timer fired
   void run_hedge(Slot& slot) noexcept;
   // Under the lock: the slot's attempt begins.
-  void start_locked(Slot& slot, TimePoint now, std::string_view budget_reason);
+  void start_locked(Slot& slot, TimePoint now, std::string_view budget_reason) RECOURSE_REQUIRES(mutex_);
   void finish(Slot& slot, AttemptView& view) noexcept;
   // Under the lock: `slot` decides the group; the others running are stopped.
-  void decide_locked(int slot, StopList& losers);
-  void unrun_locked(Slot& slot) noexcept;  // a queued hedge that will not run after all
-  void notify_locked() noexcept;
+  void decide_locked(int slot, StopList& losers) RECOURSE_REQUIRES(mutex_);
+  void unrun_locked(Slot& slot) noexcept RECOURSE_REQUIRES(mutex_);  // a queued hedge that will not run after all
+  void notify_locked() noexcept RECOURSE_REQUIRES(mutex_);
   // Blocks until `done`; a clock worker leaves the clock meanwhile.
   void await(bool (HedgeGroup::*done)() const noexcept);
   void close() noexcept;  // no more spawns; queued hedges withdrawn
-  inline bool idle_locked() const noexcept { return running_ == 0; }
-  inline bool over_locked() const noexcept { return decided_ || running_ == 0; }
+  // Called through a member pointer (await), which the analysis does not follow: the
+  // annotation documents, the callers hold the lock.
+  inline bool idle_locked() const noexcept RECOURSE_REQUIRES(mutex_) { return running_ == 0; }
+  inline bool over_locked() const noexcept RECOURSE_REQUIRES(mutex_) { return decided_ || running_ == 0; }
   bool ask_hedge_budget(Slot& slot, int attempt, TimePoint now);
   void release_hedge_budget(Slot& slot) noexcept;
   void hedge_event(HedgeEventKind kind, const Slot& slot, std::string_view reason);
@@ -109,17 +112,19 @@ class RECOURSE_API HedgeGroup {
   WorkAccounting& work_;  // the clock's: a caller blocking on the group leaves it
   InvokeSlot invoke_;
   void* context_;
-  std::mutex mutex_;
+  Mutex mutex_;
   std::condition_variable changed_;
+  // A slot's state and judgement change under the lock; its attempt is its runner's alone.
   std::array<Slot, max_group_size> slots_;
-  std::array<TimerId, max_group_size> spawn_timers_{};
-  int running_ = 0;  // slots queued or running
-  bool closed_ = false;
-  bool decided_ = false;
-  int decisive_ = -1;  // the winner, or the most severe failure so far
-  bool caller_waiting_ = false;  // run() waits, having left the clock; a finisher holds for it
-  bool held_for_caller_ = false;
-  bool (HedgeGroup::*waiting_for_)() const noexcept = &HedgeGroup::idle_locked;
+  std::array<TimerId, max_group_size> spawn_timers_{};  // the caller's thread only
+  int running_ RECOURSE_GUARDED_BY(mutex_) = 0;  // slots queued or running
+  bool closed_ RECOURSE_GUARDED_BY(mutex_) = false;
+  bool decided_ RECOURSE_GUARDED_BY(mutex_) = false;
+  int decisive_ RECOURSE_GUARDED_BY(mutex_) = -1;  // the winner, or the most severe failure so far
+  // run() waits, having left the clock; a finisher holds for it
+  bool caller_waiting_ RECOURSE_GUARDED_BY(mutex_) = false;
+  bool held_for_caller_ RECOURSE_GUARDED_BY(mutex_) = false;
+  bool (HedgeGroup::*waiting_for_)() const noexcept RECOURSE_GUARDED_BY(mutex_) = &HedgeGroup::idle_locked;
   int group_ = 0;  // retry index
 };
 

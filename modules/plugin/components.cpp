@@ -14,14 +14,10 @@ Classifier::~Classifier() = default;
 BackoffStrategy::~BackoffStrategy() = default;
 Budget::~Budget() = default;
 void Budget::release(const BudgetRequest&, std::uint64_t) noexcept {}
-void Budget::record(std::string_view, OutcomeKind, TimePoint) noexcept {}
+void Budget::record(std::string_view, const Outcome&, TimePoint) noexcept {}
 void Budget::call_started(std::string_view, TimePoint) noexcept {}
 void Budget::call_finished(std::string_view, TimePoint) noexcept {}
 std::optional<double> Budget::level() noexcept { return std::nullopt; }
-OutcomeAwareBudget::~OutcomeAwareBudget() = default;
-void OutcomeAwareBudget::record(std::string_view key, OutcomeKind outcome, TimePoint now) noexcept {
-  record_outcome(key, Outcome{outcome, {}, std::nullopt}, now);
-}
 Observer::~Observer() = default;
 void Observer::on_start(const CallInfo&) {}
 void Observer::on_attempt(const CallInfo&, const AttemptRecord&) {}

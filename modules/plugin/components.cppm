@@ -72,26 +72,18 @@ class RECOURSE_API Budget {
   virtual BudgetDecision acquire(const BudgetRequest& request) = 0;
   // Called exactly once for every granted decision, when its attempt has ended (however).
   virtual void release(const BudgetRequest& request, std::uint64_t token) noexcept;
-  // Every attempt's outcome under a policy naming this budget, first attempts included.
-  virtual void record(std::string_view key, OutcomeKind outcome, TimePoint now) noexcept;
+  // Every attempt's outcome under a policy naming this budget, first attempts included: its
+  // kind and its reason, since a budget may judge by both — gRFC A6's throttle counts a failure
+  // when the status was retryable *or* the server's pushback said "do not retry" (reason
+  // grpc_pushback_stop, a non-retryable outcome), which the kind alone cannot tell from
+  // INVALID_ARGUMENT.
+  virtual void record(std::string_view key, const Outcome& outcome, TimePoint now) noexcept;
   // A call under a policy naming this budget started / ended (active-request counting).
   virtual void call_started(std::string_view key, TimePoint now) noexcept;
   virtual void call_finished(std::string_view key, TimePoint now) noexcept;
   // How much room it has now, in its own unit (tokens; for a ratio budget, retries it would
   // still allow): what `recourse simulate` charts over time. nullopt: it cannot say.
   virtual std::optional<double> level() noexcept;
-};
-
-// A budget that judges an attempt by its reason as well as its kind. gRFC A6's throttle counts
-// a failure when the status was retryable *or* the server's pushback said "do not retry"
-// (reason grpc_pushback_stop, a non-retryable outcome) — the kind alone cannot tell that from
-// INVALID_ARGUMENT. The executor calls record_outcome() instead of record() on these.
-class RECOURSE_API OutcomeAwareBudget : public Budget {
- public:
-  ~OutcomeAwareBudget() override;
-  virtual void record_outcome(std::string_view key, const Outcome& outcome, TimePoint now) noexcept = 0;
-  // record() for callers that know only the kind.
-  void record(std::string_view key, OutcomeKind outcome, TimePoint now) noexcept override;
 };
 
 // Callbacks are contained: an observer that throws is counted and never changes a call.

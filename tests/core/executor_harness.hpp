@@ -68,7 +68,7 @@ class CountingBudget : public recourse::Budget {
     ++released;
     if (request.unused) ++released_unused;
   }
-  void record(std::string_view, recourse::OutcomeKind, recourse::TimePoint) noexcept override { ++recorded; }
+  void record(std::string_view, const recourse::Outcome&, recourse::TimePoint) noexcept override { ++recorded; }
 };
 
 struct Harness {

@@ -58,7 +58,7 @@ int grants(recourse::Budget& b, int n) {
 }
 
 void record(recourse::Budget& b, OutcomeKind kind, int times = 1) {
-  for (int i = 0; i < times; ++i) b.record("payments.Charge", kind, {});
+  for (int i = 0; i < times; ++i) b.record("payments.Charge", recourse::Outcome{kind, {}, std::nullopt}, {});
 }
 
 void start_calls(recourse::Budget& b, int n) {
@@ -314,14 +314,12 @@ BOOST_AUTO_TEST_CASE(only_retryable_failures_count_as_gRFC_A6_says) {
 BOOST_AUTO_TEST_CASE(a_pushback_that_says_stop_counts_as_a_failure) {
   recourse::VirtualClock clock;
   const auto b = make(throttle(10, 1), clock);
-  auto* aware = dynamic_cast<recourse::OutcomeAwareBudget*>(b.get());
-  BOOST_REQUIRE(aware != nullptr);
   const recourse::Outcome stop{OutcomeKind::non_retryable, recourse::reason::grpc_pushback_stop, std::nullopt};
   const recourse::Outcome invalid{OutcomeKind::non_retryable, "grpc_invalid_argument", std::nullopt};
-  for (int i = 0; i < 4; ++i) aware->record_outcome("k", stop, clock.now());
-  for (int i = 0; i < 50; ++i) aware->record_outcome("k", invalid, clock.now());
+  for (int i = 0; i < 4; ++i) b->record("k", stop, clock.now());
+  for (int i = 0; i < 50; ++i) b->record("k", invalid, clock.now());
   BOOST_TEST(take(*b));  // 6
-  aware->record_outcome("k", stop, clock.now());
+  b->record("k", stop, clock.now());
   BOOST_TEST(!take(*b));  // 5
 }
 

@@ -54,7 +54,7 @@ GrpcThrottleParams parse(const ConfigView& config) {
 
 }  // namespace
 
-class GrpcThrottleBudget final : public OutcomeAwareBudget {
+class GrpcThrottleBudget final : public Budget {
  public:
   explicit GrpcThrottleBudget(const ComponentContext& context)
       : params_(parse(context.config)), milli_tokens_(params_.max_milli_tokens) {}
@@ -65,7 +65,7 @@ class GrpcThrottleBudget final : public OutcomeAwareBudget {
     return {false, reason::budget_denied, 0};
   }
 
-  void record_outcome(std::string_view, const Outcome& outcome, TimePoint) noexcept override {
+  void record(std::string_view, const Outcome& outcome, TimePoint) noexcept override {
     if (outcome.kind == OutcomeKind::success) add(params_.milli_token_ratio);
     else if (outcome.kind == OutcomeKind::retryable || outcome.reason == reason::grpc_pushback_stop) add(-milli);
   }
