@@ -1,6 +1,10 @@
 // The top level of a recourse TOML file (see config.cppm): which tables exist, and the
 // [policies] keys. Each known table is read by its own reader. Reading never stops at an
 // error: what was read is kept (ConfigReading) and every error is reported.
+//
+// There is one path from TOML to recourse types: the document is parsed (toml++) and copied
+// into a ConfigNode tree once (config_node_reader), with the location of every key and value;
+// everything after that — the top level, policies, components, [simulation] — reads nodes.
 module;
 #include <toml++/toml.h>
 
@@ -18,7 +22,7 @@ module;
 #include <string_view>
 #include <vector>
 
-#include "toml_reading.hpp"
+#include "field_paths.hpp"
 
 module recourse.host.config;
 
@@ -29,14 +33,18 @@ import :config_node_reader;
 namespace recourse::host {
 namespace {
 
-using namespace toml_reading;
+using field_paths::join_names;
+using field_paths::segment;
 
 const std::vector<std::string_view> top_level_tables{"defaults",   "policies", "executor",  "budgets", "plugins",
                                                      "classifiers", "backoffs", "observers", "triggers",
                                                      "provider",    "simulation"};
 
-std::pair<std::uint32_t, std::uint32_t> position(const toml::source_region& where) {
-  return {where.begin.line, where.begin.column};
+std::pair<std::uint32_t, std::uint32_t> position(const SourceLocation& where) { return {where.line, where.column}; }
+
+// How messages call a node's type: "float" for a number, as TOML does.
+std::string_view kind_name(const ConfigNode& node) {
+  return node.kind == ConfigNode::Kind::number ? "float" : to_string(node.kind);
 }
 
 // "${NAME}" in a plugin path is the environment variable NAME (a build or deployment
@@ -76,51 +84,52 @@ std::string_view wildcard_namespace(std::string_view text) {
 
 class ConfigReader {
  public:
-  ConfigReader(std::string file, std::span<const std::string_view> extra)
-      : file_(file), extra_(extra), patches_(std::move(file), errors_) {}
+  // `copied`: what copying the TOML into nodes found (dates and times where text was expected).
+  ConfigReader(std::string file, std::span<const std::string_view> extra, std::vector<ConfigError> copied)
+      : file_(file), extra_(extra), errors_(std::move(copied)), patches_(std::move(file), errors_) {}
 
-  ConfigReading read(const toml::table& root) {
+  ConfigReading read(const ConfigNode& root) {
     ConfigReading reading;
     reading.parsed = true;
     Config& config = reading.config;
-    for (auto&& [key, node] : root) {
-      const std::string path = path_segment(key.str());
-      const toml::table* table = node.as_table();
-      if (std::ranges::find(extra_, key.str()) != extra_.end()) {
-        config.extra.push_back({std::string(key.str()), to_config_node(node, path, file_, errors_)});
+    for (const ConfigField& entry : root.fields) {
+      const std::string_view key = entry.name;
+      const ConfigNode& node = entry.value;
+      const bool table = node.kind == ConfigNode::Kind::table;
+      if (std::ranges::find(extra_, key) != extra_.end()) {
+        config.extra.push_back(entry);
         continue;
       }
-      if (std::ranges::find(top_level_tables, key.str()) == top_level_tables.end()) {
-        std::string message = "unknown table \"" + std::string(key.str()) + "\"";
-        message += did_you_mean(key.str(), top_level_tables);
-        patches_.fail(key.source(), path, message + "; known: " + join(top_level_tables));
-      } else if (table == nullptr) {
-        patches_.fail(node.source(), path, "expected a table, got " + std::string(type_name(node)));
-      } else if (key.str() == "defaults") {
-        config.policies.defaults = patches_.read(*table, path);
-      } else if (key.str() == "executor") {
-        read_executor(to_config_node(*table, path, file_, errors_), config.executor);
-      } else if (key.str() == "budgets") {
-        read_budgets(*table, config);
-      } else if (key.str() == "plugins") {
-        read_plugins(to_config_node(*table, path, file_, errors_), config.plugins);
-      } else if (key.str() == "classifiers" || key.str() == "backoffs" || key.str() == "observers" ||
-                 key.str() == "triggers") {
-        const auto category = key.str() == "classifiers" ? ComponentCategory::classifier
-                              : key.str() == "backoffs"  ? ComponentCategory::backoff
-                              : key.str() == "triggers"  ? ComponentCategory::trigger
-                                                         : ComponentCategory::observer;
-        for (auto&& [name, body] : *table) {
-          if (auto spec = read_component(category, std::string(name.str()),
-                                         to_config_node(body, path + "." + path_segment(name.str()), file_, errors_)))
+      if (std::ranges::find(top_level_tables, key) == top_level_tables.end()) {
+        forget_errors_within(node);  // the whole table is refused; what is inside does not matter
+        std::string message = "unknown table \"" + entry.name + "\"";
+        message += did_you_mean(key, top_level_tables);
+        patches_.fail(entry.where, node.path, message + "; known: " + join_names(top_level_tables));
+      } else if (!table) {
+        forget_errors_within(node);
+        patches_.fail(node.where, node.path, "expected a table, got " + std::string(kind_name(node)));
+      } else if (key == "defaults") {
+        config.policies.defaults = patches_.read(node);
+      } else if (key == "executor") {
+        read_executor(node, config.executor);
+      } else if (key == "budgets") {
+        read_budgets(node, config);
+      } else if (key == "plugins") {
+        read_plugins(node, config.plugins);
+      } else if (key == "classifiers" || key == "backoffs" || key == "observers" || key == "triggers") {
+        const auto category = key == "classifiers" ? ComponentCategory::classifier
+                              : key == "backoffs"  ? ComponentCategory::backoff
+                              : key == "triggers"  ? ComponentCategory::trigger
+                                                   : ComponentCategory::observer;
+        for (const ConfigField& component : node.fields)
+          if (auto spec = read_component(category, component.name, component.value))
             config.components.push_back(std::move(*spec));
-        }
-      } else if (key.str() == "simulation") {
-        config.simulation = to_config_node(*table, path, file_, errors_);  // recourse simulate reads it
-      } else if (key.str() == "provider") {
-        config.provider = read_component(ComponentCategory::provider, "provider", to_config_node(*table, path, file_, errors_));
+      } else if (key == "simulation") {
+        config.simulation = node;  // recourse simulate reads it
+      } else if (key == "provider") {
+        config.provider = read_component(ComponentCategory::provider, "provider", node);
       } else {
-        read_policies(*table, config.policies);
+        read_policies(node, config.policies);
       }
     }
     // Report in file order, whatever order the tables were visited in.
@@ -133,6 +142,14 @@ class ConfigReader {
 
  private:
   void keep(const ConfigError& error) { errors_.push_back(error); }
+
+  // Drops the errors copying found in `node` or under it, for a node refused as a whole.
+  void forget_errors_within(const ConfigNode& node) {
+    std::erase_if(errors_, [&](const ConfigError& e) {
+      return e.field_path == node.path || e.field_path.starts_with(node.path + ".") ||
+             e.field_path.starts_with(node.path + "[");
+    });
+  }
 
   template <class T>
   bool check(const ConfigResult<T>& result) {
@@ -209,11 +226,11 @@ class ConfigReader {
 
   // [budgets.<name>] tables are components like the others (`plugin = "token_bucket"`); the
   // older `backend = "…"` is still read, as a deprecated spelling of `plugin`.
-  void read_budgets(const toml::table& budgets, Config& config) {
-    for (auto&& [key, node] : budgets) {
-      ConfigNode table = to_config_node(node, "budgets." + path_segment(key.str()), file_, errors_);
+  void read_budgets(const ConfigNode& budgets, Config& config) {
+    for (const ConfigField& budget : budgets.fields) {
+      ConfigNode table = budget.value;
       if (table.kind == ConfigNode::Kind::table) accept_backend_alias(table, config.deprecations);
-      if (auto spec = read_component(ComponentCategory::budget, std::string(key.str()), std::move(table)))
+      if (auto spec = read_component(ComponentCategory::budget, budget.name, std::move(table)))
         config.budgets.push_back(std::move(*spec));
     }
   }
@@ -234,30 +251,29 @@ class ConfigReader {
                                        "backend is deprecated; write plugin = \"" + value + "\""});
   }
 
-  void read_policies(const toml::table& policies, PolicyTable& out) {
-    // toml::table iterates in key order; duplicates are judged in file order ("first at").
-    std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order;
-    for (auto&& [key, node] : policies) in_file_order.emplace_back(&key, &node);
-    std::ranges::sort(in_file_order, std::less<>{}, [](const auto& entry) { return position(entry.first->source()); });
-    for (const auto& [key_ptr, node_ptr] : in_file_order) {
-      const toml::key& key = *key_ptr;
-      const toml::node& node = *node_ptr;
-      const std::string path = "policies." + path_segment(key.str());
-      const toml::table* body = node.as_table();
-      if (body == nullptr) {
-        patches_.fail(node.source(), path, "expected a table of policy sections, got " + std::string(type_name(node)));
+  void read_policies(const ConfigNode& policies, PolicyTable& out) {
+    // Tables come in key order; duplicates are judged in file order ("first at").
+    std::vector<const ConfigField*> in_file_order;
+    for (const ConfigField& entry : policies.fields) in_file_order.push_back(&entry);
+    std::ranges::sort(in_file_order, std::less<>{}, [](const ConfigField* entry) { return position(entry->where); });
+    for (const ConfigField* entry : in_file_order) {
+      const ConfigNode& node = entry->value;
+      const std::string& path = node.path;
+      if (node.kind != ConfigNode::Kind::table) {
+        forget_errors_within(node);
+        patches_.fail(node.where, path, "expected a table of policy sections, got " + std::string(kind_name(node)));
         continue;
       }
-      const std::optional<toml::table> unnested = without_unquoted_keys(key, *body, path);
-      if (unnested && unnested->empty()) continue;  // nothing but the tables just reported
-      const toml::table& policy = unnested ? *unnested : *body;
-      const std::string_view text = key.str();
+      const std::optional<ConfigNode> unnested = without_unquoted_keys(*entry);
+      if (unnested && unnested->fields.empty()) continue;  // nothing but the tables just reported
+      const ConfigNode& policy = unnested ? *unnested : node;
+      const std::string_view text = entry->name;
       if (const std::string_view ns = wildcard_namespace(text); !ns.empty() || text == "*" || text == ".*") {
-        add_wildcard(key, ns, policy, path, out);
+        add_wildcard(*entry, ns, policy, out);
       } else if (auto parsed = Key::parse(text)) {
-        add(out.exact, parsed->str(), key, policy, path);
+        add(out.exact, parsed->str(), *entry, policy);
       } else {
-        patches_.fail(key.source(), path,
+        patches_.fail(entry->where, path,
                       "invalid policy key \"" + std::string(text) + "\": " + std::string(to_string(parsed.error())));
       }
     }
@@ -267,63 +283,59 @@ class ConfigReader {
   // "catalog". No policy section has such a name, so each table that is not a section is
   // reported with the quoted key to write instead; the result is the body without them
   // (nullopt when there were none).
-  std::optional<toml::table> without_unquoted_keys(const toml::key& key, const toml::table& body,
-                                                   const std::string& path) {
-    std::optional<toml::table> kept;
-    for (auto&& [sub, value] : body) {
-      if (!value.is_table() || is_policy_section(sub.str())) continue;
+  std::optional<ConfigNode> without_unquoted_keys(const ConfigField& policy) {
+    const ConfigNode& body = policy.value;
+    std::optional<ConfigNode> kept;
+    for (const ConfigField& sub : body.fields) {
+      if (sub.value.kind != ConfigNode::Kind::table || is_policy_section(sub.name)) continue;
       if (!kept) kept = body;
-      kept->erase(sub.str());
-      std::string dotted = std::string(key.str()) + "." + std::string(sub.str());
-      std::string written = path + "." + path_segment(sub.str());
+      std::erase_if(kept->fields, [&](const ConfigField& f) { return f.name == sub.name; });
+      std::string dotted = policy.name + "." + sub.name;
+      std::string written = sub.value.path;
       // Deeper nesting ([policies.a.b.c]) names the whole key.
-      for (const toml::table* inner = value.as_table(); inner->size() == 1;) {
-        // The iterator holds the key/node proxy: it must outlive the references taken from it.
-        const auto first = inner->begin();
-        const toml::key& name = first->first;
-        const toml::node& next = first->second;
-        if (!next.is_table() || is_policy_section(name.str())) break;
-        dotted += "." + std::string(name.str());
-        written += "." + path_segment(name.str());
-        inner = next.as_table();
+      for (const ConfigNode* inner = &sub.value; inner->fields.size() == 1;) {
+        const ConfigField& next = inner->fields.front();
+        if (next.value.kind != ConfigNode::Kind::table || is_policy_section(next.name)) break;
+        dotted += "." + next.name;
+        written += "." + segment(next.name);
+        inner = &next.value;
       }
-      patches_.fail(sub.source(), path + "." + path_segment(sub.str()),
-                    "TOML reads the unquoted [" + written + "] as tables nested in a policy \"" +
-                        std::string(key.str()) + "\"; a policy key holding a dot must be quoted: [policies." +
-                        path_segment_quoted(dotted) + "]");
+      patches_.fail(sub.where, sub.value.path,
+                    "TOML reads the unquoted [" + written + "] as tables nested in a policy \"" + policy.name +
+                        "\"; a policy key holding a dot must be quoted: [policies." + path_segment_quoted(dotted) +
+                        "]");
     }
     return kept;
   }
 
-  void add_wildcard(const toml::key& key, std::string_view ns, const toml::table& body, const std::string& path,
-                    PolicyTable& out) {
+  void add_wildcard(const ConfigField& entry, std::string_view ns, const ConfigNode& body, PolicyTable& out) {
+    const std::string& path = entry.value.path;
     if (ns.empty()) {
-      patches_.fail(key.source(), path, "a wildcard needs a namespace (\"payments.*\"); use [defaults] for every key");
+      patches_.fail(entry.where, path, "a wildcard needs a namespace (\"payments.*\"); use [defaults] for every key");
       return;
     }
     auto parsed = Key::parse(ns);
     if (!parsed) {
-      patches_.fail(key.source(), path,
+      patches_.fail(entry.where, path,
                     "invalid namespace \"" + std::string(ns) + "\": " + std::string(to_string(parsed.error())));
     } else if (!parsed->ns().empty() || parsed->str().find('.') != std::string::npos) {
-      patches_.fail(key.source(), path,
-                    "a namespace ends at the first dot, so \"" + std::string(key.str()) +
-                        "\" can never match; write \"" + std::string(parsed->str().substr(0, parsed->str().find('.'))) +
-                        ".*\"");
+      patches_.fail(entry.where, path,
+                    "a namespace ends at the first dot, so \"" + entry.name + "\" can never match; write \"" +
+                        std::string(parsed->str().substr(0, parsed->str().find('.'))) + ".*\"");
     } else {
-      add(out.namespaces, parsed->str(), key, body, path);
+      add(out.namespaces, parsed->str(), entry, body);
     }
   }
 
   void add(std::map<std::string, PolicyPatch, std::less<>>& layer, const std::string& canonical,
-           const toml::key& key, const toml::table& body, const std::string& path) {
+           const ConfigField& entry, const ConfigNode& body) {
     auto [it, inserted] = layer.try_emplace(canonical);
     if (!inserted) {
-      patches_.fail(key.source(), path,
+      patches_.fail(entry.where, entry.value.path,
                     "duplicate policy for \"" + canonical + "\" (first at " + to_string(it->second.where) + ")");
       return;
     }
-    it->second = patches_.read(body, path);
+    it->second = patches_.read(body);
   }
 
   std::string file_;
@@ -346,7 +358,9 @@ ConfigReading read_config_text(std::string_view toml_text, std::string file_labe
                                                 "TOML syntax error: " + std::string(e.description())});
     return reading;
   }
-  return ConfigReader(std::move(file_label), extra_tables).read(root);
+  std::vector<ConfigError> copying;
+  const ConfigNode document = to_config_node(root, "", file_label, copying);
+  return ConfigReader(std::move(file_label), extra_tables, std::move(copying)).read(document);
 }
 
 std::expected<Config, ConfigErrors> parse_config(std::string_view toml_text, std::string file_label,

@@ -1,5 +1,7 @@
-// recourse.host.config:config_node_reader (internal) — copies a TOML subtree into the core's
-// ConfigNode, so a component validates its own parameters without seeing toml++.
+// recourse.host.config:config_node_reader (internal) — copies a parsed TOML document into the
+// core's ConfigNode tree, the one form every reader after it works on (the top level, policies,
+// components, which validate their own parameters without seeing toml++). Keys keep their
+// locations (ConfigField::where) as values do.
 //
 // ConfigNode has no date or time kind and no recourse setting takes one, so a TOML date, time
 // or date-time is an error here, where its type is still known (a ConfigView getter would
@@ -11,6 +13,7 @@ module;
 #include <string>
 #include <vector>
 
+#include "field_paths.hpp"
 #include "toml_reading.hpp"
 
 module recourse.host.config:config_node_reader;
@@ -27,8 +30,9 @@ inline ConfigNode to_config_node(const toml::node& node, const std::string& path
   if (const auto* table = node.as_table()) {
     out.kind = ConfigNode::Kind::table;
     for (auto&& [key, value] : *table)
-      out.fields.push_back(
-          {std::string(key.str()), to_config_node(value, toml_reading::join_path(path, key.str()), file, errors)});
+      out.fields.push_back({std::string(key.str()),
+                            to_config_node(value, field_paths::join(path, key.str()), file, errors),
+                            SourceLocation{file, key.source().begin.line, key.source().begin.column}});
   } else if (const auto* array = node.as_array()) {
     out.kind = ConfigNode::Kind::array;
     for (std::size_t i = 0; i < array->size(); ++i)

@@ -1,7 +1,5 @@
-// Reading one policy layer from TOML (see policy_patch_reader.cppm).
+// Reading one policy layer (see policy_patch_reader.cppm).
 module;
-#include <toml++/toml.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -9,7 +7,7 @@ module;
 #include <string_view>
 #include <vector>
 
-#include "toml_reading.hpp"
+#include "field_paths.hpp"
 
 module recourse.host.config;
 
@@ -19,7 +17,8 @@ import :policy_patch_reader;
 namespace recourse::host {
 namespace {
 
-using namespace toml_reading;
+using field_paths::join_names;
+using field_paths::segment;
 
 // The names that may follow `prefix` in a field path: "retry" and "hedge" under "", then
 // "max_attempts", "budget", ... under "retry". Derived from the catalogue, never listed twice.
@@ -43,9 +42,7 @@ std::string schema_join(std::string_view prefix, std::string_view name) {
   return prefix.empty() ? std::string(name) : std::string(prefix) + "." + std::string(name);
 }
 
-std::string got(const toml::node& node) {
-  return "got " + std::string(type_name(node)) + " " + quote(node);
-}
+std::string got(const ConfigNode& node) { return "got " + describe_value(node); }
 
 std::string range_text(double min, double max) {
   auto number = [](double v) {
@@ -60,72 +57,81 @@ std::string range_text(double min, double max) {
 
 }  // namespace
 
-PolicyPatch PolicyPatchReader::read(const toml::table& layer, std::string_view toml_path) {
+PolicyPatch PolicyPatchReader::read(const ConfigNode& layer) {
   PolicyPatch patch;
-  patch.where = locate(layer.source());
-  read_section(layer, "", toml_path, patch);
+  patch.where = layer.where;
+  read_section(layer, "", patch);
   return patch;
 }
 
-void PolicyPatchReader::read_section(const toml::table& table, std::string_view schema_prefix,
-                                     std::string_view toml_path, PolicyPatch& out) {
-  for (auto&& [key, node] : table) {
-    const std::string schema_path = schema_join(schema_prefix, key.str());
-    const std::string path = join_path(toml_path, key.str());
+bool PolicyPatchReader::reported(const ConfigNode& node) const {
+  return std::ranges::any_of(errors_, [&](const ConfigError& e) {
+    return e.field_path == node.path && e.where.line == node.where.line && e.where.column == node.where.column;
+  });
+}
+
+void PolicyPatchReader::read_section(const ConfigNode& table, std::string_view schema_prefix, PolicyPatch& out) {
+  for (const ConfigField& entry : table.fields) {
+    const std::string schema_path = schema_join(schema_prefix, entry.name);
+    const ConfigNode& node = entry.value;
     if (const FieldInfo* field = find_policy_field(schema_path)) {
-      read_field(*field, node, path, out);
+      if (!reported(node)) read_field(*field, node, out);
     } else if (is_section(schema_path)) {
-      if (const toml::table* sub = node.as_table()) read_section(*sub, schema_path, path, out);
-      else fail(node.source(), path, "expected a table, " + got(node));
+      if (node.kind == ConfigNode::Kind::table) read_section(node, schema_path, out);
+      else fail(node.where, node.path, "expected a table, " + got(node));
     } else {
       const std::vector<std::string_view> known = names_under(schema_prefix);
-      std::string message = "unknown field \"" + std::string(key.str()) + "\"";
-      message += did_you_mean(key.str(), known);
-      message += "; known " + (schema_prefix.empty() ? std::string("sections") : "fields of " + std::string(schema_prefix)) +
-                 ": " + join(known);
-      fail(key.source(), path, std::move(message));
+      std::string message = "unknown field \"" + entry.name + "\"";
+      message += did_you_mean(entry.name, known);
+      message += "; known " +
+                 (schema_prefix.empty() ? std::string("sections") : "fields of " + std::string(schema_prefix)) + ": " +
+                 join_names(known);
+      fail(entry.where, node.path, std::move(message));
     }
   }
 }
 
-void PolicyPatchReader::read_field(const FieldInfo& field, const toml::node& node, std::string_view path,
-                                   PolicyPatch& out) {
-  auto keep = [&](FieldValue value) { out.entries.push_back({&field, std::move(value), locate(node.source())}); };
-  auto wrong_type = [&](std::string_view expected) { fail(node.source(), path, "expected " + std::string(expected) + ", " + got(node)); };
+void PolicyPatchReader::read_field(const FieldInfo& field, const ConfigNode& node, PolicyPatch& out) {
+  using Kind = ConfigNode::Kind;
+  auto keep = [&](FieldValue value) { out.entries.push_back({&field, std::move(value), node.where}); };
+  auto wrong_type = [&](std::string_view expected) {
+    fail(node.where, node.path, "expected " + std::string(expected) + ", " + got(node));
+  };
+  auto out_of_range = [&] {
+    fail(node.where, node.path, "out of range: " + value_text(node) + "; allowed " + range_text(field.min, field.max));
+  };
 
   switch (field.kind) {
     case FieldKind::boolean:
-      if (auto v = node.value_exact<bool>()) return keep(*v);
+      if (node.kind == Kind::boolean) return keep(node.boolean);
       return wrong_type("a boolean (true or false)");
 
     case FieldKind::integer: {
-      const auto v = node.value_exact<std::int64_t>();
-      if (!v) return wrong_type("an integer");
-      if (static_cast<double>(*v) < field.min || static_cast<double>(*v) > field.max)
-        return fail(node.source(), path, "out of range: " + quote(node) + "; allowed " + range_text(field.min, field.max));
-      return keep(static_cast<int>(*v));
+      if (node.kind != Kind::integer) return wrong_type("an integer");
+      if (static_cast<double>(node.integer) < field.min || static_cast<double>(node.integer) > field.max)
+        return out_of_range();
+      return keep(static_cast<int>(node.integer));
     }
 
     case FieldKind::number: {
-      const auto v = node.is_integer() ? node.value<double>() : node.value_exact<double>();
-      if (!v) return wrong_type("a number");
-      if (!std::isfinite(*v) || *v < field.min || *v > field.max)
-        return fail(node.source(), path, "out of range: " + quote(node) + "; allowed " + range_text(field.min, field.max));
-      return keep(*v);
+      if (node.kind != Kind::integer && node.kind != Kind::number) return wrong_type("a number");
+      const double v = node.kind == Kind::integer ? static_cast<double>(node.integer) : node.number;
+      if (!std::isfinite(v) || v < field.min || v > field.max) return out_of_range();
+      return keep(v);
     }
 
     case FieldKind::duration:
     case FieldKind::string:
     case FieldKind::enumeration: {
-      const auto text = node.value_exact<std::string>();
-      if (!text) {
+      if (node.kind != Kind::string) {
         if (field.kind == FieldKind::duration) return wrong_type("a duration string such as \"250ms\"");
-        if (field.kind == FieldKind::enumeration) return wrong_type("one of " + join({field.choices.begin(), field.choices.end()}));
+        if (field.kind == FieldKind::enumeration)
+          return wrong_type("one of " + join_names({field.choices.begin(), field.choices.end()}));
         return wrong_type("a string");
       }
-      if (text->size() < field.min) return fail(node.source(), path, "must not be empty");
-      auto value = field.from_text(*text);
-      if (!value) return fail(node.source(), path, value.error());
+      if (node.string.size() < field.min) return fail(node.where, node.path, "must not be empty");
+      auto value = field.from_text(node.string);
+      if (!value) return fail(node.where, node.path, value.error());
       return keep(std::move(*value));
     }
   }

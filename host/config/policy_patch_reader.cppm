@@ -2,8 +2,6 @@
 // [defaults] or of [policies."<key>"], into a PolicyPatch, checking every field against the
 // policy field catalogue. Errors go to the sink and reading goes on, so one pass reports all.
 module;
-#include <toml++/toml.h>
-
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,21 +17,18 @@ class PolicyPatchReader {
  public:
   PolicyPatchReader(std::string file, std::vector<ConfigError>& errors) : file_(std::move(file)), errors_(errors) {}
 
-  // `toml_path` names the layer in messages, e.g. policies."payments.Charge".
-  PolicyPatch read(const toml::table& layer, std::string_view toml_path);
+  // The layer's table; its path names it in messages, e.g. policies."payments.Charge".
+  PolicyPatch read(const ConfigNode& layer);
 
-  SourceLocation locate(const toml::source_region& where) const {
-    return SourceLocation{file_, where.begin.line, where.begin.column};
-  }
-
-  void fail(const toml::source_region& where, std::string_view toml_path, std::string message) {
-    errors_.push_back(ConfigError{locate(where), std::string(toml_path), std::move(message)});
+  void fail(const SourceLocation& where, std::string_view toml_path, std::string message) {
+    errors_.push_back(ConfigError{where, std::string(toml_path), std::move(message)});
   }
 
  private:
-  void read_section(const toml::table& table, std::string_view schema_prefix, std::string_view toml_path,
-                    PolicyPatch& out);
-  void read_field(const FieldInfo& field, const toml::node& node, std::string_view toml_path, PolicyPatch& out);
+  void read_section(const ConfigNode& table, std::string_view schema_prefix, PolicyPatch& out);
+  void read_field(const FieldInfo& field, const ConfigNode& node, PolicyPatch& out);
+  // Already reported while the TOML was copied (a date or time where text was expected).
+  bool reported(const ConfigNode& node) const;
 
   std::string file_;
   std::vector<ConfigError>& errors_;

@@ -1,8 +1,6 @@
 // Helpers for reading TOML into recourse types (see toml_reading.hpp).
 #include "toml_reading.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <sstream>
 
 namespace recourse::host::toml_reading {
@@ -29,25 +27,6 @@ std::string quote(const toml::node& node) {
   std::ostringstream out;
   node.visit([&out](const auto& value) { out << value; });
   return out.str();
-}
-
-std::string path_segment(std::string_view key) {
-  const bool bare = !key.empty() && std::ranges::all_of(key, [](unsigned char c) {
-    return std::isalnum(c) || c == '_' || c == '-';
-  });
-  if (bare) return std::string(key);
-  return "\"" + std::string(key) + "\"";
-}
-
-std::string join_path(std::string_view parent, std::string_view key) {
-  if (parent.empty()) return path_segment(key);
-  return std::string(parent) + "." + path_segment(key);
-}
-
-std::string join(const std::vector<std::string_view>& names) {
-  std::string text;
-  for (std::string_view n : names) text.append(text.empty() ? "" : ", ").append(n);
-  return text;
 }
 
 }  // namespace recourse::host::toml_reading

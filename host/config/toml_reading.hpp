@@ -1,12 +1,12 @@
-// Helpers shared by the TOML readers of recourse.host.config: locations, type names, quoting
-// and the error sink. Included only in module implementation units' global fragments.
+// What the copy from TOML into ConfigNode (config_node_reader) needs to word an error about a
+// TOML value: its type name and its text. The only header that includes toml++, included only
+// in that copy's unit and the parse.
 #pragma once
 
 #include <toml++/toml.h>
 
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace recourse::host::toml_reading {
 
@@ -15,14 +15,5 @@ std::string_view type_name(const toml::node& node);
 
 // The value as TOML would write it, for quoting in messages; tables and arrays abbreviated.
 std::string quote(const toml::node& node);
-
-// `key` as it may appear in a dotted path: bare when it can be, "quoted" otherwise.
-std::string path_segment(std::string_view key);
-
-// "a.b" + "c" → "a.b.c"; an empty parent gives just the segment.
-std::string join_path(std::string_view parent, std::string_view key);
-
-// "a, b, c"
-std::string join(const std::vector<std::string_view>& names);
 
 }  // namespace recourse::host::toml_reading

@@ -37,25 +37,30 @@ std::string float_text(double value) {
   return text;
 }
 
-std::string describe(const ConfigNode& node) {
-  switch (node.kind) {
-    case ConfigNode::Kind::boolean: return node.boolean ? "boolean true" : "boolean false";
-    case ConfigNode::Kind::integer: return "integer " + std::to_string(node.integer);
-    case ConfigNode::Kind::number: return "float " + float_text(node.number);
-    case ConfigNode::Kind::string: return "string \"" + node.string + "\"";
-    case ConfigNode::Kind::array: return "array";
-    case ConfigNode::Kind::table: return "table";
-  }
-  return "value";
-}
-
 ConfigError at(const ConfigNode& node, std::string message) { return ConfigError{node.where, node.path, std::move(message)}; }
 
 std::unexpected<ConfigError> wrong(const ConfigNode& node, std::string_view expected) {
-  return std::unexpected(at(node, "expected " + std::string(expected) + ", got " + describe(node)));
+  return std::unexpected(at(node, "expected " + std::string(expected) + ", got " + describe_value(node)));
 }
 
 }  // namespace
+
+std::string value_text(const ConfigNode& node) {
+  switch (node.kind) {
+    case ConfigNode::Kind::boolean: return node.boolean ? "true" : "false";
+    case ConfigNode::Kind::integer: return std::to_string(node.integer);
+    case ConfigNode::Kind::number: return float_text(node.number);
+    case ConfigNode::Kind::string: return "\"" + node.string + "\"";
+    case ConfigNode::Kind::array: return "[...]";
+    case ConfigNode::Kind::table: return "{...}";
+  }
+  return "?";
+}
+
+std::string describe_value(const ConfigNode& node) {
+  const std::string_view kind = node.kind == ConfigNode::Kind::number ? "float" : to_string(node.kind);
+  return std::string(kind) + " " + value_text(node);
+}
 
 std::string to_string(const ConfigError& error) {
   std::string text = to_string(error.where);
@@ -162,13 +167,16 @@ ConfigResult<std::optional<std::vector<std::string>>> ConfigView::strings(std::s
 
 std::vector<ConfigError> ConfigView::unknown_fields(std::span<const std::string_view> known) const {
   std::vector<ConfigError> errors;
-  for (const auto& [name, node] : table_->fields) {
+  for (const auto& [name, node, key_where] : table_->fields) {
     bool ok = false;
     for (std::string_view k : known) ok = ok || k == name;
     if (ok) continue;
     std::string list;
     for (std::string_view k : known) list.append(list.empty() ? "" : ", ").append(k);
-    errors.push_back(at(node, "unknown field \"" + name + "\"; known: " + list));
+    // At the key, as the policy reader reports an unknown field; at the value for a node built
+    // in code without key locations.
+    const SourceLocation& where = key_where.line != 0 ? key_where : node.where;
+    errors.push_back(ConfigError{where, node.path, "unknown field \"" + name + "\"; known: " + list});
   }
   return errors;
 }

@@ -47,9 +47,16 @@ struct ConfigNode {
 struct ConfigField {
   std::string name;
   ConfigNode value;
+  SourceLocation where;  // of the key (value.where is the value's)
 };
 
 RECOURSE_API std::string_view to_string(ConfigNode::Kind kind) noexcept;
+
+// A value as TOML writes it, for messages: 3, 2.5, 2.0, true, "text"; {...} and [...] for a
+// table and an array. And with its type, as messages say what they got: `string "text"`,
+// `float 2.5`, `table {...}`. Every reader of config values words its errors with these.
+RECOURSE_API std::string value_text(const ConfigNode& node);
+RECOURSE_API std::string describe_value(const ConfigNode& node);
 
 template <class T>
 using ConfigResult = std::expected<T, ConfigError>;

@@ -61,7 +61,7 @@ BOOST_AUTO_TEST_CASE(field_outside_its_section_is_unknown) {
 
 BOOST_AUTO_TEST_CASE(wrong_type_names_expected_and_actual_with_the_value) {
   expect_error("[defaults]\nretry.max_attempts = \"five\"\n",
-               {"bad.toml:2:22", "defaults.retry.max_attempts", "expected an integer", "got string 'five'"});
+               {"bad.toml:2:22", "defaults.retry.max_attempts", "expected an integer", "got string \"five\""});
 }
 
 BOOST_AUTO_TEST_CASE(float_for_an_integer_field_is_a_type_error) {
@@ -111,7 +111,7 @@ BOOST_AUTO_TEST_CASE(empty_component_name_is_rejected) {
 }
 
 BOOST_AUTO_TEST_CASE(boolean_field_rejects_strings) {
-  expect_error("[defaults]\nhedge.enabled = \"yes\"\n", {"expected a boolean", "got string 'yes'"});
+  expect_error("[defaults]\nhedge.enabled = \"yes\"\n", {"expected a boolean", "got string \"yes\""});
 }
 
 BOOST_AUTO_TEST_CASE(section_given_as_a_value) {
@@ -159,6 +159,18 @@ BOOST_AUTO_TEST_CASE(dates_and_times_are_type_errors_outside_policies) {
   expect_error("[classifiers.c]\nplugin = \"http\"\nsince = 1979-05-27T07:32:00Z\n",
                {"bad.toml:3:9: classifiers.c.since: got date-time 1979-05-27T07:32:00Z"});
   expect_error("[budgets.b]\nbackend = 1979-05-27\n", {"bad.toml:2:11: budgets.b.backend: got date"});
+}
+
+// Issue 11 item 7: one path from TOML to ConfigNode — a policy field and a table the host or
+// a component reads word a wrong value alike, and both place an unknown field at its key.
+BOOST_AUTO_TEST_CASE(policies_and_other_tables_word_errors_alike) {
+  const auto errors = errors_of(
+      "[executor]\nmax_keys = \"many\"\nbogus = 1\n[defaults]\nretry.max_attempts = \"many\"\nretry.bogus = 1\n");
+  BOOST_REQUIRE_EQUAL(errors.size(), 4u);
+  BOOST_TEST(errors[0] == "bad.toml:2:12: executor.max_keys: expected an integer, got string \"many\"");
+  BOOST_TEST(errors[1].starts_with("bad.toml:3:1: executor.bogus: unknown field \"bogus\""), errors[1]);
+  BOOST_TEST(errors[2] == "bad.toml:5:22: defaults.retry.max_attempts: expected an integer, got string \"many\"");
+  BOOST_TEST(errors[3].starts_with("bad.toml:6:7: defaults.retry.bogus: unknown field \"bogus\""), errors[3]);
 }
 
 // Issue 10 item 20: [policies.catalog.GetItem] is TOML for nested tables; say how to quote it.

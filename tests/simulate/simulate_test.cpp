@@ -147,8 +147,8 @@ BOOST_AUTO_TEST_CASE(bad_simulation_tables_are_located_errors) {
       "latency = { distribution = \"gamma\", median = \"5ms\" }\nerror_rate = 1.5\n"
       "[[simulation.variants]]\nname = \"x\"\n");
   BOOST_TEST(errors.find("sim.toml:2:9: simulation.calls") != std::string::npos, errors);
-  BOOST_TEST(errors.find("sim.toml:3:9: simulation.bogus: unknown field") != std::string::npos, errors);
-  BOOST_TEST(errors.find("2:9") < errors.find("3:9"), "in file order: " << errors);
+  BOOST_TEST(errors.find("sim.toml:3:1: simulation.bogus: unknown field") != std::string::npos, errors);  // at the key
+  BOOST_TEST(errors.find("2:9") < errors.find("3:1"), "in file order: " << errors);
   BOOST_TEST(errors.find("unknown distribution \"gamma\"") != std::string::npos, errors);
   BOOST_TEST(errors.find("simulation.dependency.error_rate") != std::string::npos, errors);
   BOOST_TEST(errors.find("a variant needs the key") != std::string::npos, errors);
