@@ -66,6 +66,9 @@ int test_command(std::span<const std::string_view> args) {
   int passed = 0, failed = 0;
   for (const auto& file : files) {
     auto scenario = host::load_scenario(file);
+    if (scenario)
+      for (const ConfigError& deprecated : scenario->config.deprecations)
+        fmt::print("warning: {}\n", to_string(deprecated));
     auto reports = scenario ? host::run_scenario(*scenario) : std::unexpected(std::move(scenario.error()));
     if (!reports) {
       fmt::print("ERROR {}\n", printable(file.string()));

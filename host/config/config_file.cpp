@@ -7,6 +7,8 @@ module;
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file_type.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstddef>
@@ -24,15 +26,6 @@ namespace recourse::host {
 namespace {
 
 std::string errno_text(int error) { return std::error_code(error, std::generic_category()).message(); }
-
-std::string_view file_kind(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
-}
 
 class Descriptor {
  public:
@@ -59,7 +52,7 @@ std::expected<std::string, std::string> read_regular_file(const std::filesystem:
   struct stat status {};
   if (::fstat(fd.get(), &status) != 0) return std::unexpected("cannot read config file: " + errno_text(errno));
   if (!S_ISREG(status.st_mode))
-    return std::unexpected("cannot read config file: it is " + std::string(file_kind(status.st_mode)) +
+    return std::unexpected("cannot read config file: it is " + std::string(support::file_type_name(status.st_mode)) +
                            "; a config must be a regular file");
   if (status.st_size > static_cast<off_t>(max_config_bytes))
     return std::unexpected(too_large(std::to_string(status.st_size) + " bytes"));

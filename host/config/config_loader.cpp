@@ -86,7 +86,7 @@ class ConfigReader {
  public:
   // `copied`: what copying the TOML into nodes found (dates and times where text was expected).
   ConfigReader(std::string file, std::span<const std::string_view> extra, std::vector<ConfigError> copied)
-      : file_(file), extra_(extra), errors_(std::move(copied)), patches_(std::move(file), errors_) {}
+      : file_(file), extra_(extra), copied_(std::move(copied)), patches_(std::move(file), errors_, copied_) {}
 
   ConfigReading read(const ConfigNode& root) {
     ConfigReading reading;
@@ -105,8 +105,7 @@ class ConfigReader {
         std::string message = "unknown table \"" + entry.name + "\"";
         message += did_you_mean(key, top_level_tables);
         patches_.fail(entry.where, node.path, message + "; known: " + join_names(top_level_tables));
-      } else if (!table) {
-        forget_errors_within(node);
+      } else if (!table) {  // a date here was reported by the copy, which wins (read())
         patches_.fail(node.where, node.path, "expected a table, got " + std::string(kind_name(node)));
       } else if (key == "defaults") {
         config.policies.defaults = patches_.read(node);
@@ -132,11 +131,11 @@ class ConfigReader {
         read_policies(node, config.policies);
       }
     }
-    // Report in file order, whatever order the tables were visited in.
-    std::ranges::stable_sort(errors_, std::less<>{}, [](const ConfigError& e) {
-      return std::pair(e.where.line, e.where.column);
-    });
-    reading.errors.errors = std::move(errors_);
+    // In file order, whatever order the tables were visited in; a value the copy refused is not
+    // reported again by the reader that refused it after.
+    std::vector<ConfigError> all = copied_;
+    for (ConfigError& e : without_places_of(std::move(errors_), copied_)) all.push_back(std::move(e));
+    reading.errors.errors = in_file_order(std::move(all));
     return reading;
   }
 
@@ -144,12 +143,7 @@ class ConfigReader {
   void keep(const ConfigError& error) { errors_.push_back(error); }
 
   // Drops the errors copying found in `node` or under it, for a node refused as a whole.
-  void forget_errors_within(const ConfigNode& node) {
-    std::erase_if(errors_, [&](const ConfigError& e) {
-      return e.field_path == node.path || e.field_path.starts_with(node.path + ".") ||
-             e.field_path.starts_with(node.path + "[");
-    });
-  }
+  void forget_errors_within(const ConfigNode& node) { forget_copy_errors_within(copied_, node); }
 
   template <class T>
   bool check(const ConfigResult<T>& result) {
@@ -246,9 +240,10 @@ class ConfigReader {
       return;
     }
     backend->name = "plugin";
-    const std::string value = backend->value.kind == ConfigNode::Kind::string ? backend->value.string : "<component>";
-    deprecations.push_back(ConfigError{backend->value.where, backend->value.path,
-                                       "backend is deprecated; write plugin = \"" + value + "\""});
+    // A value that is no name is an error of its own (read_component); no advice about it.
+    if (backend->value.kind == ConfigNode::Kind::string)
+      deprecations.push_back(ConfigError{backend->value.where, backend->value.path,
+                                         "backend is deprecated; write plugin = \"" + backend->value.string + "\""});
   }
 
   void read_policies(const ConfigNode& policies, PolicyTable& out) {
@@ -260,7 +255,6 @@ class ConfigReader {
       const ConfigNode& node = entry->value;
       const std::string& path = node.path;
       if (node.kind != ConfigNode::Kind::table) {
-        forget_errors_within(node);
         patches_.fail(node.where, path, "expected a table of policy sections, got " + std::string(kind_name(node)));
         continue;
       }
@@ -273,6 +267,7 @@ class ConfigReader {
       } else if (auto parsed = Key::parse(text)) {
         add(out.exact, parsed->str(), *entry, policy);
       } else {
+        forget_errors_within(node);
         patches_.fail(entry->where, path,
                       "invalid policy key \"" + std::string(text) + "\": " + std::string(to_string(parsed.error())));
       }
@@ -289,6 +284,7 @@ class ConfigReader {
     for (const ConfigField& sub : body.fields) {
       if (sub.value.kind != ConfigNode::Kind::table || is_policy_section(sub.name)) continue;
       if (!kept) kept = body;
+      forget_errors_within(sub.value);
       std::erase_if(kept->fields, [&](const ConfigField& f) { return f.name == sub.name; });
       std::string dotted = policy.name + "." + sub.name;
       std::string written = sub.value.path;
@@ -309,28 +305,26 @@ class ConfigReader {
   }
 
   void add_wildcard(const ConfigField& entry, std::string_view ns, const ConfigNode& body, PolicyTable& out) {
-    const std::string& path = entry.value.path;
-    if (ns.empty()) {
-      patches_.fail(entry.where, path, "a wildcard needs a namespace (\"payments.*\"); use [defaults] for every key");
-      return;
-    }
+    // A key that cannot be a layer refuses its whole body: what is inside is not read.
+    const auto refuse = [&](std::string message) {
+      forget_errors_within(entry.value);
+      patches_.fail(entry.where, entry.value.path, std::move(message));
+    };
+    if (ns.empty()) return refuse("a wildcard needs a namespace (\"payments.*\"); use [defaults] for every key");
     auto parsed = Key::parse(ns);
-    if (!parsed) {
-      patches_.fail(entry.where, path,
-                    "invalid namespace \"" + std::string(ns) + "\": " + std::string(to_string(parsed.error())));
-    } else if (!parsed->ns().empty() || parsed->str().find('.') != std::string::npos) {
-      patches_.fail(entry.where, path,
-                    "a namespace ends at the first dot, so \"" + entry.name + "\" can never match; write \"" +
-                        std::string(parsed->str().substr(0, parsed->str().find('.'))) + ".*\"");
-    } else {
-      add(out.namespaces, parsed->str(), entry, body);
-    }
+    if (!parsed)
+      return refuse("invalid namespace \"" + std::string(ns) + "\": " + std::string(to_string(parsed.error())));
+    if (!parsed->ns().empty() || parsed->str().find('.') != std::string::npos)
+      return refuse("a namespace ends at the first dot, so \"" + entry.name + "\" can never match; write \"" +
+                    std::string(parsed->str().substr(0, parsed->str().find('.'))) + ".*\"");
+    add(out.namespaces, parsed->str(), entry, body);
   }
 
   void add(std::map<std::string, PolicyPatch, std::less<>>& layer, const std::string& canonical,
            const ConfigField& entry, const ConfigNode& body) {
     auto [it, inserted] = layer.try_emplace(canonical);
     if (!inserted) {
+      forget_errors_within(entry.value);
       patches_.fail(entry.where, entry.value.path,
                     "duplicate policy for \"" + canonical + "\" (first at " + to_string(it->second.where) + ")");
       return;
@@ -340,7 +334,8 @@ class ConfigReader {
 
   std::string file_;
   std::span<const std::string_view> extra_;
-  std::vector<ConfigError> errors_;
+  std::vector<ConfigError> copied_;  // from the copy into nodes (config_node_reader)
+  std::vector<ConfigError> errors_;  // from reading the nodes
   PolicyPatchReader patches_;
 };
 

@@ -65,7 +65,7 @@ PolicyPatch PolicyPatchReader::read(const ConfigNode& layer) {
 }
 
 bool PolicyPatchReader::reported(const ConfigNode& node) const {
-  return std::ranges::any_of(errors_, [&](const ConfigError& e) {
+  return std::ranges::any_of(copied_, [&](const ConfigError& e) {
     return e.field_path == node.path && e.where.line == node.where.line && e.where.column == node.where.column;
   });
 }
@@ -86,6 +86,8 @@ void PolicyPatchReader::read_section(const ConfigNode& table, std::string_view s
       message += "; known " +
                  (schema_prefix.empty() ? std::string("sections") : "fields of " + std::string(schema_prefix)) + ": " +
                  join_names(known);
+      // The field is refused whatever its value: a wrong TOML type inside it is beside the point.
+      forget_copy_errors_within(copied_, node);
       fail(entry.where, node.path, std::move(message));
     }
   }

@@ -15,7 +15,10 @@ namespace recourse::host {
 
 class PolicyPatchReader {
  public:
-  PolicyPatchReader(std::string file, std::vector<ConfigError>& errors) : file_(std::move(file)), errors_(errors) {}
+  // Errors go to `errors`; `copied` are those the copy into nodes found, which a field refused
+  // as a whole drops (forget_copy_errors_within).
+  PolicyPatchReader(std::string file, std::vector<ConfigError>& errors, std::vector<ConfigError>& copied)
+      : file_(std::move(file)), errors_(errors), copied_(copied) {}
 
   // The layer's table; its path names it in messages, e.g. policies."payments.Charge".
   PolicyPatch read(const ConfigNode& layer);
@@ -32,6 +35,15 @@ class PolicyPatchReader {
 
   std::string file_;
   std::vector<ConfigError>& errors_;
+  std::vector<ConfigError>& copied_;
 };
+
+// Drops the errors of `copied` in `node` or under it, for a node refused as a whole.
+inline void forget_copy_errors_within(std::vector<ConfigError>& copied, const ConfigNode& node) {
+  std::erase_if(copied, [&](const ConfigError& e) {
+    return e.field_path == node.path || e.field_path.starts_with(node.path + ".") ||
+           e.field_path.starts_with(node.path + "[");
+  });
+}
 
 }  // namespace recourse::host

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file_type.hpp"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -40,17 +42,6 @@ std::string octal_mode(mode_t mode) {
   char text[8];
   std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
   return text;
-}
-
-std::string type_name(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISLNK(mode)) return "a symlink";
-  if (S_ISREG(mode)) return "a regular file";
-  return "of an unknown type";
 }
 
 std::string join(const std::string& dir, const std::string& name) { return dir == "/" ? "/" + name : dir + "/" + name; }
@@ -195,12 +186,14 @@ class Walk {
                                                    const struct stat& looked_up) {
     int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC;
     if (kind_ == PathKind::directory) {
-      if (!S_ISDIR(looked_up.st_mode)) return std::unexpected(noun() + " is not a directory (it is " + type_name(looked_up.st_mode) + ")");
+      if (!S_ISDIR(looked_up.st_mode))
+        return std::unexpected(noun() + " is not a directory (it is " +
+                               std::string(support::file_type_name(looked_up.st_mode)) + ")");
       flags |= O_DIRECTORY;
     } else {
       // Before open: opening a FIFO or a device can block or act on the device.
       if (!S_ISREG(looked_up.st_mode))
-        return std::unexpected("not a regular file (it is " + type_name(looked_up.st_mode) +
+        return std::unexpected("not a regular file (it is " + std::string(support::file_type_name(looked_up.st_mode)) +
                                "); only regular files are loaded as plugins");
       flags |= O_NONBLOCK;  // and should it have become a FIFO since, open does not wait for a writer
     }

@@ -1,6 +1,8 @@
 // The component catalogue (see component_catalogue.cppm).
 module;
 #include <algorithm>
+#include <exception>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,11 +28,25 @@ ComponentCatalogue::ComponentCatalogue() {
       });
 }
 
+ComponentCatalogue::ComponentCatalogue(const ComponentCatalogue& other)
+    : entries_(other.entries_), factories_(other.factories_) {}
+
+ComponentCatalogue& ComponentCatalogue::operator=(const ComponentCatalogue& other) {
+  if (this != &other) {
+    entries_ = other.entries_;
+    factories_ = other.factories_;
+    plugin_entries_.clear();
+    plugins_ = nullptr;
+  }
+  return *this;
+}
+
 void ComponentCatalogue::add_entry(Entry entry) {
-  const auto same = std::ranges::find_if(
-      entries_, [&](const Entry& e) { return e.category == entry.category && e.name == entry.name; });
-  if (same != entries_.end()) *same = std::move(entry);
-  else entries_.push_back(std::move(entry));
+  std::vector<Entry>& list = entry.origin == Origin::plugin ? plugin_entries_ : entries_;
+  const auto same =
+      std::ranges::find_if(list, [&](const Entry& e) { return e.category == entry.category && e.name == entry.name; });
+  if (same != list.end()) *same = std::move(entry);
+  else list.push_back(std::move(entry));
 }
 
 void ComponentCatalogue::add_plugins(const PluginSet& plugins) {
@@ -44,22 +60,24 @@ void ComponentCatalogue::add_plugin_info(const PluginInfo& info) {
 
 const ComponentCatalogue::Entry* ComponentCatalogue::find(ComponentCategory category,
                                                           std::string_view name) const noexcept {
-  const auto it =
-      std::ranges::find_if(entries_, [&](const Entry& e) { return e.category == category && e.name == name; });
+  const auto matches = [&](const Entry& e) { return e.category == category && e.name == name; };
+  if (const auto it = std::ranges::find_if(plugin_entries_, matches); it != plugin_entries_.end()) return &*it;
+  const auto it = std::ranges::find_if(entries_, matches);
   return it == entries_.end() ? nullptr : &*it;
 }
 
 std::vector<std::string> ComponentCatalogue::names(ComponentCategory category) const {
   std::vector<std::string> out;
-  for (const Entry& e : entries_)
-    if (e.category == category) out.push_back(e.name);
+  for (const std::vector<Entry>* list : {&entries_, &plugin_entries_})
+    for (const Entry& e : *list)
+      if (e.category == category && std::ranges::find(out, e.name) == out.end()) out.push_back(e.name);
   return out;
 }
 
 bool ComponentCatalogue::creatable(ComponentCategory category, std::string_view name) const noexcept {
   const Entry* entry = find(category, name);
   if (entry == nullptr) return false;
-  if (entry->origin == Origin::plugin) return plugins_ != nullptr;
+  if (entry->origin == Origin::plugin) return true;
   switch (category) {
     case ComponentCategory::classifier: return std::get<Factories<Classifier>>(factories_).contains(name);
     case ComponentCategory::backoff: return std::get<Factories<BackoffStrategy>>(factories_).contains(name);
@@ -73,8 +91,8 @@ bool ComponentCatalogue::creatable(ComponentCategory category, std::string_view 
 
 std::vector<std::string> ComponentCatalogue::creatable_names(ComponentCategory category) const {
   std::vector<std::string> out;
-  for (const Entry& e : entries_)
-    if (e.category == category && creatable(category, e.name)) out.push_back(e.name);
+  for (std::string& name : names(category))
+    if (creatable(category, name)) out.push_back(std::move(name));
   return out;
 }
 
@@ -83,6 +101,19 @@ ConfigError ComponentCatalogue::not_creatable(ComponentCategory category, std::s
   const std::vector<std::string> known = creatable_names(category);
   return context.config.error("plugin", unknown_name(std::string(to_string(category)) + " plugin", name,
                                                      std::vector<std::string_view>(known.begin(), known.end())));
+}
+
+ConfigError ComponentCatalogue::failed_to_start(ComponentCategory category, std::string_view name,
+                                                const ComponentContext& context, std::exception_ptr error) {
+  const std::string what = std::string(to_string(category)) + " \"" + std::string(name) + "\" failed to start: ";
+  if (!error) return context.config.error("", what + "its factory returned null");
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return context.config.error("", what + e.what());
+  } catch (...) {
+    return context.config.error("", what + "it threw something that is not a std::exception");
+  }
 }
 
 std::string_view to_string(ComponentCatalogue::Origin origin) noexcept {

@@ -4,8 +4,10 @@
 // `recourse explain`'s "served by", and of creating a component from its table — so those
 // cannot disagree about what exists.
 //
-// A plugin component shadows a built-in of the same name (a plugin may serve `always`); a name
-// registered twice by the host replaces the earlier factory.
+// A plugin component shadows a built-in or host component of the same name (a plugin may
+// serve `always`, as it may serve any policy default); a name the host registers twice keeps
+// the later factory. Copying a catalogue copies the built-ins and host components, not the
+// plugins: those belong to the PluginSet they were added from.
 module;
 #include <cstdint>
 #include <exception>
@@ -50,6 +52,10 @@ class ComponentCatalogue {
 
   // The core's built-ins; `unlimited` can also be configured ([budgets.x] plugin = "unlimited").
   ComponentCatalogue();
+  ComponentCatalogue(const ComponentCatalogue& other);
+  ComponentCatalogue& operator=(const ComponentCatalogue& other);
+  ComponentCatalogue(ComponentCatalogue&&) noexcept = default;
+  ComponentCatalogue& operator=(ComponentCatalogue&&) noexcept = default;
 
   // A host component `name`, created through `factory`.
   template <class Interface>
@@ -66,7 +72,7 @@ class ComponentCatalogue {
 
   // What serves `name` in `category`, or null.
   const Entry* find(ComponentCategory category, std::string_view name) const noexcept;
-  // Every name of `category`, built-ins first, then host and plugin components.
+  // Every name of `category` once: built-ins, host components, then plugin components.
   std::vector<std::string> names(ComponentCategory category) const;
   // Whether a table can create it (`plugin = "<name>"`): a plugin or host component, or a
   // built-in with a factory. The names of those, for messages.
@@ -87,13 +93,11 @@ class ComponentCatalogue {
       return std::unexpected(std::vector{not_creatable(category, name, context)});
     try {
       if (auto made = factory->second(context)) return made;
-      return std::unexpected(
-          std::vector{context.config.error("", std::string(name) + " failed to start: its factory returned null")});
+      return std::unexpected(std::vector{failed_to_start(category, name, context, nullptr)});
     } catch (const ConfigException& e) {
       return std::unexpected(e.errors());
-    } catch (const std::exception& e) {
-      return std::unexpected(
-          std::vector{context.config.error("", std::string(name) + " failed to start: " + e.what())});
+    } catch (...) {
+      return std::unexpected(std::vector{failed_to_start(category, name, context, std::current_exception())});
     }
   }
 
@@ -103,8 +107,12 @@ class ComponentCatalogue {
 
   void add_entry(Entry entry);
   ConfigError not_creatable(ComponentCategory category, std::string_view name, const ComponentContext& context) const;
+  // "<category> \"<name>\" failed to start: <what>" (`error` null: the factory returned null).
+  static ConfigError failed_to_start(ComponentCategory category, std::string_view name, const ComponentContext& context,
+                                     std::exception_ptr error);
 
-  std::vector<Entry> entries_;  // registration order; a plugin entry replaces a built-in's
+  std::vector<Entry> entries_;         // built-ins and host components, in registration order
+  std::vector<Entry> plugin_entries_;  // looked up first: a plugin shadows a name
   std::tuple<Factories<Classifier>, Factories<BackoffStrategy>, Factories<Budget>, Factories<Observer>,
              Factories<PolicyProvider>, Factories<HedgeTrigger>>
       factories_;

@@ -29,6 +29,11 @@ std::shared_ptr<Logger> make_spdlog_logger(std::string name);
 // A config made real. Members are ordered so the executor goes first and the services it and
 // the plugins' objects use (clock, random source, logger) go last.
 struct Runtime {
+  // Pinned: `services` points at the members above it and `components` at `plugins`.
+  Runtime() = default;
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
   std::shared_ptr<Clock> clock;
   std::shared_ptr<RandomSource> random;
   std::shared_ptr<Logger> logger;

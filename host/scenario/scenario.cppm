@@ -77,7 +77,7 @@ struct CallReport {
 };
 
 // Runs every call of the scenario through one executor (state carries across calls) on a
-// virtual clock. A config problem found only now (an unknown budget backend) is an error.
+// virtual clock. A config problem found only now (an unknown budget plugin) is an error.
 std::expected<std::vector<CallReport>, ConfigErrors> run_scenario(const Scenario& scenario);
 
 }  // namespace recourse::host

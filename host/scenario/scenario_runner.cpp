@@ -239,7 +239,13 @@ std::expected<std::vector<CallReport>, ConfigErrors> run_scenario(const Scenario
   else random = std::make_shared<SplitMixRandom>(1);  // scenarios are reproducible by default
   static const ComponentCatalogue components = scenario_components();
   auto events = std::make_shared<EventRecorder>();
-  auto runtime = build_runtime(scenario.config, RuntimeOptions{clock, random, nullptr, {events}, &components, false});
+  // `recourse test` prints the file's deprecations itself, once per file.
+  auto runtime = build_runtime(scenario.config, RuntimeOptions{.clock = clock,
+                                                               .random = random,
+                                                               .extra_observers = {events},
+                                                               .components = &components,
+                                                               .check_references = false,
+                                                               .log_deprecations = false});
   if (!runtime) return std::unexpected(std::move(runtime.error()));
   CallRunner runner(*(*runtime)->executor, *clock, *events);
   // This thread works for the calls: with hedges racing on other threads, virtual time moves

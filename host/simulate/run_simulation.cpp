@@ -113,10 +113,11 @@ class VariantRun {
   // `notes` gains a line when the run had to widen its time series' bucket.
   std::expected<report::VariantResult, ConfigErrors> run(std::vector<report::SampledCall>& samples, double& end_s,
                                                          std::vector<std::string>& notes) {
-    auto runtime = build_runtime(
-        config_,
-        RuntimeOptions{
-            clock_, std::make_shared<SplitMixRandom>(seed_), nullptr, {observer_}, nullptr, true, true, false});
+    // One runtime per variant: `recourse simulate` prints the config's deprecations once.
+    auto runtime = build_runtime(config_, RuntimeOptions{.clock = clock_,
+                                                         .random = std::make_shared<SplitMixRandom>(seed_),
+                                                         .extra_observers = {observer_},
+                                                         .log_deprecations = false});
     if (!runtime) return std::unexpected(std::move(runtime.error()));
     Executor& executor = *(*runtime)->executor;
     budget_ = charted_budget(config_, **runtime, variant_.key);

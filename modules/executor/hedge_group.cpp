@@ -153,6 +153,7 @@ void HedgeGroup::run_hedge(Slot& slot) noexcept {
   }
   const TimePoint now = clock_.now();
   const bool allowed = ask_hedge_budget(slot, attempt, now);  // unlocked: a remote budget may block
+  bool runs;
   {
     MutexLock lock(mutex_);
     if (!call_.executor().observers.empty()) {
@@ -161,13 +162,19 @@ void HedgeGroup::run_hedge(Slot& slot) noexcept {
                               slot.budget_reason};
       call_.executor().notify([&](Observer& o) { o.on_budget_decision(info, event); });
     }
-    if (!allowed || closed_) {
-      release_hedge_budget(slot);
-      return unrun_locked(slot);
+    runs = allowed && !closed_;
+    if (runs) {
+      start_locked(slot, now, slot.budget_reason);
+      slot.reservation.attempt = slot.attempt.index;  // what it admitted, asked before it was numbered
+      hedge_event(HedgeEventKind::spawned, slot, {});
     }
-    start_locked(slot, now, slot.budget_reason);
-    slot.reservation.attempt = slot.attempt.index;  // what it admitted, asked before it was numbered
-    hedge_event(HedgeEventKind::spawned, slot, {});
+  }
+  if (!runs) {
+    // Unlocked, like the ask: a remote budget may block. The slot still counts as running, so
+    // the group waits for this before it ends.
+    release_hedge_budget(slot);
+    MutexLock lock(mutex_);
+    return unrun_locked(slot);
   }
   finish(slot, invoke_(context_, slot.attempt, slot.index));
 }

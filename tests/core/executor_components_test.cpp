@@ -74,6 +74,21 @@ BOOST_AUTO_TEST_CASE(the_first_attempt_never_asks_the_budget) {
   BOOST_TEST(budget->recorded == 1);  // but it sees the outcome
 }
 
+// Issue 11: a budget judges by the reason too (gRFC A6 counts a pushback that says stop), so
+// the executor hands it the whole outcome, not only its kind.
+BOOST_AUTO_TEST_CASE(a_budget_records_each_outcome_with_its_reason) {
+  Harness h;
+  auto budget = std::make_shared<CountingBudget>();
+  (void)h.options.budgets.add("b", budget);
+  set(h.table.defaults, "retry.budget.name", std::string("b"));
+  auto ex = h.make();
+  int calls = 0;
+  (void)ex->try_run("a.b", always_fails(calls));
+  BOOST_REQUIRE(budget->last_reason.load() != nullptr);
+  BOOST_TEST(std::string_view(budget->last_reason.load()) == recourse::reason::retryable_error);
+  BOOST_TEST(budget->recorded == calls);
+}
+
 BOOST_AUTO_TEST_CASE(a_denied_retry_ends_the_call_before_any_backoff) {
   Harness h;
   auto budget = std::make_shared<CountingBudget>();

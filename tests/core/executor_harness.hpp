@@ -68,7 +68,11 @@ class CountingBudget : public recourse::Budget {
     ++released;
     if (request.unused) ++released_unused;
   }
-  void record(std::string_view, const recourse::Outcome&, recourse::TimePoint) noexcept override { ++recorded; }
+  void record(std::string_view, const recourse::Outcome& outcome, recourse::TimePoint) noexcept override {
+    ++recorded;
+    last_reason.store(outcome.reason.data());  // reasons have static storage
+  }
+  std::atomic<const char*> last_reason{nullptr};
 };
 
 struct Harness {

@@ -173,6 +173,20 @@ BOOST_AUTO_TEST_CASE(policies_and_other_tables_word_errors_alike) {
   BOOST_TEST(errors[3].starts_with("bad.toml:6:7: defaults.retry.bogus: unknown field \"bogus\""), errors[3]);
 }
 
+// A TOML date or time is reported once, where it is, whatever then reads (or refuses) the
+// value: a policy field, a section, an unknown field, a policy body, a refused table.
+BOOST_AUTO_TEST_CASE(a_date_is_one_error_wherever_it_is) {
+  expect_error("[defaults]\nretry.max_attempts = 1979-05-27\n",
+               {"bad.toml:2:22: defaults.retry.max_attempts: got date"});
+  expect_error("[defaults]\nretry = 1979-05-27\n", {"bad.toml:2:9: defaults.retry: got date"});
+  expect_error("[defaults]\nretry.bogus = 1979-05-27\n", {"bad.toml:2:7: defaults.retry.bogus: unknown field"});
+  expect_error("[policies]\n\"a.B\" = 1979-05-27\n", {"bad.toml:2:9: policies.\"a.B\": got date"});
+  expect_error("defaults = 1979-05-27\n", {"bad.toml:1:12: defaults: got date"});
+  expect_error("[nope]\nx = 1979-05-27\n", {"bad.toml:1:2: nope: unknown table"});
+  expect_error("[policies.\"*\"]\nretry.max_attempts = 1979-05-27\n", {"a wildcard needs a namespace"});
+  expect_error("[executor]\nmissing_policy = 07:32:00\n", {"bad.toml:2:18: executor.missing_policy: got time"});
+}
+
 // Issue 10 item 20: [policies.catalog.GetItem] is TOML for nested tables; say how to quote it.
 BOOST_AUTO_TEST_CASE(an_unquoted_dotted_policy_key_is_told_to_quote_it) {
   expect_error("[policies.catalog.GetItem]\nretry.max_attempts = 2\n",

@@ -300,7 +300,8 @@ BOOST_AUTO_TEST_CASE(a_fifo_named_like_a_plugin_is_refused_without_waiting) {
   for (const bool allow_insecure : {false, true}) {
     const auto set = load_from(dir.path, allow_insecure);
     BOOST_TEST(set.plugins().size() == 1u);
-    expect_refusal(set, {"librecourse-fifo.so", "not a regular file (it is a FIFO); only regular files are loaded"});
+    expect_refusal(
+        set, {"librecourse-fifo.so", "not a regular file (it is a FIFO (named pipe)); only regular files are loaded"});
   }
 }
 

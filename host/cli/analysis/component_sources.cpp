@@ -51,11 +51,15 @@ ComponentSource named(std::string role, ComponentCategory category, const std::s
       std::ranges::find_if(specs, [&](const ComponentSpec& s) { return s.category == category && s.name == name; });
   if (spec != specs.end()) {
     const ComponentCatalogue::Entry* entry = catalogue.find(category, spec->plugin);
-    served_by(out, entry, fmt::format("[{}.{}], component {}", section(category), name, spec->plugin));
     if (entry == nullptr)
       out.detail = fmt::format("[{}.{}] names component \"{}\", which no loaded plugin provides", section(category),
                                name, spec->plugin);
-    else if (entry->origin != Origin::plugin)
+    else if (!catalogue.creatable(category, spec->plugin))  // the runtime refuses it too
+      out.detail = fmt::format("[{}.{}] names the built-in \"{}\", which takes no table; name \"{}\" directly",
+                               section(category), name, spec->plugin, spec->plugin);
+    if (entry == nullptr || !catalogue.creatable(category, spec->plugin)) return out;
+    served_by(out, entry, fmt::format("[{}.{}], component {}", section(category), name, spec->plugin));
+    if (entry->origin != Origin::plugin)
       out.detail = fmt::format("[{}.{}], built-in {}: {}", section(category), name, spec->plugin, entry->summary);
     return out;
   }

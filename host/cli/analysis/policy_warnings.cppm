@@ -24,7 +24,7 @@ import :configured_policies;
 
 export namespace recourse::host {
 
-// `budgets` are the config's [budgets.*], so a budget whose backend is `unlimited` counts as
+// `budgets` are the config's [budgets.*], so a budget that is `unlimited` counts as
 // none.
 std::vector<Warning> policy_warnings(const ConfiguredPolicy& policy, std::span<const ComponentSpec> budgets);
 

@@ -22,20 +22,6 @@ bool about_plugins_table(const ConfigError& error) {
 
 }  // namespace
 
-// Not stable_sort: here it instantiates libstdc++ 12's get_temporary_buffer, which clang 19
-// warns is deprecated.
-std::vector<ConfigError> in_file_order(std::vector<ConfigError> errors) {
-  std::vector<std::size_t> order(errors.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::ranges::sort(order, std::less<>{}, [&](std::size_t i) {
-    return std::tuple(errors[i].where.line, errors[i].where.column, i);
-  });
-  std::vector<ConfigError> sorted;
-  sorted.reserve(errors.size());
-  for (std::size_t i : order) sorted.push_back(std::move(errors[i]));
-  return sorted;
-}
-
 ConfigCheck check_config(ConfigReading reading, bool build) {
   ConfigCheck check;
   check.reading = std::move(reading);
@@ -49,8 +35,10 @@ ConfigCheck check_config(ConfigReading reading, bool build) {
       options.logger = make_spdlog_logger("recourse-check");
       options.create_observers_and_provider = false;
       options.log_deprecations = false;  // validate shows them as warnings
+      // A value the file's reading refused (a date where a name goes) is not judged again.
       if (auto runtime = build_runtime(check.reading.config, std::move(options)); !runtime)
-        for (ConfigError& e : runtime.error().errors) check.errors.push_back(std::move(e));
+        for (ConfigError& e : without_places_of(std::move(runtime.error().errors), check.reading.errors.errors))
+          check.errors.push_back(std::move(e));
     }
   }
   check.errors = in_file_order(std::move(check.errors));

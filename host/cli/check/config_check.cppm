@@ -33,8 +33,4 @@ struct ConfigCheck {
 ConfigCheck check_config(ConfigReading reading, bool build_runtime);
 ConfigCheck check_config_file(const std::filesystem::path& file, bool build_runtime);
 
-// Sorted by line and column; errors at one place keep their order (every refused plugin is
-// reported at the [plugins] header).
-std::vector<ConfigError> in_file_order(std::vector<ConfigError> errors);
-
 }  // namespace recourse::host

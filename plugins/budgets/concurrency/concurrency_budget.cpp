@@ -4,7 +4,7 @@
 // in flight are granted acquire()s not yet released. No clock: it limits how many retries run
 // at once, not how often. One count per instance, shared by every key whose policy names it.
 //
-// [budgets.<name>] backend = "concurrency", percent = 20, min_concurrency = 3 (default)
+// [budgets.<name>] plugin = "concurrency", percent = 20, min_concurrency = 3 (default)
 #include <recourse/plugin.h>
 
 #include <algorithm>

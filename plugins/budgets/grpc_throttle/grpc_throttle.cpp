@@ -2,10 +2,10 @@
 // `max_tokens`; an attempt that failed with a retryable status, or whose pushback said "do not
 // retry" (reason grpc_pushback_stop), takes one token; every success gives back `token_ratio`,
 // capped at `max_tokens`. Other failures (INVALID_ARGUMENT, NOT_FOUND: the client's own fault)
-// and aborts say nothing about the server's load and do not count, as A6 says. Retries and hedges are allowed while the count is above half of
-// `max_tokens`. One count per instance, shared by every key whose policy names it.
+// and aborts say nothing about the server's load and do not count, as A6 says. Retries and hedges are allowed while the
+// count is above half of `max_tokens`. One count per instance, shared by every key whose policy names it.
 //
-// [budgets.<name>] backend = "grpc_throttle", max_tokens = 10, token_ratio = 0.1
+// [budgets.<name>] plugin = "grpc_throttle", max_tokens = 10, token_ratio = 0.1
 #include <recourse/plugin.h>
 
 #include <algorithm>

@@ -6,7 +6,7 @@
 // window is 10 buckets on the host clock: an event stops counting between 9/10 and 10/10 of a
 // window after it happened. One window per instance, shared by every key naming it.
 //
-// [budgets.<name>] backend = "ratio", percent = 20, window = "10s" (default),
+// [budgets.<name>] plugin = "ratio", percent = 20, window = "10s" (default),
 // min_per_second = 10 (default)
 #include <recourse/plugin.h>
 

@@ -5,7 +5,7 @@
 // ran (released `unused`: abandoned during its backoff). One bucket per instance,
 // shared by every key whose policy names it.
 //
-// [budgets.<name>] backend = "token_bucket", capacity = 100, refill_per_second = 10,
+// [budgets.<name>] plugin = "token_bucket", capacity = 100, refill_per_second = 10,
 // initial = 100 (optional; default: capacity).
 #include <recourse/plugin.h>
 

@@ -41,6 +41,9 @@ plugin = "http"
 [classifiers.broken]
 plugin = "nosuch"
 
+[classifiers.from_builtin]
+plugin = "always"
+
 [budgets.limited]
 plugin = "token_bucket"
 
@@ -99,6 +102,18 @@ BOOST_AUTO_TEST_CASE(unknown_names_and_unprovided_components_are_missing_with_th
   BOOST_TEST(found[0].detail.find("\"nosuch\", which no loaded plugin provides") != std::string::npos, found[0].detail);
   BOOST_TEST((found[1].kind == Kind::missing));
   BOOST_TEST(found[1].detail.find("no backoff named \"fibonacci\"") != std::string::npos, found[1].detail);
+}
+
+// Issue 11 item 6: explain decides as the runtime does — a built-in that takes no table cannot
+// be named by one.
+BOOST_AUTO_TEST_CASE(a_table_naming_a_built_in_without_a_factory_is_missing) {
+  recourse::Policy p;
+  p.retry.classifier = "from_builtin";
+  const auto found = sources(p);
+  BOOST_TEST((found[0].kind == Kind::missing));
+  BOOST_TEST(found[0].detail ==
+             "[classifiers.from_builtin] names the built-in \"always\", which takes no table; name "
+             "\"always\" directly");
 }
 
 BOOST_AUTO_TEST_CASE(budgets_are_served_by_the_component_they_name) {
