@@ -44,13 +44,17 @@ for f in "${files[@]}"; do
   fi
 done
 
-# A file, or a header it includes with quotes, that is or imports a named module.
+# A file, or a header it includes with quotes, that is or imports a named module. A quoted
+# header is looked for beside the file, then in tests/plugins (an include directory of
+# recourse_plugin_tests, for the plugins' own tests under plugins/<category>/<name>/).
 uses_modules() {
-  local dir f=$1
+  local dir f=$1 header where
   dir=$(dirname "$f")
   grep -qE '^(export )?(module|import) ' "$f" && return 0
   while read -r header; do
-    [[ -f $dir/$header ]] && grep -qE '^(export )?(module|import) ' "$dir/$header" && return 0
+    for where in "$dir" tests/plugins; do
+      [[ -f $where/$header ]] && grep -qE '^(export )?(module|import) ' "$where/$header" && return 0
+    done
   done < <(sed -nE 's/^#include "([^"]+)".*/\1/p' "$f")
   return 1
 }

@@ -1,8 +1,11 @@
-// Loading this build's plugins for a test, and creating components from TOML-like tables.
+// Loading this build's plugins for a test, and creating components from TOML-like tables. Used
+// by the host's plugin tests here and by each standard plugin's own tests
+// (plugins/<category>/<name>/*_test.cpp), all in recourse_plugin_tests.
 #pragma once
 
 #include <boost/test/unit_test.hpp>
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -60,6 +63,22 @@ struct Table {
     return n;
   }
 };
+
+// A string array as a table field: Table().add("retryable", string_array({"ENOENT"})).
+inline recourse::ConfigNode string_array(std::initializer_list<const char*> items) {
+  recourse::ConfigNode array;
+  array.kind = recourse::ConfigNode::Kind::array;
+  for (const char* item : items) {
+    recourse::ConfigNode n;
+    n.kind = recourse::ConfigNode::Kind::string;
+    n.string = item;
+    array.items.push_back(n);
+  }
+  return array;
+}
+
+// Host services for a component that needs none: no clock, no random source, no logger.
+inline const recourse::PluginContext no_services{};
 
 // Creates component `name` of `category` from `table` with the given host services.
 template <class Interface>

@@ -12,9 +12,8 @@
 namespace {
 
 using namespace std::chrono_literals;
+using plugin_harness::no_services;
 using plugin_harness::Table;
-
-const recourse::PluginContext no_services{};
 
 recourse::HedgeTriggerInput input_with(const recourse::LatencyView* latencies) {
   static const recourse::HedgePolicy policy;
@@ -82,22 +81,23 @@ BOOST_AUTO_TEST_CASE(a_custom_trigger_from_toml_starts_the_hedge) {
   BOOST_REQUIRE_MESSAGE(runtime.has_value(), (runtime ? "" : recourse::host::to_string(runtime.error())));
   const recourse::ClockWorkScope working(*virtual_clock);
   recourse::Timeline timeline;
-  const auto result = (*runtime)->executor->try_run(
-      "svc.Get",
-      [&](const recourse::Attempt& a) {
-        virtual_clock->sleep_until(virtual_clock->now() + (a.is_hedge ? 10ms : 100ms), a.stop);
-        return a.hedge_index;
-      },
-      {.timeline = &timeline});
+  const auto result = (*runtime)->executor->try_run("svc.Get",
+                                                    [&](const recourse::Attempt& a) {
+                                                      virtual_clock->sleep_until(
+                                                          virtual_clock->now() + (a.is_hedge ? 10ms : 100ms), a.stop);
+                                                      return a.hedge_index;
+                                                    },
+                                                    {.timeline = &timeline});
   BOOST_REQUIRE(result.has_value());
   BOOST_TEST(*result == 1);  // the hedge, started at the 30ms warm-up, won at 40ms
   BOOST_TEST(std::chrono::duration_cast<std::chrono::milliseconds>(timeline.end - timeline.start).count() == 40);
 }
 
 BOOST_AUTO_TEST_CASE(a_policy_naming_an_unknown_trigger_is_a_config_error) {
-  auto config = recourse::host::parse_config("[defaults]\nhedge.enabled = true\nhedge.trigger = \"custom\"\n"
-                                             "hedge.trigger_name = \"nope\"\n",
-                                             "trigger.toml");
+  auto config = recourse::host::parse_config(
+      "[defaults]\nhedge.enabled = true\nhedge.trigger = \"custom\"\n"
+      "hedge.trigger_name = \"nope\"\n",
+      "trigger.toml");
   BOOST_REQUIRE(config.has_value());
   auto runtime = recourse::host::build_runtime(*config, {std::make_shared<recourse::VirtualClock>()});
   BOOST_REQUIRE(!runtime.has_value());
