@@ -1,6 +1,8 @@
 # Installation and the package config: `cmake --install` puts the core library, its module
-# interface units (FILE_SET CXX_MODULES), the plugin header, the plugins, the `recourse` tool
-# and a package config so that find_package(recourse) + import recourse.plugin works.
+# interface units (FILE_SET CXX_MODULES), the plugin header, the support library plugins read
+# their tables with (recourse::support: import recourse.support.config), the plugins, the
+# `recourse` tool and a package config so that find_package(recourse) + import recourse.plugin
+# works.
 include(CMakePackageConfigHelpers)
 
 set(RECOURSE_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/recourse)
@@ -8,6 +10,10 @@ set(RECOURSE_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/recourse)
 install(TARGETS recourse_core EXPORT recourseTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   FILE_SET CXX_MODULES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/recourse/modules)
+install(TARGETS recourse_support EXPORT recourseTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  FILE_SET CXX_MODULES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/recourse/modules/support
+  FILE_SET HEADERS DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/recourse/support)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/modules/include/recourse DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(TARGETS recourse RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(EXPORT recourseTargets

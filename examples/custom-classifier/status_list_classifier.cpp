@@ -11,21 +11,22 @@
 #include <vector>
 
 import recourse.plugin;
+import recourse.support.config;  // ConfigReader, from the installed recourse::support
 
 class StatusListClassifier final : public recourse::Classifier {
  public:
   explicit StatusListClassifier(const recourse::ComponentContext& context) {
     static constexpr std::string_view known[]{"plugin", "retry_on"};
-    auto errors = context.config.unknown_fields(known);
+    recourse::support::ConfigReader in(context.config, known);  // an unknown field is an error
     if (const recourse::ConfigNode* list = context.config.find("retry_on")) {
       retry_on_.clear();  // the configured list replaces the default
       for (const recourse::ConfigNode& item : list->items) {
         if (item.kind != recourse::ConfigNode::Kind::integer || item.integer < 100 || item.integer > 599)
-          errors.push_back({item.where, item.path, "expected an HTTP status from 100 to 599"});
+          in.fail({item.where, item.path, "expected an HTTP status from 100 to 599"});
         else retry_on_.push_back(static_cast<int>(item.integer));
       }
     }
-    if (!errors.empty()) throw recourse::ConfigException(std::move(errors));
+    in.finish();  // throws every error at once
   }
 
   recourse::Outcome classify(const recourse::AttemptView& attempt) const override {

@@ -100,4 +100,11 @@ std::expected<Config, ConfigErrors> parse_config(std::string_view toml_text, std
 std::expected<Config, ConfigErrors> load_config(const std::filesystem::path& file,
                                                 std::span<const std::string_view> extra_tables = {});
 
+// The host's PolicyFileReader for plugins (PluginContext::policy_files): load_config, keeping
+// the policies.
+class ConfigPolicyFiles final : public PolicyFileReader {
+ public:
+  std::expected<PolicyTable, std::vector<ConfigError>> read(const std::filesystem::path& file) const override;
+};
+
 }  // namespace recourse::host

@@ -19,6 +19,7 @@ module;
 #include <string_view>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 module recourse.host.config;
 
@@ -96,6 +97,12 @@ std::expected<Config, ConfigErrors> load_config(const std::filesystem::path& fil
   ConfigReading reading = read_config_file(file, extra_tables);
   if (!reading.errors.errors.empty()) return std::unexpected(std::move(reading.errors));
   return std::move(reading.config);
+}
+
+std::expected<PolicyTable, std::vector<ConfigError>> ConfigPolicyFiles::read(const std::filesystem::path& file) const {
+  auto config = load_config(file);
+  if (!config) return std::unexpected(std::move(config.error().errors));
+  return std::move(config->policies);
 }
 
 }  // namespace recourse::host

@@ -327,7 +327,8 @@ std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config
                                    : std::make_shared<SplitMixRandom>(static_cast<std::uint64_t>(
                                          std::chrono::steady_clock::now().time_since_epoch().count()));
   runtime->logger = options.logger ? std::move(options.logger) : make_spdlog_logger("recourse");
-  runtime->services = PluginContext{runtime->clock.get(), runtime->random.get(), runtime->logger.get()};
+  runtime->services =
+      PluginContext{runtime->clock.get(), runtime->random.get(), runtime->logger.get(), &runtime->policy_files};
   if (config.plugins.present) runtime->plugins = PluginSet::load(config.plugins);
   if (options.components != nullptr) runtime->components = *options.components;
   runtime->components.add_plugins(runtime->plugins);

@@ -37,6 +37,7 @@ struct Runtime {
   std::shared_ptr<Clock> clock;
   std::shared_ptr<RandomSource> random;
   std::shared_ptr<Logger> logger;
+  ConfigPolicyFiles policy_files;  // for providers that keep policies in files
   PluginContext services;
   PluginSet plugins;
   ComponentCatalogue components;  // what the config could name: built-ins, host extras, plugins

@@ -41,6 +41,7 @@ bool has_factory(const PluginComponent& component) noexcept {
 }
 
 Logger::~Logger() = default;
+PolicyFileReader::~PolicyFileReader() = default;
 
 BuildFingerprint core_fingerprint() noexcept {
   return BuildFingerprint{RECOURSE_FINGERPRINT_COMPILER, __cplusplus, RECOURSE_FINGERPRINT_STDLIB,

@@ -8,6 +8,8 @@ module;
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <expected>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +19,7 @@ export module recourse.plugin:descriptor;
 import :clock;
 import :config_view;
 import :components;
+import recourse.policy;
 
 export namespace recourse {
 
@@ -42,11 +45,21 @@ class RECOURSE_API Logger {
   virtual void log(LogLevel level, std::string_view message) noexcept = 0;
 };
 
+// Reads a file of policies ([defaults], [policies."…"]) with the host's own strict reader, so a
+// provider that keeps policies in files (toml_file) needs no TOML library and reports errors
+// exactly as the host does: every one with file:line:col and the field path.
+class RECOURSE_API PolicyFileReader {
+ public:
+  virtual ~PolicyFileReader();
+  virtual std::expected<PolicyTable, std::vector<ConfigError>> read(const std::filesystem::path& file) const = 0;
+};
+
 // Services the host owns and shares with every component it creates.
 struct PluginContext {
   Clock* clock = nullptr;
   RandomSource* random = nullptr;
   Logger* logger = nullptr;
+  const PolicyFileReader* policy_files = nullptr;  // null: this host reads no policy files
 };
 
 // What a factory gets: the component's own config table and the host's services.

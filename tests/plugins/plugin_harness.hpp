@@ -80,6 +80,10 @@ inline recourse::ConfigNode string_array(std::initializer_list<const char*> item
 // Host services for a component that needs none: no clock, no random source, no logger.
 inline const recourse::PluginContext no_services{};
 
+// The host's policy file reader alone, for providers that read policy files.
+inline const recourse::host::ConfigPolicyFiles host_policy_files;
+inline const recourse::PluginContext policy_file_services{nullptr, nullptr, nullptr, &host_policy_files};
+
 // Creates component `name` of `category` from `table` with the given host services.
 template <class Interface>
 std::shared_ptr<Interface> create(recourse::ComponentCategory category, std::string_view name, const Table& table,

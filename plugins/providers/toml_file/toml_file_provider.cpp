@@ -1,5 +1,6 @@
 // The `toml_file` policy provider: policies ([defaults], [policies."…"]) from another TOML
-// file, read with the same strict loader as the main config. A relative path is relative to
+// file, read by the host's own strict loader (PluginContext::policy_files), so errors read as
+// the main config's do and the plugin links no TOML library. A relative path is relative to
 // the config file that names it. When a config has a [provider], its own policy tables are not
 // used.
 //
@@ -14,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-import recourse.host.config;
+import recourse.core;  // StaticPolicyProvider
 
 namespace recourse::plugins {
 
@@ -33,11 +34,13 @@ class TomlFileProvider final : public PolicyProvider {
     else if (!*path || (*path)->empty()) errors.push_back(context.config.error("path", "a toml_file provider needs path = \"…\""));
     if (!errors.empty()) throw ConfigException(std::move(errors));
 
+    if (context.host.policy_files == nullptr)
+      throw ConfigException(context.config.error("", "this host reads no policy files (PluginContext::policy_files)"));
     std::filesystem::path file(**path);
     if (file.is_relative()) file = std::filesystem::path(context.config.where().file).parent_path() / file;
-    auto config = host::load_config(file);
-    if (!config) throw ConfigException(std::move(config.error().errors));
-    return std::move(config->policies);
+    auto policies = context.host.policy_files->read(file);
+    if (!policies) throw ConfigException(std::move(policies.error()));
+    return std::move(*policies);
   }
 
   StaticPolicyProvider provider_;
