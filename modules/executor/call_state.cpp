@@ -280,7 +280,7 @@ Outcome CallState::judge(const AttemptFacts& facts, AttemptView& view, TimePoint
     outcome = timed_out(view);
   record_to_budgets(outcome, end);
   if (capturing() || !executor_.observers.empty()) record_attempt(facts, outcome.kind, outcome.reason, end);
-  if (outcome.kind == OutcomeKind::success && policy_->latencies != nullptr) policy_->latencies->record(end - facts.start);
+  if (outcome.kind == OutcomeKind::success && policy_->latencies) policy_->latencies->record(end - facts.start);
   return outcome;
 }
 

@@ -7,7 +7,9 @@ module;
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstddef>
 #include <optional>
+#include <utility>
 #include <vector>
 
 module recourse.executor;
@@ -21,6 +23,32 @@ CircuitBreaker::CircuitBreaker(const CircuitPolicy& policy)
     : policy_(policy),
       needs_time_(policy.window_type == WindowType::time || policy.slow_call_duration > Duration::zero()) {
   if (policy_.window_type == WindowType::time) buckets_.resize(time_buckets);
+}
+
+CircuitBreaker::CircuitBreaker(const CircuitPolicy& policy, const CircuitBreaker& carried) : CircuitBreaker(policy) {
+  detail::MutexLock lock(carried.mutex_);
+  state_ = carried.state_;
+  public_state_.store(state_, std::memory_order_relaxed);
+  opened_at_ = carried.opened_at_;
+  consecutive_failures_.store(carried.consecutive_failures_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  generation_.store(carried.generation_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  probe_successes_ = carried.probe_successes_;
+  if (policy_.window_type == WindowType::count) {
+    // The carried ring, oldest first, then its newest calls up to the new size.
+    std::vector<Sample> ordered;
+    const std::size_t n = carried.ring_.size();
+    for (std::size_t i = 0; i < n; ++i) ordered.push_back(carried.ring_[(carried.ring_next_ + i) % n]);
+    const auto size = static_cast<std::size_t>(std::max(policy_.window_size, 1));
+    if (ordered.size() > size) ordered.erase(ordered.begin(), ordered.end() - static_cast<std::ptrdiff_t>(size));
+    ring_ = std::move(ordered);
+    ring_next_ = ring_.size() % size;
+  } else if (policy_.window_duration == carried.policy_.window_duration) {
+    buckets_ = carried.buckets_;
+  }
+}
+
+bool CircuitBreaker::carries_over(const CircuitPolicy& before, const CircuitPolicy& after) noexcept {
+  return before.enabled && after.enabled && before.kind == after.kind && before.window_type == after.window_type;
 }
 
 CircuitState CircuitBreaker::state() const {

@@ -34,6 +34,16 @@ struct CircuitAdmission {
 class RECOURSE_API CircuitBreaker {
  public:
   explicit CircuitBreaker(const CircuitPolicy& policy);
+  // A reload's breaker for a key whose breaker lives on (carries_over): the carried one's state,
+  // cooldown start and window, judged from now on by `policy`'s thresholds. A count window
+  // keeps its newest calls up to the new size; a time window keeps its buckets when its
+  // duration is unchanged (their slices would not line up otherwise). Probes in flight stay
+  // with the carried breaker: they end there.
+  CircuitBreaker(const CircuitPolicy& policy, const CircuitBreaker& carried);
+  // Whether a key's breaker survives its policy changing from `before` to `after`: both enable
+  // one, of the same kind over the same window type.
+  static bool carries_over(const CircuitPolicy& before, const CircuitPolicy& after) noexcept;
+  const CircuitPolicy& policy() const noexcept { return policy_; }
 
   // Whether a call may run now. A refused call has no permit to return.
   CircuitAdmission admit(TimePoint now) RECOURSE_EXCLUDES(mutex_);

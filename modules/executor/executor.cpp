@@ -1,11 +1,17 @@
 // Executor and Error: the out-of-line parts (see executor.cppm, failure.cppm).
 module;
+#include "recourse/mutex.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 module recourse.executor;
 
@@ -13,28 +19,91 @@ import :state;
 
 namespace recourse {
 
+namespace {
+
+void destroy_generation(void* state) noexcept { delete static_cast<detail::ExecutorState*>(state); }
+
+// Which observers of `before` the generation built from `after` no longer has.
+std::vector<std::shared_ptr<Observer>> dropped(const std::vector<std::shared_ptr<Observer>>& before,
+                                               const std::vector<std::shared_ptr<Observer>>& after) {
+  std::vector<std::shared_ptr<Observer>> gone;
+  for (const auto& observer : before)
+    if (std::ranges::find(after, observer) == after.end()) gone.push_back(observer);
+  return gone;
+}
+
+}  // namespace
+
 Executor::Executor(ExecutorOptions options)
-    : state_(std::make_unique<detail::ExecutorState>(std::move(options))), indexes_(&state_->indexes) {}
-Executor::~Executor() = default;
+    : current_(new detail::ExecutorState(std::move(options), 1)), replacing_(std::make_unique<detail::Mutex>()) {}
+
+Executor::~Executor() {
+  detail::ExecutorState* last = current_.load(std::memory_order_acquire)->state;
+  last->flush_when_done = last->options.observers;  // nothing follows it
+  delete last;
+  detail::destroy_retired_of(this);
+}
+
+Replacement Executor::replace(ExecutorOptions next, std::vector<std::string> changes) {
+  detail::MutexLock lock(*replacing_);
+  detail::ExecutorState* old = current_.load(std::memory_order_acquire)->state;
+  const std::vector<std::shared_ptr<Observer>> gone = dropped(old->options.observers, next.observers);
+  detail::CarriedState carried = old->carry(next);
+  auto fresh = std::make_unique<detail::ExecutorState>(std::move(next), old->number + 1, std::move(carried));
+  Replacement result{fresh->number, fresh->breakers_reset()};
+  old->flush_when_done = gone;
+  detail::ExecutorState* made = fresh.release();
+  current_.store(made, std::memory_order_release);
+  detail::retire(detail::Retired{destroy_generation, old, this, 0});
+  ConfigEvent event{result.generation, true, std::move(changes), {}, result.breakers_reset};
+  made->notify([&](Observer& o) { o.on_config(event); });
+  return result;
+}
+
+void Executor::report_refused(ConfigEvent event) noexcept {
+  const detail::ReadSection section;
+  detail::ExecutorState& state = *current_.load(std::memory_order_acquire)->state;
+  event.accepted = false;
+  event.generation = state.number;
+  state.notify([&](Observer& o) { o.on_config(event); });
+}
+
+std::uint64_t Executor::generation() const noexcept {
+  const detail::ReadSection section;
+  return current_.load(std::memory_order_acquire)->number;
+}
+
+std::size_t Executor::generations_retiring() const noexcept {
+  detail::reclaim_retired(true);
+  return detail::retired_waiting_count(this);
+}
 
 std::uint64_t Executor::observer_errors() const noexcept {
-  return state_->observer_errors.load(std::memory_order_relaxed);
+  const detail::ReadSection section;
+  return current_.load(std::memory_order_acquire)->state->counters->observer_errors.load(std::memory_order_relaxed);
 }
 
 std::uint64_t Executor::over_limit_calls() const noexcept {
-  return state_->over_limit_calls.load(std::memory_order_relaxed);
+  const detail::ReadSection section;
+  return current_.load(std::memory_order_acquire)->state->counters->over_limit_calls.load(std::memory_order_relaxed);
 }
 
-Clock& Executor::clock() const noexcept { return state_->clock; }
+// The running generation's clock: the same one across replacements that name none.
+Clock& Executor::clock() const noexcept {
+  const detail::ReadSection section;
+  return current_.load(std::memory_order_acquire)->state->clock;
+}
 
 std::optional<CircuitState> Executor::circuit_state(std::string_view key) const {
   const auto parsed = Key::parse(key);
   if (!parsed) return std::nullopt;
-  if (const detail::CompiledPolicy* policy = state_->find(key)) {
+  const detail::ReadSection section;
+  const detail::ExecutorState& state = *current_.load(std::memory_order_acquire)->state;
+  if (const detail::CompiledPolicy* policy = state.find(key)) {
     if (policy->breaker == nullptr) return std::nullopt;
     return policy->breaker->state();
   }
-  return state_->circuit_state_of(*parsed);  // a getter: it compiles nothing
+  return state.circuit_state_of(*parsed);  // a getter: it compiles nothing
 }
 
 void Executor::throw_failure(std::string_view key, Failure failure) { throw Error(key, std::move(failure)); }

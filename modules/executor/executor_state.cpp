@@ -7,6 +7,8 @@ module;
 #include <cstdint>
 #include <algorithm>
 #include <functional>
+#include <map>
+#include <vector>
 #include <memory>
 #include <optional>
 #include <set>
@@ -32,8 +34,10 @@ WorkAccounting& work_accounting_of(Clock& clock) noexcept {
   return no_work_accounting();
 }
 
-ExecutorOptions with_defaults(ExecutorOptions options) {
+ExecutorOptions with_defaults(ExecutorOptions options, const CarriedState& carried) {
   if (!options.provider) options.provider = std::make_shared<BuiltinPolicyProvider>();
+  if (!options.clock) options.clock = carried.clock;
+  if (!options.random) options.random = carried.random;
   if (!options.clock) options.clock = std::make_shared<SystemClock>();
   if (!options.random) {
     // Per-executor stream; only the seed comes from outside the injected sources.
@@ -51,16 +55,67 @@ ExecutorOptions with_defaults(ExecutorOptions options) {
 
 }  // namespace
 
-ExecutorState::ExecutorState(ExecutorOptions opts)
-    : options(with_defaults(std::move(opts))),
+ExecutorState::ExecutorState(ExecutorOptions opts, std::uint64_t number, CarriedState carried)
+    : GenerationHead(opts.max_keys * 4, this, number),
+      options(with_defaults(std::move(opts), carried)),
       observers(options.observers),
       clock(*options.clock),
       work(work_accounting_of(clock)),
       random(*options.random),
       default_classifier(options.classifiers.find(options.default_classifier)),
-      indexes(options.max_keys * 4),
-      hedge_pool(work, options.hedge_threads, options.hedge_queue) {
+      counters(carried.counters ? carried.counters : std::make_shared<ExecutorCounters>()),
+      hedge_pool(carried.hedge_pool ? carried.hedge_pool
+                                    : std::make_shared<HedgePool>(work, options.hedge_threads, options.hedge_queue)),
+      carried_(std::move(carried)) {
   if (default_classifier == nullptr) default_classifier = options.classifiers.find(builtin::always);
+  MutexLock lock(mutex_);
+  slot_keys_ = carried_.keys;
+}
+
+// After its last call. What it alone used goes with it; the observers the next generation
+// dropped are flushed first (a complete file, a closed JSON array), while their library is
+// still loaded (the options, which hold it, are destroyed after this body).
+ExecutorState::~ExecutorState() {
+  for (const auto& observer : flush_when_done) {
+    try {
+      observer->flush();
+    } catch (...) {
+      counters->observer_errors.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+}
+
+CarriedState ExecutorState::carry(const ExecutorOptions& successor) const {
+  CarriedState next;
+  const bool same_clock = !successor.clock || successor.clock == options.clock;  // the pool counts work on it
+  if (same_clock && successor.hedge_threads == options.hedge_threads && successor.hedge_queue == options.hedge_queue)
+    next.hedge_pool = hedge_pool;
+  next.clock = options.clock;
+  next.random = options.random;
+  next.counters = counters;
+  MutexLock lock(mutex_);
+  next.keys = slot_keys_;
+  // What was carried in and not compiled here passes on as it came.
+  for (const auto& [key, breaker] : carried_.breakers)
+    if (!by_key_.contains(key)) next.breakers.emplace(key, breaker);
+  for (const auto& [key, tracker] : carried_.latencies)
+    if (!by_key_.contains(key)) next.latencies.emplace(key, tracker);
+  for (const auto& [key, policy] : by_key_) {
+    if (policy->owned_breaker) next.breakers.emplace(key, policy->owned_breaker);
+    if (policy->latencies) next.latencies.emplace(key, policy->latencies);
+  }
+  return next;
+}
+
+std::vector<std::string> ExecutorState::breakers_reset() const {
+  std::vector<std::string> reset;
+  MutexLock lock(mutex_);
+  for (const auto& [key, breaker] : carried_.breakers) {
+    const auto parsed = Key::parse(key);
+    const std::optional<ResolvedPolicy> next = parsed ? ask_provider(*parsed) : std::nullopt;
+    if (!next || !CircuitBreaker::carries_over(breaker->policy(), next->policy.circuit)) reset.push_back(key);
+  }
+  return reset;
 }
 
 // Both lookups share one shape: under the lock, take what a racing call published or compile
@@ -78,7 +133,7 @@ const CompiledPolicy* ExecutorState::compile_once(const Key& key, Find find_publ
     if (!policy->cardinality_limited) {
       publish(policy);
     } else {
-      over_limit_calls.fetch_add(1, std::memory_order_relaxed);
+      counters->over_limit_calls.fetch_add(1, std::memory_order_relaxed);
       if (reported_over_limit_.size() < options.max_keys * 10) {
         report = reported_over_limit_.insert(key.str()).second;
         report_full = report && reported_over_limit_.size() == options.max_keys * 10;
@@ -129,9 +184,10 @@ std::optional<ResolvedPolicy> ExecutorState::ask_provider(const Key& key) const 
 // Past the limit, a key configured by its exact name still gets its own policy — the limit
 // exists against generated keys, and a generated key must never strip `payments.Charge` of
 // its classifier, attempts and breaker. Any other key runs under its nearest configured layer.
-bool ExecutorState::past_key_limit(const std::optional<ResolvedPolicy>& resolved) const {
+bool ExecutorState::past_key_limit(const Key& key, const std::optional<ResolvedPolicy>& resolved) const {
+  if (slot_keys_.contains(key.str())) return false;  // it holds a slot (a carried key, or compiled)
   const bool exact = resolved && std::ranges::find(resolved->layers, PolicyLayer::exact) != resolved->layers.end();
-  return by_key_.size() >= options.max_keys && !exact;
+  return slot_keys_.size() >= options.max_keys && !exact;
 }
 
 std::optional<CircuitState> ExecutorState::circuit_state_of(const Key& key) const {
@@ -143,20 +199,25 @@ std::optional<CircuitState> ExecutorState::circuit_state_of(const Key& key) cons
   if (const auto it = by_key_.find(key.str()); it != by_key_.end()) return state_of(*it->second);
   const std::optional<ResolvedPolicy> resolved = ask_provider(key);
   // A key that would be past the limit shares its layer's policy, and that breaker, if any.
-  if (past_key_limit(resolved)) {
+  if (past_key_limit(key, resolved)) {
     const auto shared = over_limit_.find(resolved ? resolved->policy.id : std::string());
     if (shared != over_limit_.end()) return state_of(*shared->second);
   }
   if (!resolved || !resolved->policy.circuit.enabled) return std::nullopt;
-  return CircuitState::closed;  // compiled on the key's first call, with a breaker born closed
+  // Compiled on the key's first call, with the breaker it carries or one born closed.
+  if (const auto it = carried_.breakers.find(key.str());
+      it != carried_.breakers.end() && CircuitBreaker::carries_over(it->second->policy(), resolved->policy.circuit))
+    return it->second->state();
+  return CircuitState::closed;
 }
 
 const CompiledPolicy* ExecutorState::compile_locked(const Key& key) {
   if (const auto it = by_key_.find(key.str()); it != by_key_.end()) return it->second;
   std::optional<ResolvedPolicy> resolved = ask_provider(key);
-  if (past_key_limit(resolved)) return over_limit_policy(key, std::move(resolved));
+  if (past_key_limit(key, resolved)) return over_limit_policy(key, std::move(resolved));
   const CompiledPolicy* policy = compiled_.emplace_back(compile(key, std::move(resolved))).get();
   by_key_.emplace(policy->key, policy);
+  slot_keys_.insert(policy->key);
   return policy;
 }
 
@@ -234,8 +295,7 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
     if (!hedge.budget.name.empty())
       c->hedge_gate = BudgetGate(find_budget(hedge.budget.name, c->modes_used), hedge.budget.name, allow_missing,
                                  hedge.budget.cost, true);
-    if (hedge.trigger != HedgeTriggerKind::fixed)
-      c->latencies = std::make_unique<LatencyTracker>(static_cast<std::size_t>(hedge.min_samples));
+    if (hedge.trigger != HedgeTriggerKind::fixed) c->latencies = carried_latencies(key, hedge);
     if (hedge.trigger == HedgeTriggerKind::custom) {
       c->trigger = options.triggers.find(hedge.trigger_name);
       if (c->trigger == nullptr) c->modes_used.push_back("trigger:missing");  // no hedges
@@ -244,7 +304,7 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
   c->timed = retry.per_attempt_timeout > Duration::zero() || retry.overall_timeout > Duration::zero() || c->hedging;
   c->policy_id = c->resolved.policy.id;
   if (c->resolved.policy.circuit.enabled) {
-    c->owned_breaker = std::make_unique<CircuitBreaker>(c->resolved.policy.circuit);
+    c->owned_breaker = carried_breaker(key, c->resolved.policy.circuit);
     c->breaker = c->owned_breaker.get();
     c->clock = &clock;
   }
@@ -254,6 +314,25 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
   c->plain_value_succeeds = dynamic_cast<const AlwaysClassifier*>(c->classifier) != nullptr ||
                             dynamic_cast<const NeverClassifier*>(c->classifier) != nullptr;
   return c;
+}
+
+// The key's breaker: the carried one itself when its policy is unchanged (calls of the old
+// generation still running count in it), one seeded from it when the thresholds changed but
+// kind and window type did not, or a fresh one.
+std::shared_ptr<CircuitBreaker> ExecutorState::carried_breaker(const Key& key, const CircuitPolicy& policy) const {
+  const auto it = carried_.breakers.find(key.str());
+  if (it == carried_.breakers.end() || !CircuitBreaker::carries_over(it->second->policy(), policy))
+    return std::make_shared<CircuitBreaker>(policy);
+  if (it->second->policy() == policy) return it->second;
+  return std::make_shared<CircuitBreaker>(policy, *it->second);
+}
+
+std::shared_ptr<LatencyTracker> ExecutorState::carried_latencies(const Key& key, const HedgePolicy& hedge) const {
+  const auto minimum = static_cast<std::size_t>(hedge.min_samples);
+  const auto it = carried_.latencies.find(key.str());
+  if (it == carried_.latencies.end()) return std::make_shared<LatencyTracker>(minimum);
+  if (it->second->minimum_samples() == std::clamp<std::size_t>(minimum, 1, LatencyTracker::capacity)) return it->second;
+  return std::make_shared<LatencyTracker>(minimum, *it->second);
 }
 
 // Null: named but not registered, and not replaced (MissingModes::budget deny or allow).

@@ -32,7 +32,7 @@ import :work_accounting;
 namespace recourse::detail {
 
 // Everything a call needs about its key, resolved once: the policy and the components it
-// names. Immutable after construction, and never freed before the executor, so calls hold
+// names. Immutable after construction, and never freed before its generation, so calls hold
 // plain pointers to it.
 struct CompiledPolicy : PolicyHead {
   std::string key;
@@ -46,7 +46,7 @@ struct CompiledPolicy : PolicyHead {
   // attempt latencies when a latency trigger needs them.
   bool hedging = false;
   BudgetGate hedge_gate;
-  std::unique_ptr<LatencyTracker> latencies;
+  std::shared_ptr<LatencyTracker> latencies;  // carried across generations
   const HedgeTrigger* trigger = nullptr;  // trigger = custom; null: it is not registered
   // The budgets a call under this policy tells of its start, end and attempts (each once).
   inline std::array<Budget*, 2> budgets() const noexcept {
@@ -58,12 +58,45 @@ struct CompiledPolicy : PolicyHead {
   bool single_attempt = false;        // an `allow` mode: one unprotected attempt
   bool cardinality_limited = false;
   bool timed = false;                 // a per-attempt or overall timeout is set
-  std::unique_ptr<CircuitBreaker> owned_breaker;  // the key's, when its policy enables one
+  std::shared_ptr<CircuitBreaker> owned_breaker;  // the key's, when its policy enables one
   std::vector<std::string_view> modes_used;
 };
 
-struct ExecutorState {
-  explicit ExecutorState(ExecutorOptions options);
+// Counters an executor reports across its generations.
+struct ExecutorCounters {
+  std::atomic<std::uint64_t> observer_errors{0};
+  std::atomic<std::uint64_t> over_limit_calls{0};  // calls of keys past max_keys
+};
+
+// What one generation hands the next (Executor::replace): the state that must outlive a policy
+// change. Breakers and latency samples are the objects themselves — the next generation
+// shares them when its policy for the key is the same, or seeds its own from them — taken
+// when the key is first compiled there, so calls of the old generation that end in between
+// still count.
+struct CarriedState {
+  std::set<std::string, std::less<>> keys;  // keys that hold a max_keys slot
+  std::map<std::string, std::shared_ptr<CircuitBreaker>, std::less<>> breakers;
+  std::map<std::string, std::shared_ptr<LatencyTracker>, std::less<>> latencies;
+  std::shared_ptr<HedgePool> hedge_pool;  // kept when the pool's size is unchanged
+  std::shared_ptr<Clock> clock;
+  std::shared_ptr<RandomSource> random;
+  std::shared_ptr<ExecutorCounters> counters;
+};
+
+// One generation of an executor: its options made real, and the keys compiled under them.
+struct ExecutorState : GenerationHead {
+  ExecutorState(ExecutorOptions options, std::uint64_t number, CarriedState carried = {});
+  ~ExecutorState();
+  ExecutorState(const ExecutorState&) = delete;
+  ExecutorState& operator=(const ExecutorState&) = delete;
+
+  // What the generation built from `successor` takes over. The hedge pool goes along when its
+  // size is unchanged; otherwise the successor starts its own and this one's threads end with
+  // this generation.
+  CarriedState carry(const ExecutorOptions& successor) const RECOURSE_EXCLUDES(mutex_);
+  // The carried keys whose breaker this generation's policy does not keep (carries_over): they
+  // start fresh here, closed with an empty window.
+  std::vector<std::string> breakers_reset() const RECOURSE_EXCLUDES(mutex_);
 
   // The compiled policy for a valid key: from the indexes, or compiled under the lock.
   const CompiledPolicy* policy_for(std::string_view raw_text, const Key& key);
@@ -85,7 +118,7 @@ struct ExecutorState {
       try {
         event(*observer);
       } catch (...) {
-        observer_errors.fetch_add(1, std::memory_order_relaxed);
+        counters->observer_errors.fetch_add(1, std::memory_order_relaxed);
       }
     }
   }
@@ -96,10 +129,11 @@ struct ExecutorState {
   WorkAccounting& work;  // the clock's (virtual time must know about hedge threads)
   RandomSource& random;
   const Classifier* default_classifier;
-  std::atomic<std::uint64_t> observer_errors{0};
-  std::atomic<std::uint64_t> over_limit_calls{0};  // calls of keys past max_keys
-  KeyIndexes indexes;
-  HedgePool hedge_pool;
+  std::shared_ptr<ExecutorCounters> counters;
+  std::shared_ptr<HedgePool> hedge_pool;
+  // Observers this generation had and the next does not: flushed when it is destroyed, after
+  // its last call (set by Executor::replace before the swap).
+  std::vector<std::shared_ptr<Observer>> flush_when_done;
 
  private:
   template <class Find, class Publish>
@@ -109,17 +143,22 @@ struct ExecutorState {
   // promises no thread safety, so it is asked one call at a time.
   std::optional<ResolvedPolicy> ask_provider(const Key& key) const RECOURSE_REQUIRES(mutex_);
   // A new key with this policy would be past max_keys (a key configured by its exact name never is).
-  bool past_key_limit(const std::optional<ResolvedPolicy>& resolved) const RECOURSE_REQUIRES(mutex_);
+  bool past_key_limit(const Key& key, const std::optional<ResolvedPolicy>& resolved) const RECOURSE_REQUIRES(mutex_);
   const CompiledPolicy* over_limit_policy(const Key& key, std::optional<ResolvedPolicy> resolved)
       RECOURSE_REQUIRES(mutex_);
   void report_over_limit(std::string_view key, std::string_view layer, bool last) noexcept;
   std::unique_ptr<CompiledPolicy> compile(const Key& key, std::optional<ResolvedPolicy> resolved) const;
+  std::shared_ptr<CircuitBreaker> carried_breaker(const Key& key, const CircuitPolicy& policy) const;
+  std::shared_ptr<LatencyTracker> carried_latencies(const Key& key, const HedgePolicy& hedge) const;
   // A budget a policy names: found, or what the missing-budget mode makes of it.
   Budget* find_budget(std::string_view name, std::vector<std::string_view>& modes_used) const;
 
   mutable Mutex mutex_;  // circuit_state_of() reads under it too
-  // Distinct canonical keys.
+  const CarriedState carried_;
+  // Distinct canonical keys compiled here.
   std::map<std::string, const CompiledPolicy*, std::less<>> by_key_ RECOURSE_GUARDED_BY(mutex_);
+  // Keys holding a max_keys slot: the ones carried in and the ones compiled here.
+  std::set<std::string, std::less<>> slot_keys_ RECOURSE_GUARDED_BY(mutex_);
   std::deque<std::unique_ptr<CompiledPolicy>> compiled_ RECOURSE_GUARDED_BY(mutex_);
   // Keys past max_keys share the policy of their nearest layer, compiled once per layer.
   std::map<std::string, std::unique_ptr<CompiledPolicy>, std::less<>> over_limit_ RECOURSE_GUARDED_BY(mutex_);

@@ -128,7 +128,7 @@ void HedgeGroup::spawn(int index) noexcept {
     slot.state = SlotState::queued;
     ++running_;
     try {
-      if (call_.executor().hedge_pool.submit(slot)) return;
+      if (call_.executor().hedge_pool->submit(slot)) return;
     } catch (...) {
       // No thread could be started: as good as a full pool.
     }
@@ -279,7 +279,7 @@ void HedgeGroup::close() noexcept {
       MutexLock lock(mutex_);
       queued = slot.state == SlotState::queued;
     }
-    if (!queued || !call_.executor().hedge_pool.withdraw(slot)) continue;  // not queued, or a thread has it
+    if (!queued || !call_.executor().hedge_pool->withdraw(slot)) continue;  // not queued, or a thread has it
     MutexLock lock(mutex_);
     unrun_locked(slot);
   }

@@ -96,4 +96,16 @@ struct KeyIndexes {
   HandleIndex handles;
 };
 
+struct ExecutorState;
+
+// The part of a generation (an ExecutorState) the inline fast path reads: its indexes, and
+// the generation itself to hand to the out-of-line paths.
+struct GenerationHead {
+  GenerationHead(std::size_t capacity, ExecutorState* state, std::uint64_t number)
+      : indexes(capacity), state(state), number(number) {}
+  KeyIndexes indexes;
+  ExecutorState* state;
+  std::uint64_t number;  // 1 for an executor's first generation; each replace() adds one
+};
+
 }  // namespace recourse::detail

@@ -16,6 +16,13 @@ namespace recourse {
 LatencyTracker::LatencyTracker(std::size_t minimum_samples) noexcept
     : minimum_samples_(std::clamp<std::size_t>(minimum_samples, 1, capacity)) {}
 
+LatencyTracker::LatencyTracker(std::size_t minimum_samples, const LatencyTracker& carried) noexcept
+    : LatencyTracker(minimum_samples) {
+  recorded_.store(carried.recorded_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  for (std::size_t i = 0; i < capacity; ++i)
+    ring_[i].store(carried.ring_[i].load(std::memory_order_relaxed), std::memory_order_relaxed);
+}
+
 void LatencyTracker::record(Duration latency) noexcept {
   const std::uint64_t slot = recorded_.fetch_add(1, std::memory_order_relaxed);
   ring_[slot % capacity].store(std::max<std::int64_t>(latency.count(), 0), std::memory_order_relaxed);

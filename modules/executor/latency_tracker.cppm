@@ -24,6 +24,10 @@ class RECOURSE_API LatencyTracker final : public LatencyView {
   // Fewer samples than `minimum_samples` answer no percentile: an empty tracker must not
   // trigger hedges on noise.
   explicit LatencyTracker(std::size_t minimum_samples = 20) noexcept;
+  // A reload's tracker for a key whose hedge.min_samples changed: the carried samples, judged
+  // by the new minimum.
+  LatencyTracker(std::size_t minimum_samples, const LatencyTracker& carried) noexcept;
+  std::size_t minimum_samples() const noexcept { return minimum_samples_; }
 
   void record(Duration latency) noexcept;
   // The latency at `percentile` (0 < p <= 100) of the most recent `capacity` samples.

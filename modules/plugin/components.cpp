@@ -18,6 +18,7 @@ void Budget::record(std::string_view, const Outcome&, TimePoint) noexcept {}
 void Budget::call_started(std::string_view, TimePoint) noexcept {}
 void Budget::call_finished(std::string_view, TimePoint) noexcept {}
 std::optional<double> Budget::level() noexcept { return std::nullopt; }
+void Budget::carry_from(const Budget&) noexcept {}
 Observer::~Observer() = default;
 void Observer::on_start(const CallInfo&) {}
 void Observer::on_attempt(const CallInfo&, const AttemptRecord&) {}
@@ -29,6 +30,8 @@ void Observer::on_circuit_transition(const CallInfo&, CircuitTransition) {}
 LatencyView::~LatencyView() = default;
 HedgeTrigger::~HedgeTrigger() = default;
 void Observer::on_hedge(const CallInfo&, const HedgeEvent&) {}
+void Observer::on_config(const ConfigEvent&) {}
+void Observer::flush() noexcept {}
 PolicyProvider::~PolicyProvider() = default;
 
 }  // namespace recourse

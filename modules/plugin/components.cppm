@@ -8,7 +8,9 @@ module;
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 export module recourse.plugin:components;
 
@@ -84,6 +86,21 @@ class RECOURSE_API Budget {
   // How much room it has now, in its own unit (tokens; for a ratio budget, retries it would
   // still allow): what `recourse simulate` charts over time. nullopt: it cannot say.
   virtual std::optional<double> level() noexcept;
+  // A reload replaced `previous` (same name, same plugin, other settings) with this budget:
+  // take over what it had spent or counted — tokens clamped to this one's capacity, its
+  // window. Called once, before this budget serves a call. Reservations `previous` granted are
+  // still released to it. Default: start fresh.
+  virtual void carry_from(const Budget& previous) noexcept;
+};
+
+// A configuration was offered to an executor (Executor::replace, a host reload): taken, or
+// refused with every reason. Refused, nothing changed and `generation` is the one running.
+struct ConfigEvent {
+  std::uint64_t generation = 0;  // running after this event
+  bool accepted = false;
+  std::vector<std::string> changes;         // what the new generation changed, a line each
+  std::vector<std::string> errors;          // why it was refused, each with file:line:col
+  std::vector<std::string> breakers_reset;  // keys whose breaker starts fresh in it
 };
 
 // Callbacks are contained: an observer that throws is counted and never changes a call.
@@ -101,6 +118,13 @@ class RECOURSE_API Observer {
   virtual void on_circuit_transition(const CallInfo& call, CircuitTransition transition);
   // A hedge started, was cancelled, or could not start (HedgeEvent).
   virtual void on_hedge(const CallInfo& call, const HedgeEvent& event);
+  // A configuration was offered: told to the observers of the generation it made (accepted),
+  // or of the one still running (refused).
+  virtual void on_config(const ConfigEvent& event);
+  // The observer's generation ended without it (a reload removed or replaced it) and its last
+  // call is over: write out what is buffered and close what it keeps open (a complete file).
+  // No callback follows; it is destroyed next.
+  virtual void flush() noexcept;
 };
 
 // A key's recent successful attempt latencies, as a hedge trigger sees them.

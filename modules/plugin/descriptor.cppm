@@ -27,7 +27,7 @@ export namespace recourse {
 // trigger component category — a plugin built against 1 would lack the vtable entries.
 // 3: the interior walls (docs/decisions/0005): Clock is time only (wall_now added, the work
 // accounting gone to the core), so every Clock vtable moved — see the decision for the rest.
-inline constexpr std::uint32_t plugin_abi_major = 3;  // a change that breaks loaded plugins
+inline constexpr std::uint32_t plugin_abi_major = 4;  // a change that breaks loaded plugins
 inline constexpr std::uint32_t plugin_abi_minor = 0;  // an addition old plugins survive
 inline constexpr std::string_view version = "0.1.0";
 

@@ -126,6 +126,7 @@ struct CircuitPolicy {
   Duration slow_call_duration = Duration::zero();  // zero: slow calls are not tracked
   Duration cooldown = 30s;  // open -> half-open
   int half_open_probes = 1;
+  friend bool operator==(const CircuitPolicy&, const CircuitPolicy&) = default;
 };
 
 // One field normalize() changed: the path and both values as config would spell them.

@@ -21,6 +21,8 @@ class RECOURSE_CAPABILITY("mutex") Mutex {
  public:
   void lock() RECOURSE_ACQUIRE() { mutex_.lock(); }
   void unlock() RECOURSE_RELEASE() { mutex_.unlock(); }
+  // For work that another thread already doing it makes unneeded (reclaiming generations).
+  bool try_lock() RECOURSE_TRY_ACQUIRE(true) { return mutex_.try_lock(); }
   // For std::unique_lock (UniqueLock); not for locking directly, which the analysis would miss.
   std::mutex& native() noexcept { return mutex_; }
 

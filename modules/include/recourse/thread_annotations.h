@@ -22,5 +22,6 @@
 // On a function: it takes (ACQUIRE) or lets go of (RELEASE) the capability.
 #define RECOURSE_ACQUIRE(...) RECOURSE_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
 #define RECOURSE_RELEASE(...) RECOURSE_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
+#define RECOURSE_TRY_ACQUIRE(...) RECOURSE_THREAD_ANNOTATION(try_acquire_capability(__VA_ARGS__))
 // The analysis cannot follow this function (say why where it is used).
 #define RECOURSE_NO_THREAD_SAFETY_ANALYSIS RECOURSE_THREAD_ANNOTATION(no_thread_safety_analysis)
