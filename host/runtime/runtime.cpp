@@ -1,5 +1,7 @@
 // Building a Runtime from a Config (see runtime.cppm).
 module;
+#include "recourse/mutex.h"
+
 #include <spdlog/sinks/stdout_color_sinks.h>  // also declares stderr_color_mt
 #include <spdlog/spdlog.h>
 
@@ -8,11 +10,13 @@ module;
 #include <chrono>
 #include <cstdint>
 #include <expected>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <set>
 #include <span>
 #include <tuple>
+#include <type_traits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,6 +24,8 @@ module;
 #include <vector>
 
 module recourse.host.runtime;
+
+import :changes;
 
 namespace recourse::host {
 namespace {
@@ -93,12 +99,17 @@ bool names_a_component(std::string_view field_path) {
 // at the first field (in file order) that uses the name.
 class Builder {
  public:
-  Builder(const Config& config, Runtime& runtime, ExecutorOptions& options, bool check_references)
+  // `previous`: the running generation's assembly, whose unchanged budgets and observers are
+  // kept (null for the first).
+  Builder(const Config& config, Assembly& assembly, const Runtime& runtime, ExecutorOptions& options,
+          bool check_references, const Assembly* previous)
       : config_(config),
+        assembly_(assembly),
         runtime_(runtime),
-        catalogue_(runtime.components),
+        catalogue_(assembly.components),
         options_(options),
-        check_references_(check_references) {}
+        check_references_(check_references),
+        previous_(previous) {}
 
   ConfigErrors errors;
 
@@ -130,15 +141,17 @@ class Builder {
         add(options_.triggers, spec.name, make<HedgeTrigger>(spec.plugin, spec.table, spec.name), spec.table);
         break;
       case ComponentCategory::budget:
-        if (auto budget = make<Budget>(spec.plugin, spec.table, spec.name)) {
-          runtime_.budgets.emplace_back(spec.name, budget);
+        if (auto budget = kept_or_made<Budget>(spec, previous_budgets())) {
+          assembly_.budgets.emplace_back(spec.name, budget);
           add(options_.budgets, spec.name, std::move(budget), spec.table);
         }
         break;
       case ComponentCategory::observer:
         if (!create_observers) break;
-        if (auto observer = make<Observer>(spec.plugin, spec.table, spec.name))
+        if (auto observer = kept_or_made<Observer>(spec, previous_observers())) {
+          assembly_.observers.emplace_back(spec.name, observer);
           options_.observers.push_back(std::move(observer));
+        }
         break;
       case ComponentCategory::provider: break;  // provider()
     }
@@ -198,6 +211,43 @@ class Builder {
   }
 
  private:
+  template <class Interface>
+  using Instances = std::vector<std::pair<std::string, std::shared_ptr<Interface>>>;
+  const Instances<Budget>* previous_budgets() const { return previous_ ? &previous_->budgets : nullptr; }
+  const Instances<Observer>* previous_observers() const { return previous_ ? &previous_->observers : nullptr; }
+
+  // The running generation's instance of `spec` when the reload leaves it as it was — same
+  // plugin, from the same library file, same settings — so an observer keeps its open file and
+  // a budget its tokens; else a new one. A budget of the same plugin with other settings takes
+  // over its predecessor's state (carry_from).
+  template <class Interface>
+  std::shared_ptr<Interface> kept_or_made(const ComponentSpec& spec, const Instances<Interface>* running) {
+    const ComponentSpec* before = nullptr;
+    std::shared_ptr<Interface> instance;
+    if (running != nullptr) {
+      const auto* specs =
+          spec.category == ComponentCategory::budget ? &previous_->config.budgets : &previous_->config.components;
+      for (const ComponentSpec& s : *specs)
+        if (s.category == spec.category && s.name == spec.name) before = &s;
+      for (const auto& [name, made] : *running)
+        if (name == spec.name) instance = made;
+    }
+    const bool same_plugin = before != nullptr && instance && before->plugin == spec.plugin &&
+                             same_library(previous_->components.find(spec.category, spec.plugin),
+                                          catalogue_.find(spec.category, spec.plugin));
+    if (same_plugin && same_settings(before->table, spec.table)) return instance;
+    auto made = make<Interface>(spec.plugin, spec.table, spec.name);
+    if constexpr (std::is_same_v<Interface, Budget>)
+      if (made && same_plugin) made->carry_from(*instance);
+    return made;
+  }
+
+  static bool same_library(const ComponentCatalogue::Entry* before, const ComponentCatalogue::Entry* after) {
+    if (before == nullptr || after == nullptr || before->origin != after->origin) return false;
+    if (before->plugin == nullptr || after->plugin == nullptr) return before->plugin == after->plugin;
+    return before->plugin->file == after->plugin->file;
+  }
+
   // Creates a component; its errors go to `failed` when given, else to the config's errors.
   template <class Interface>
   std::shared_ptr<Interface> make(std::string_view plugin, const ConfigNode& table, std::string_view instance,
@@ -309,36 +359,31 @@ class Builder {
   }
 
   const Config& config_;
-  Runtime& runtime_;
+  Assembly& assembly_;
+  const Runtime& runtime_;
   const ComponentCatalogue& catalogue_;
   ExecutorOptions& options_;
   bool check_references_;
+  const Assembly* previous_;
   std::set<std::pair<ComponentCategory, std::string>> attempted_;  // plugin defaults created (or tried)
 };
 
-}  // namespace
-
-std::shared_ptr<Logger> make_spdlog_logger(std::string name) { return std::make_shared<SpdlogLogger>(std::move(name)); }
-
-std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config& config, RuntimeOptions options) {
-  auto runtime = std::make_unique<Runtime>();
-  runtime->clock = options.clock ? std::move(options.clock) : std::make_shared<SystemClock>();
-  runtime->random = options.random ? std::move(options.random)
-                                   : std::make_shared<SplitMixRandom>(static_cast<std::uint64_t>(
-                                         std::chrono::steady_clock::now().time_since_epoch().count()));
-  runtime->logger = options.logger ? std::move(options.logger) : make_spdlog_logger("recourse");
-  runtime->services =
-      PluginContext{runtime->clock.get(), runtime->random.get(), runtime->logger.get(), &runtime->policy_files};
-  if (config.plugins.present) runtime->plugins = PluginSet::load(config.plugins);
-  if (options.components != nullptr) runtime->components = *options.components;
-  runtime->components.add_plugins(runtime->plugins);
+// The next generation's options from `config`, or every error: nothing is changed either way.
+std::expected<ExecutorOptions, ConfigErrors> assemble(const Runtime& runtime, const Config& config,
+                                                      const Assembly* previous) {
+  auto assembly = std::make_shared<Assembly>();
+  assembly->config = config;
+  if (config.plugins.present) assembly->plugins = PluginSet::load(config.plugins);
+  assembly->components = runtime.host_components;
+  assembly->components.add_plugins(assembly->plugins);
+  const RuntimeOptions& options = runtime.options;
   if (options.log_deprecations)
     for (const ConfigError& deprecated : config.deprecations)
-      runtime->logger->log(LogLevel::warn, to_string(deprecated));
+      runtime.logger->log(LogLevel::warn, to_string(deprecated));
 
   ExecutorOptions executor_options;
-  Builder builder(config, *runtime, executor_options, options.check_references);
-  for (const PluginRefusal& r : runtime->plugins.refusals())
+  Builder builder(assembly->config, *assembly, runtime, executor_options, options.check_references, previous);
+  for (const PluginRefusal& r : assembly->plugins.refusals())
     builder.errors.errors.push_back(ConfigError{config.plugins.where, "plugins", r.file.string() + ": " + r.reason});
   builder.configured(options.create_observers_and_provider);
   builder.references();
@@ -346,17 +391,86 @@ std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config
   builder.provider(options.create_observers_and_provider);
   if (!builder.errors.errors.empty()) return std::unexpected(std::move(builder.errors));
 
-  for (auto& observer : options.extra_observers) executor_options.observers.push_back(std::move(observer));
+  for (const auto& observer : options.extra_observers) executor_options.observers.push_back(observer);
   executor_options.missing = config.executor.missing;
   executor_options.max_keys = config.executor.max_keys;
   executor_options.hedge_threads = config.executor.hedge_threads;
   executor_options.hedge_queue = config.executor.hedge_queue;
   executor_options.default_classifier = config.executor.default_classifier;
-  executor_options.clock = runtime->clock;
-  executor_options.random = runtime->random;
-  executor_options.logger = runtime->logger;  // keys past max_keys are never silent
-  runtime->executor = std::make_unique<Executor>(std::move(executor_options));
+  executor_options.clock = runtime.clock;
+  executor_options.random = runtime.random;
+  executor_options.logger = runtime.logger;  // keys past max_keys are never silent
+  executor_options.resources = std::move(assembly);
+  return executor_options;
+}
+
+const Assembly& assembly_of(const ExecutorOptions& options) {
+  return *static_cast<const Assembly*>(options.resources.get());
+}
+
+}  // namespace
+
+std::shared_ptr<Logger> make_spdlog_logger(std::string name) { return std::make_shared<SpdlogLogger>(std::move(name)); }
+
+std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config& config, RuntimeOptions options) {
+  auto runtime = std::make_unique<Runtime>();
+  runtime->clock = options.clock ? options.clock : std::make_shared<SystemClock>();
+  runtime->random = options.random ? options.random
+                                   : std::make_shared<SplitMixRandom>(static_cast<std::uint64_t>(
+                                         std::chrono::steady_clock::now().time_since_epoch().count()));
+  runtime->logger = options.logger ? options.logger : make_spdlog_logger("recourse");
+  runtime->services =
+      PluginContext{runtime->clock.get(), runtime->random.get(), runtime->logger.get(), &runtime->policy_files};
+  if (options.components != nullptr) runtime->host_components = *options.components;
+  options.components = nullptr;  // copied: the caller's need not outlive the runtime
+  runtime->options = std::move(options);
+  auto executor_options = assemble(*runtime, config, nullptr);
+  if (!executor_options) return std::unexpected(std::move(executor_options.error()));
+  runtime->assembly = std::static_pointer_cast<const Assembly>(executor_options->resources);
+  runtime->executor = std::make_unique<Executor>(std::move(*executor_options));
   return runtime;
+}
+
+ReloadResult Runtime::apply(const Config& config) {
+  detail::MutexLock lock(applying_);
+  ReloadResult result;
+  auto next = assemble(*this, config, assembly.get());
+  if (!next) return refused(std::move(next.error()));
+  result.changes = describe_changes(assembly->config, assembly_of(*next).config);
+  auto made = std::static_pointer_cast<const Assembly>(next->resources);
+  const Replacement replaced = executor->replace(std::move(*next), result.changes);
+  assembly = std::move(made);
+  result.accepted = true;
+  result.generation = replaced.generation;
+  result.breakers_reset = replaced.breakers_reset;
+  return result;
+}
+
+ReloadResult Runtime::apply(std::string_view toml_text, std::string file_label) {
+  auto config = parse_config(toml_text, std::move(file_label));
+  if (!config) return refused(std::move(config.error()));
+  return apply(*config);
+}
+
+ReloadResult Runtime::reload() {
+  std::filesystem::path file;
+  {
+    detail::MutexLock lock(applying_);
+    file = assembly->config.file;
+  }
+  auto config = load_config(file);
+  if (!config) return refused(std::move(config.error()));
+  return apply(*config);
+}
+
+ReloadResult Runtime::refused(ConfigErrors errors) {
+  ReloadResult result;
+  result.errors = std::move(errors);
+  result.generation = executor->generation();
+  ConfigEvent event;
+  for (const ConfigError& e : result.errors.errors) event.errors.push_back(to_string(e));
+  executor->report_refused(std::move(event));
+  return result;
 }
 
 }  // namespace recourse::host

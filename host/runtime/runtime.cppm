@@ -5,6 +5,9 @@
 // assembles the executor. A plugin component nothing names is not created. Every problem is a
 // ConfigError at the line that caused it, all of them at once, each reported once.
 module;
+#include "recourse/mutex.h"
+
+#include <cstdint>
 #include <expected>
 #include <functional>
 #include <map>
@@ -20,30 +23,38 @@ export import recourse.core;
 export import recourse.host.config;
 export import recourse.host.plugins;
 export import :catalogue;
+export import :changes;
 
 export namespace recourse::host {
 
 // The host's logger for plugins: spdlog, one named logger per runtime.
 std::shared_ptr<Logger> make_spdlog_logger(std::string name);
 
-// A config made real. Members are ordered so the executor goes first and the services it and
-// the plugins' objects use (clock, random source, logger) go last.
-struct Runtime {
-  // Pinned: `services` points at the members above it and `components` at `plugins`.
-  Runtime() = default;
-  Runtime(const Runtime&) = delete;
-  Runtime& operator=(const Runtime&) = delete;
+// One accepted config made real: the plugins it loaded and the components created from them.
+// The executor generation built from it holds it (ExecutorOptions::resources), so a plugin
+// library stays loaded while a call of that generation runs, and is unloaded with it.
+struct Assembly {
+  // Pinned: `components` points at `plugins`.
+  Assembly() = default;
+  Assembly(const Assembly&) = delete;
+  Assembly& operator=(const Assembly&) = delete;
 
-  std::shared_ptr<Clock> clock;
-  std::shared_ptr<RandomSource> random;
-  std::shared_ptr<Logger> logger;
-  ConfigPolicyFiles policy_files;  // for providers that keep policies in files
-  PluginContext services;
+  Config config;
   PluginSet plugins;
   ComponentCatalogue components;  // what the config could name: built-ins, host extras, plugins
-  // The [budgets.x] instances as built (also inside the executor): tools chart their level.
+  // The [budgets.x] and [observers.x] instances as built (also inside the executor): tools
+  // chart budget levels, and a reload keeps an instance whose settings did not change.
   std::vector<std::pair<std::string, std::shared_ptr<Budget>>> budgets;
-  std::unique_ptr<Executor> executor;
+  std::vector<std::pair<std::string, std::shared_ptr<Observer>>> observers;
+};
+
+// What Runtime::apply or reload did. Refused, nothing changed: the running generation stays.
+struct ReloadResult {
+  bool accepted = false;
+  std::uint64_t generation = 0;       // running after it
+  std::vector<std::string> changes;   // what the new generation changed, a line each
+  ConfigErrors errors;                // every reason it was refused, located
+  std::vector<std::string> breakers_reset;  // keys whose breaker starts fresh
 };
 
 struct RuntimeOptions {
@@ -65,6 +76,42 @@ struct RuntimeOptions {
   // Config::deprecations are logged (warn) when the runtime is built; false for callers that
   // report them themselves, or build many runtimes from one config (the simulator).
   bool log_deprecations = true;
+};
+
+// A config made real, and able to take the next one. Members are ordered so the executor goes
+// first (and with it every generation, each with its Assembly) and the services the plugins'
+// objects use (clock, random source, logger) go last.
+struct Runtime {
+  // Pinned: `services` points at the members above it.
+  Runtime() = default;
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Builds the next generation from `config` — plugins loaded, every component created and
+  // checked — and only if all of it succeeded makes it the executor's (Executor::replace).
+  // Any error leaves the running generation as it was; observers hear either way (on_config).
+  // Components whose settings did not change are kept (an observer's open file, a budget's
+  // tokens); a budget whose settings changed takes over its predecessor's state
+  // (Budget::carry_from). Thread-safe; calls run throughout.
+  ReloadResult apply(const Config& config);
+  // The same from TOML text; `file_label` names it in errors.
+  ReloadResult apply(std::string_view toml_text, std::string file_label);
+  // Re-reads the file the running config came from.
+  ReloadResult reload();
+
+  std::shared_ptr<Clock> clock;
+  std::shared_ptr<RandomSource> random;
+  std::shared_ptr<Logger> logger;
+  ConfigPolicyFiles policy_files;  // for providers that keep policies in files
+  PluginContext services;
+  RuntimeOptions options;  // what every generation is built with (its observers, its extras)
+  ComponentCatalogue host_components;  // built-ins and the host's extras, without plugins
+  std::shared_ptr<const Assembly> assembly;  // the running generation's
+  std::unique_ptr<Executor> executor;
+
+ private:
+  ReloadResult refused(ConfigErrors errors);  // a config that could not be read
+  detail::Mutex applying_;  // one reload at a time
 };
 
 std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config& config, RuntimeOptions options = {});

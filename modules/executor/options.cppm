@@ -39,6 +39,10 @@ struct MissingModes {
 };
 
 struct ExecutorOptions {
+  // What the components below need alive, such as the plugin libraries their code is in: held
+  // by the generation built from these options and released after all of them (declared
+  // first, so destroyed last).
+  std::shared_ptr<const void> resources;
   std::shared_ptr<PolicyProvider> provider;  // null: the built-in policy for every key
   // The executor adds its built-ins (classifiers always and never, backoffs exponential and
   // constant, budget unlimited) to whatever these hold.

@@ -79,6 +79,25 @@ class TokenBucketBudget final : public Budget {
     tokens_ = std::min(static_cast<double>(params_.capacity), tokens_ + static_cast<double>(request.cost));
   }
 
+  // A reload changed its settings: the tokens the old bucket had (refilled to now) go on,
+  // clamped to this capacity; `initial` is for a bucket that has no predecessor.
+  void carry_from(const Budget& previous) noexcept override {
+    const auto* old = dynamic_cast<const TokenBucketBudget*>(&previous);
+    if (old == nullptr) return;
+    const TimePoint now = clock_->now();
+    double carried;
+    {
+      const std::lock_guard lock(old->mutex_);
+      carried = old->tokens_;
+      if (now > old->last_refill_)
+        carried += std::chrono::duration<double>(now - old->last_refill_).count() * old->params_.refill_per_second;
+      carried = std::min(static_cast<double>(old->params_.capacity), carried);
+    }
+    const std::lock_guard lock(mutex_);
+    tokens_ = std::min(static_cast<double>(params_.capacity), carried);
+    last_refill_ = now;
+  }
+
   std::optional<double> level() noexcept override {
     const std::lock_guard lock(mutex_);
     refill(clock_->now());
@@ -95,7 +114,7 @@ class TokenBucketBudget final : public Budget {
 
   const TokenBucketParams params_;
   Clock* const clock_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;  // carry_from() locks its predecessor's
   double tokens_;
   TimePoint last_refill_{};
 };

@@ -77,11 +77,19 @@ class JsonlObserver final : public Observer {
 
   void on_success(const CallInfo&, const Timeline& timeline) override { write(to_json_line(timeline, true)); }
   void on_failure(const CallInfo&, const Timeline& timeline) override { write(to_json_line(timeline, false)); }
+  // A reload dropped it: every line is written already (one write per call); close the file
+  // now rather than at destruction, so it is complete when the reload's last call ends.
+  void flush() noexcept override {
+    std::lock_guard lock(mutex_);
+    file_.close();
+    flushed_ = true;
+  }
 
  private:
   // Calls finish on many threads: the line is built outside the lock, written under it.
   void write(const std::string& line) {
     std::lock_guard lock(mutex_);
+    if (flushed_) return;  // none reach it after flush()
     if (!file_.is_open()) reopen(OutputFile::Mode::append);  // a failed rotation left it closed
     std::error_code rotation_failed;
     if (file_.size() > 0 && file_.size() + line.size() > max_bytes_) rotation_failed = rotate();
@@ -121,6 +129,7 @@ class JsonlObserver final : public Observer {
   int max_files_ = 3;
   std::mutex mutex_;
   OutputFile file_;
+  bool flushed_ = false;
 };
 
 }  // namespace recourse::plugins

@@ -113,19 +113,25 @@ class TraceObserver final : public Observer {
     }
   }
 
-  ~TraceObserver() override {
-    std::lock_guard lock(mutex_);
-    try {
-      file_.write("\n]\n");
-    } catch (...) {
-      // Nowhere to report it from a destructor; the viewers open an unclosed array anyway.
-    }
-  }
+  ~TraceObserver() override { close(); }
+  // A reload dropped it: the array is closed now (the file is valid JSON), not at destruction.
+  void flush() noexcept override { close(); }
 
   void on_success(const CallInfo&, const Timeline& timeline) override { record(timeline, true); }
   void on_failure(const CallInfo&, const Timeline& timeline) override { record(timeline, false); }
 
  private:
+  void close() noexcept {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    closed_ = true;
+    try {
+      file_.write("\n]\n");
+    } catch (...) {
+      // Nowhere to report it from here; the viewers open an unclosed array anyway.
+    }
+  }
+
   // Calls finish on many threads: tids come from an atomic, the text is built outside the
   // lock, and one write under it keeps a call's events together.
   void record(const Timeline& timeline, bool succeeded) {
@@ -133,12 +139,13 @@ class TraceObserver final : public Observer {
     const std::int64_t first_tid = next_tid_.fetch_add(static_cast<std::int64_t>(rows.count));
     const std::string events = events_of(timeline, succeeded, rows, first_tid);
     std::lock_guard lock(mutex_);
-    file_.write(events);
+    if (!closed_) file_.write(events);  // none reach it after flush(), but a closed array stays closed
   }
 
   std::atomic<std::int64_t> next_tid_{1};
   std::mutex mutex_;
   OutputFile file_;
+  bool closed_ = false;  // the closing "]" is written
 };
 
 }  // namespace recourse::plugins
