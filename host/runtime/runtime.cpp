@@ -117,11 +117,18 @@ class Builder {
     for (ConfigError& e : more) errors.errors.push_back(std::move(e));
   }
 
-  // Configured instances, budgets included. With `create_observers` false, observers are only
-  // looked up.
-  void configured(bool create_observers) {
-    for (const ComponentSpec& spec : config_.components) configured(spec, create_observers);
-    for (const ComponentSpec& spec : config_.budgets) configured(spec, create_observers);
+  // Configured instances, budgets included; observers are only looked up here (observers()).
+  void configured() {
+    for (const ComponentSpec& spec : config_.components) configured(spec, false);
+    for (const ComponentSpec& spec : config_.budgets) configured(spec, false);
+  }
+
+  // The [observers.x] instances, created last — once everything else was built without an
+  // error — since creating one opens its output file (the trace observer truncates it): a
+  // config refused for another reason must not touch the running observers' files.
+  void observers() {
+    for (const ComponentSpec& spec : config_.components)
+      if (spec.category == ComponentCategory::observer) configured(spec, true);
   }
 
   void configured(const ComponentSpec& spec, bool create_observers) {
@@ -147,7 +154,7 @@ class Builder {
         }
         break;
       case ComponentCategory::observer:
-        if (!create_observers) break;
+        if (!create_observers) break;  // looked up only: creatable above
         if (auto observer = kept_or_made<Observer>(spec, previous_observers())) {
           assembly_.observers.emplace_back(spec.name, observer);
           options_.observers.push_back(std::move(observer));
@@ -385,10 +392,11 @@ std::expected<ExecutorOptions, ConfigErrors> assemble(const Runtime& runtime, co
   Builder builder(assembly->config, *assembly, runtime, executor_options, options.check_references, previous);
   for (const PluginRefusal& r : assembly->plugins.refusals())
     builder.errors.errors.push_back(ConfigError{config.plugins.where, "plugins", r.file.string() + ": " + r.reason});
-  builder.configured(options.create_observers_and_provider);
+  builder.configured();
   builder.references();
   if (config.provider && options.create_observers_and_provider) builder.unreferenced_for_provider();
   builder.provider(options.create_observers_and_provider);
+  if (builder.errors.errors.empty() && options.create_observers_and_provider) builder.observers();
   if (!builder.errors.errors.empty()) return std::unexpected(std::move(builder.errors));
 
   for (const auto& observer : options.extra_observers) executor_options.observers.push_back(observer);
@@ -426,7 +434,7 @@ std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config
   runtime->options = std::move(options);
   auto executor_options = assemble(*runtime, config, nullptr);
   if (!executor_options) return std::unexpected(std::move(executor_options.error()));
-  runtime->assembly = std::static_pointer_cast<const Assembly>(executor_options->resources);
+  runtime->assembly_ = std::static_pointer_cast<const Assembly>(executor_options->resources);
   runtime->executor = std::make_unique<Executor>(std::move(*executor_options));
   return runtime;
 }
@@ -434,12 +442,15 @@ std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config
 ReloadResult Runtime::apply(const Config& config) {
   detail::MutexLock lock(applying_);
   ReloadResult result;
-  auto next = assemble(*this, config, assembly.get());
+  auto next = assemble(*this, config, assembly_.get());
   if (!next) return refused(std::move(next.error()));
-  result.changes = describe_changes(assembly->config, assembly_of(*next).config);
+  result.changes = describe_changes(assembly_->config, assembly_of(*next).config);
   auto made = std::static_pointer_cast<const Assembly>(next->resources);
   const Replacement replaced = executor->replace(std::move(*next), result.changes);
-  assembly = std::move(made);
+  {
+    detail::MutexLock lock(assembly_mutex_);
+    assembly_ = std::move(made);
+  }
   result.accepted = true;
   result.generation = replaced.generation;
   result.breakers_reset = replaced.breakers_reset;
@@ -453,14 +464,14 @@ ReloadResult Runtime::apply(std::string_view toml_text, std::string file_label) 
 }
 
 ReloadResult Runtime::reload() {
-  std::filesystem::path file;
-  {
-    detail::MutexLock lock(applying_);
-    file = assembly->config.file;
-  }
-  auto config = load_config(file);
+  auto config = load_config(running()->config.file);
   if (!config) return refused(std::move(config.error()));
   return apply(*config);
+}
+
+std::shared_ptr<const Assembly> Runtime::running() const {
+  detail::MutexLock lock(assembly_mutex_);
+  return assembly_;
 }
 
 ReloadResult Runtime::refused(ConfigErrors errors) {

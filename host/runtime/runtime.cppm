@@ -7,6 +7,7 @@
 module;
 #include "recourse/mutex.h"
 
+#include <chrono>
 #include <cstdint>
 #include <expected>
 #include <functional>
@@ -78,6 +79,28 @@ struct RuntimeOptions {
   bool log_deprecations = true;
 };
 
+// How Runtime::watch follows its file.
+struct WatchOptions {
+  // A reload runs once the file's directory has been quiet this long: an editor's save or a
+  // ConfigMap update is several events, and a half-written file is never applied.
+  std::chrono::milliseconds debounce{200};
+  // Every reload's result, on the watcher's thread (accepted or refused).
+  std::function<void(const ReloadResult&)> on_result;
+};
+
+// A running watch: it stops when this is destroyed (or moved from and then destroyed).
+class ConfigWatch {
+ public:
+  struct State;
+  explicit ConfigWatch(std::unique_ptr<State> state) noexcept;
+  ConfigWatch(ConfigWatch&&) noexcept;
+  ConfigWatch& operator=(ConfigWatch&&) noexcept;
+  ~ConfigWatch();
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
 // A config made real, and able to take the next one. Members are ordered so the executor goes
 // first (and with it every generation, each with its Assembly) and the services the plugins'
 // objects use (clock, random source, logger) go last.
@@ -98,6 +121,12 @@ struct Runtime {
   ReloadResult apply(std::string_view toml_text, std::string file_label);
   // Re-reads the file the running config came from.
   ReloadResult reload();
+  // Follows that file: inotify on its directory, so a write in place, an editor's write to a
+  // temporary file and rename, and a Kubernetes ConfigMap update (the `..data` symlink swapped)
+  // are all seen; after `debounce` of quiet the file is read, and reloaded when its bytes
+  // differ from the last ones read. Fails when the config came from text or inotify is not
+  // available. The runtime must outlive the watch.
+  std::expected<ConfigWatch, std::string> watch(WatchOptions options = {});
 
   std::shared_ptr<Clock> clock;
   std::shared_ptr<RandomSource> random;
@@ -106,7 +135,17 @@ struct Runtime {
   PluginContext services;
   RuntimeOptions options;  // what every generation is built with (its observers, its extras)
   ComponentCatalogue host_components;  // built-ins and the host's extras, without plugins
-  std::shared_ptr<const Assembly> assembly;  // the running generation's
+
+  // The running generation's assembly: its config, plugins, budgets and observers as built.
+  // Held by the caller, it stays valid across reloads (it is what that generation ran with).
+  std::shared_ptr<const Assembly> running() const;
+
+ private:
+  friend std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config&, RuntimeOptions);
+  mutable detail::Mutex assembly_mutex_;
+  std::shared_ptr<const Assembly> assembly_;  // written by apply(), under assembly_mutex_
+
+ public:
   std::unique_ptr<Executor> executor;
 
  private:

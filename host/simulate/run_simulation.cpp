@@ -87,7 +87,7 @@ std::shared_ptr<Budget> charted_budget(const Config& config, const Runtime& runt
   const Policy policy = resolve(config.policies, *parsed).policy;
   for (const std::string& name : {policy.retry.budget.name, policy.hedge.enabled ? policy.hedge.budget.name : ""}) {
     if (name.empty()) continue;
-    for (const auto& [budget_name, budget] : runtime.assembly->budgets)
+    for (const auto& [budget_name, budget] : runtime.running()->budgets)
       if (budget_name == name && budget->level()) return budget;
   }
   return nullptr;

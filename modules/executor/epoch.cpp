@@ -10,6 +10,7 @@ module;
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -70,6 +71,11 @@ void heavy_barrier() noexcept {
 struct RetiredList {
   Mutex mutex;
   std::vector<Retired> waiting RECOURSE_GUARDED_BY(mutex);
+  std::vector<const void*> destroying RECOURSE_GUARDED_BY(mutex);  // owners of those being destroyed now
+  std::condition_variable destroyed;  // a destroy ended (destroy_retired_of waits for its owner's)
+  // A reclaim found the lock taken: the holder scans again, since this caller's section may
+  // have ended after the holder read its slot.
+  std::atomic<bool> rescan{false};
 };
 RetiredList& retired_list() {
   static RetiredList* list = new RetiredList;  // never destroyed: sections may end during exit
@@ -86,8 +92,24 @@ std::uint64_t oldest_open_epoch() noexcept {
   return oldest;
 }
 
-void destroy_all(std::vector<Retired>& ready) noexcept {
-  for (Retired& r : ready) r.destroy(r.object);
+void destroy_all(RetiredList& list, std::vector<Retired>& ready) noexcept {
+  for (Retired& r : ready) {
+    r.destroy(r.object);
+    MutexLock lock(list.mutex);
+    list.destroying.erase(std::ranges::find(list.destroying, r.owner));
+    list.destroyed.notify_all();
+  }
+}
+
+// Moves the retired generations no open section can see from `waiting` to `ready`.
+void take_unseen(RetiredList& list, std::vector<Retired>& ready) RECOURSE_REQUIRES(list.mutex) {
+  const std::uint64_t oldest = oldest_open_epoch();
+  const auto still_visible = [&](const Retired& r) { return r.epoch > oldest; };
+  const auto mid = std::partition(list.waiting.begin(), list.waiting.end(), still_visible);
+  for (auto it = mid; it != list.waiting.end(); ++it) list.destroying.push_back(it->owner);
+  ready.assign(mid, list.waiting.end());
+  list.waiting.erase(mid, list.waiting.end());
+  epoch_domain.retired_waiting.store(!list.waiting.empty(), std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -112,6 +134,8 @@ EpochSlot* register_epoch_slot() noexcept {
 }
 
 void retire(Retired retired) noexcept {
+  // Raised before the barrier, so every section ending after it sees the flag and reclaims.
+  epoch_domain.retired_waiting.store(true, std::memory_order_relaxed);
   heavy_barrier();  // every section that could have read the old pointer now shows its epoch
   retired.epoch = epoch_domain.epoch.fetch_add(1, std::memory_order_acq_rel) + 1;
   {
@@ -125,19 +149,20 @@ void retire(Retired retired) noexcept {
 
 void reclaim_retired(bool wait) noexcept {
   RetiredList& list = retired_list();
-  std::vector<Retired> ready;
-  {
-    if (wait) list.mutex.lock();
-    else if (!list.mutex.try_lock()) return;  // a reclaim under way will see to it
-    const std::uint64_t oldest = oldest_open_epoch();
-    const auto still_visible = [&](const Retired& r) { return r.epoch > oldest; };
-    const auto mid = std::partition(list.waiting.begin(), list.waiting.end(), still_visible);
-    ready.assign(mid, list.waiting.end());
-    list.waiting.erase(mid, list.waiting.end());
-    epoch_domain.retired_waiting.store(!list.waiting.empty(), std::memory_order_relaxed);
+  for (;;) {
+    std::vector<Retired> ready;
+    if (wait) {
+      list.mutex.lock();
+    } else if (!list.mutex.try_lock()) {
+      list.rescan.store(true, std::memory_order_seq_cst);
+      if (!list.mutex.try_lock()) return;  // the holder will see `rescan` after it unlocks
+    }
+    list.rescan.store(false, std::memory_order_relaxed);
+    take_unseen(list, ready);
     list.mutex.unlock();
+    destroy_all(list, ready);
+    if (!list.rescan.load(std::memory_order_seq_cst)) return;
   }
-  destroy_all(ready);
 }
 
 void destroy_retired_of(const void* owner) noexcept {
@@ -147,11 +172,14 @@ void destroy_retired_of(const void* owner) noexcept {
     MutexLock lock(list.mutex);
     const auto others = [&](const Retired& r) { return r.owner != owner; };
     const auto mid = std::partition(list.waiting.begin(), list.waiting.end(), others);
+    for (auto it = mid; it != list.waiting.end(); ++it) list.destroying.push_back(it->owner);
     ready.assign(mid, list.waiting.end());
     list.waiting.erase(mid, list.waiting.end());
     epoch_domain.retired_waiting.store(!list.waiting.empty(), std::memory_order_relaxed);
   }
-  destroy_all(ready);
+  destroy_all(list, ready);
+  UniqueLock lock(list.mutex);
+  while (std::ranges::find(list.destroying, owner) != list.destroying.end()) list.destroyed.wait(lock.native());
 }
 
 std::size_t retired_waiting_count(const void* owner) noexcept {

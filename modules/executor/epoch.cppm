@@ -57,8 +57,9 @@ struct Retired {
 
 // Publishes nothing itself: the caller stored the new generation before retiring the old one.
 RECOURSE_API void retire(Retired retired) noexcept;
-// Destroys every generation `owner` retired, now: its owner is being destroyed, and no call of
-// it may still run (the same rule as destroying any executor).
+// Destroys every generation `owner` retired, now, and waits for those another thread is
+// destroying: its owner is being destroyed, and no call of it may still run (the same rule as
+// destroying any executor).
 RECOURSE_API void destroy_retired_of(const void* owner) noexcept;
 // Generations `owner` retired that are not destroyed yet.
 RECOURSE_API std::size_t retired_waiting_count(const void* owner) noexcept;
@@ -70,10 +71,12 @@ class ReadSection {
     if (slot_ == nullptr) [[unlikely]]
       slot_ = register_epoch_slot();
     if (slot_->depth++ == 0) {
-      slot_->entered.store(epoch_domain.epoch.load(std::memory_order_relaxed), std::memory_order_relaxed);
+      // Release: a scan that reads this epoch (not the 0 before it) is ordered after the reads of
+      // this thread's previous section. A plain store on x86.
+      slot_->entered.store(epoch_domain.epoch.load(std::memory_order_relaxed), std::memory_order_release);
       // The store above must be visible before the generation pointer is read. The writer's
       // membarrier makes that so for a compiler fence; TSan does not know membarrier, so under
-      // it the fence is a real one (same guarantee, and TSan sees it).
+      // it the fence is a real one (the same guarantee without relying on the barrier).
 #if defined(__SANITIZE_THREAD__) || (defined(__has_feature) && __has_feature(thread_sanitizer))
       std::atomic_thread_fence(std::memory_order_seq_cst);
 #else

@@ -23,39 +23,37 @@ namespace {
 
 void destroy_generation(void* state) noexcept { delete static_cast<detail::ExecutorState*>(state); }
 
-// Which observers of `before` the generation built from `after` no longer has.
-std::vector<std::shared_ptr<Observer>> dropped(const std::vector<std::shared_ptr<Observer>>& before,
-                                               const std::vector<std::shared_ptr<Observer>>& after) {
-  std::vector<std::shared_ptr<Observer>> gone;
-  for (const auto& observer : before)
-    if (std::ranges::find(after, observer) == after.end()) gone.push_back(observer);
-  return gone;
-}
-
 }  // namespace
 
 Executor::Executor(ExecutorOptions options)
     : current_(new detail::ExecutorState(std::move(options), 1)), replacing_(std::make_unique<detail::Mutex>()) {}
 
+// Its observers are flushed as the last generation holding each goes.
 Executor::~Executor() {
-  detail::ExecutorState* last = current_.load(std::memory_order_acquire)->state;
-  last->flush_when_done = last->options.observers;  // nothing follows it
-  delete last;
+  delete current_.load(std::memory_order_acquire)->state;
   detail::destroy_retired_of(this);
 }
 
+// The swap happens under the lock; telling the observers and retiring the old generation
+// (which may destroy it, flushing observers and unloading libraries) happen after it, so an
+// observer may call back into the executor.
 Replacement Executor::replace(ExecutorOptions next, std::vector<std::string> changes) {
-  detail::MutexLock lock(*replacing_);
-  detail::ExecutorState* old = current_.load(std::memory_order_acquire)->state;
-  const std::vector<std::shared_ptr<Observer>> gone = dropped(old->options.observers, next.observers);
-  detail::CarriedState carried = old->carry(next);
-  auto fresh = std::make_unique<detail::ExecutorState>(std::move(next), old->number + 1, std::move(carried));
-  Replacement result{fresh->number, fresh->breakers_reset()};
-  old->flush_when_done = gone;
-  detail::ExecutorState* made = fresh.release();
-  current_.store(made, std::memory_order_release);
+  const detail::ReadSection section;  // keeps the new generation alive until it is told
+  detail::ExecutorState* old;
+  detail::ExecutorState* made;
+  Replacement result;
+  ConfigEvent event;
+  {
+    detail::MutexLock lock(*replacing_);
+    old = current_.load(std::memory_order_acquire)->state;
+    detail::CarriedState carried = old->carry(next);
+    auto fresh = std::make_unique<detail::ExecutorState>(std::move(next), old->number + 1, std::move(carried));
+    result = Replacement{fresh->number, fresh->breakers_reset()};
+    event = ConfigEvent{result.generation, true, std::move(changes), {}, result.breakers_reset};
+    made = fresh.release();
+    current_.store(made, std::memory_order_release);
+  }
   detail::retire(detail::Retired{destroy_generation, old, this, 0});
-  ConfigEvent event{result.generation, true, std::move(changes), {}, result.breakers_reset};
   made->notify([&](Observer& o) { o.on_config(event); });
   return result;
 }

@@ -66,23 +66,33 @@ ExecutorState::ExecutorState(ExecutorOptions opts, std::uint64_t number, Carried
       counters(carried.counters ? carried.counters : std::make_shared<ExecutorCounters>()),
       hedge_pool(carried.hedge_pool ? carried.hedge_pool
                                     : std::make_shared<HedgePool>(work, options.hedge_threads, options.hedge_queue)),
+      membership(carried.membership ? carried.membership : std::make_shared<ObserverMembership>()),
       carried_(std::move(carried)) {
   if (default_classifier == nullptr) default_classifier = options.classifiers.find(builtin::always);
+  {
+    MutexLock lock(membership->mutex);
+    for (const auto& observer : observers) ++membership->generations[observer.get()];
+  }
   MutexLock lock(mutex_);
   slot_keys_ = carried_.keys;
 }
 
-// After its last call. What it alone used goes with it; the observers the next generation
-// dropped are flushed first (a complete file, a closed JSON array), while their library is
-// still loaded (the options, which hold it, are destroyed after this body).
+// After its last call. What it alone used goes with it; the observers no other generation of
+// the executor holds are flushed first (a complete file, a closed JSON array), while their
+// library is still loaded (the options, which hold it, are destroyed after this body).
 ExecutorState::~ExecutorState() {
-  for (const auto& observer : flush_when_done) {
-    try {
-      observer->flush();
-    } catch (...) {
-      counters->observer_errors.fetch_add(1, std::memory_order_relaxed);
+  std::vector<Observer*> leaving;
+  {
+    MutexLock lock(membership->mutex);
+    for (const auto& observer : observers) {
+      const auto it = membership->generations.find(observer.get());
+      if (it != membership->generations.end() && --it->second == 0) {
+        membership->generations.erase(it);
+        leaving.push_back(observer.get());
+      }
     }
   }
+  for (Observer* observer : leaving) observer->flush();  // noexcept
 }
 
 CarriedState ExecutorState::carry(const ExecutorOptions& successor) const {
@@ -93,11 +103,19 @@ CarriedState ExecutorState::carry(const ExecutorOptions& successor) const {
   next.clock = options.clock;
   next.random = options.random;
   next.counters = counters;
+  next.membership = membership;
   MutexLock lock(mutex_);
   next.keys = slot_keys_;
-  // What was carried in and not compiled here passes on as it came.
-  for (const auto& [key, breaker] : carried_.breakers)
-    if (!by_key_.contains(key)) next.breakers.emplace(key, breaker);
+  // What was carried in and not compiled here passes on as it came — a breaker only if this
+  // generation's policy keeps it (breakers_reset() reported the others as reset, so a later
+  // generation must not bring them back).
+  for (const auto& [key, breaker] : carried_.breakers) {
+    if (by_key_.contains(key)) continue;
+    const auto parsed = Key::parse(key);
+    const std::optional<ResolvedPolicy> here = parsed ? ask_provider(*parsed) : std::nullopt;
+    if (here && CircuitBreaker::carries_over(breaker->policy(), here->policy.circuit))
+      next.breakers.emplace(key, breaker);
+  }
   for (const auto& [key, tracker] : carried_.latencies)
     if (!by_key_.contains(key)) next.latencies.emplace(key, tracker);
   for (const auto& [key, policy] : by_key_) {

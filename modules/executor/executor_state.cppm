@@ -68,6 +68,14 @@ struct ExecutorCounters {
   std::atomic<std::uint64_t> over_limit_calls{0};  // calls of keys past max_keys
 };
 
+// How many generations of one executor hold each observer. An observer is flushed when it
+// leaves the last of them — a reload dropped it and the last call of its generation ended, or
+// the executor is destroyed — never while a newer generation still has it.
+struct ObserverMembership {
+  Mutex mutex;
+  std::map<const Observer*, int> generations RECOURSE_GUARDED_BY(mutex);
+};
+
 // What one generation hands the next (Executor::replace): the state that must outlive a policy
 // change. Breakers and latency samples are the objects themselves — the next generation
 // shares them when its policy for the key is the same, or seeds its own from them — taken
@@ -81,6 +89,7 @@ struct CarriedState {
   std::shared_ptr<Clock> clock;
   std::shared_ptr<RandomSource> random;
   std::shared_ptr<ExecutorCounters> counters;
+  std::shared_ptr<ObserverMembership> membership;
 };
 
 // One generation of an executor: its options made real, and the keys compiled under them.
@@ -131,9 +140,7 @@ struct ExecutorState : GenerationHead {
   const Classifier* default_classifier;
   std::shared_ptr<ExecutorCounters> counters;
   std::shared_ptr<HedgePool> hedge_pool;
-  // Observers this generation had and the next does not: flushed when it is destroyed, after
-  // its last call (set by Executor::replace before the swap).
-  std::vector<std::shared_ptr<Observer>> flush_when_done;
+  std::shared_ptr<ObserverMembership> membership;
 
  private:
   template <class Find, class Publish>

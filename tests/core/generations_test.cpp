@@ -183,6 +183,51 @@ BOOST_AUTO_TEST_CASE(an_open_breaker_stays_open_across_a_reload_that_keeps_it) {
   BOOST_TEST(ex->try_run("db.Query", ok).value() == 1);
 }
 
+BOOST_AUTO_TEST_CASE(a_breaker_reported_reset_stays_reset_when_a_later_reload_restores_the_policy) {
+  harness::Harness h;
+  harness::set(h.table.defaults, "retry.max_attempts", 1);
+  harness::set(h.table.defaults, "circuit.enabled", true);
+  harness::set(h.table.defaults, "circuit.threshold", 1);
+  harness::set(h.table.defaults, "circuit.cooldown", recourse::Duration(10s));
+  const recourse::PolicyTable first = h.table;
+  auto ex = h.make();
+  (void)ex->try_run("db.Query", down);
+  BOOST_TEST((ex->circuit_state("db.Query") == std::optional(CircuitState::open)));
+  recourse::PolicyTable rate = first;
+  harness::set(rate.defaults, "circuit.kind", recourse::CircuitKind::failure_rate);
+  BOOST_TEST(ex->replace(options_for(h, rate)).breakers_reset == std::vector<std::string>{"db.Query"});
+  // The key is never called under the failure-rate policy; the first policy comes back.
+  BOOST_TEST(ex->replace(options_for(h, first)).breakers_reset.empty());
+  BOOST_TEST((ex->circuit_state("db.Query") == std::optional(CircuitState::closed)));
+  BOOST_TEST(ex->try_run("db.Query", ok).value() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(an_observer_dropped_and_added_back_is_not_flushed_while_it_is_in_use) {
+  harness::Harness h;
+  harness::set(h.table.defaults, "retry.max_attempts", 2);
+  harness::set(h.table.defaults, "retry.initial_backoff", recourse::Duration(0ms));
+  auto probe = std::make_shared<GenerationProbe>();
+  h.options.observers.push_back(probe);
+  const recourse::PolicyTable table = h.table;
+  auto ex = h.make();
+  (void)ex->try_run("a.B", [&](const recourse::Attempt& a) -> int {
+    if (a.index == 0) {
+      (void)ex->replace(options_for(h, table));  // generation 2 drops it...
+      recourse::ExecutorOptions back = options_for(h, table);
+      back.observers.push_back(probe);
+      (void)ex->replace(std::move(back));  // ...generation 3 has it again
+    }
+    throw std::runtime_error("down");
+  });
+  // Generations 1 and 2 are gone; it is still generation 3's.
+  BOOST_TEST(ex->generations_retiring() == 0u);
+  BOOST_TEST(probe->flushes.load() == 0);
+  (void)ex->try_run("a.B", ok);
+  BOOST_TEST(probe->ends.load() == 2);
+  ex.reset();  // its last generation goes: flushed once
+  BOOST_TEST(probe->flushes.load() == 1);
+}
+
 BOOST_AUTO_TEST_CASE(a_count_window_keeps_its_newest_calls_when_it_shrinks) {
   recourse::CircuitPolicy before;
   before.enabled = true;

@@ -216,7 +216,7 @@ BOOST_AUTO_TEST_CASE(a_budget_backend_is_the_deprecated_spelling_of_plugin) {
   BOOST_TEST(config->budgets[1].plugin == "token_bucket");
   auto runtime = recourse::host::build_runtime(*config, {std::make_shared<recourse::VirtualClock>()});
   BOOST_REQUIRE_MESSAGE(runtime.has_value(), (runtime ? "" : recourse::host::to_string(runtime.error())));
-  BOOST_TEST((*runtime)->assembly->budgets.size() == 2u);
+  BOOST_TEST((*runtime)->running()->budgets.size() == 2u);
 
   const auto both =
       recourse::host::parse_config("[budgets.b]\nplugin = \"unlimited\"\nbackend = \"unlimited\"\n", "rt.toml");

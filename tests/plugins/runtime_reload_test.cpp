@@ -4,9 +4,14 @@
 // a plugin not loaded at start is flushed, destroyed and its library unloaded when removed.
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -164,22 +169,22 @@ BOOST_AUTO_TEST_CASE(unchanged_budgets_are_kept_and_changed_ones_take_over_their
   const std::string budget = plugins_loading("\"token_bucket\"") +
                              "[budgets.tb]\nplugin = \"token_bucket\"\ncapacity = 10\nrefill_per_second = 0\n";
   f.start(budget + policies_3);
-  const auto before = f.runtime->assembly->budgets.front().second;
+  const auto before = f.runtime->running()->budgets.front().second;
   BOOST_TEST(f.runtime->apply(budget + policies_5, "same.toml").accepted);
-  BOOST_TEST(f.runtime->assembly->budgets.front().second == before);  // the same object: its tokens
+  BOOST_TEST(f.runtime->running()->budgets.front().second == before);  // the same object: its tokens
 
   // Spend some, then shrink the capacity: the new bucket starts from the carried level, clamped.
   const std::string key = "[policies.\"a.B\"]\nretry.budget.name = \"tb\"\n";
   BOOST_TEST(f.runtime->apply(budget + policies_3 + key, "use.toml").accepted);
   (void)f.attempts_of_failing_call("a.B");  // two retries spend two tokens: 8 left
-  BOOST_TEST(f.runtime->assembly->budgets.front().second->level().value() == 8.0);
+  BOOST_TEST(f.runtime->running()->budgets.front().second->level().value() == 8.0);
   const std::string smaller = plugins_loading("\"token_bucket\"") +
                               "[budgets.tb]\nplugin = \"token_bucket\"\ncapacity = 5\nrefill_per_second = 0\n";
   const auto result = f.runtime->apply(smaller + policies_3 + key, "smaller.toml");
   BOOST_TEST(result.accepted);
   BOOST_TEST(any_contains(result.changes, "budgets.tb: settings changed"));
-  BOOST_TEST(f.runtime->assembly->budgets.front().second != before);
-  BOOST_TEST(f.runtime->assembly->budgets.front().second->level().value() == 5.0);
+  BOOST_TEST(f.runtime->running()->budgets.front().second != before);
+  BOOST_TEST(f.runtime->running()->budgets.front().second->level().value() == 5.0);
 }
 
 BOOST_AUTO_TEST_CASE(an_observer_added_from_a_new_plugin_is_flushed_and_unloaded_when_removed) {
@@ -213,6 +218,94 @@ BOOST_AUTO_TEST_CASE(an_observer_added_from_a_new_plugin_is_flushed_and_unloaded
   BOOST_TEST(!mapped(library));
   (void)f.attempts_of_failing_call("a.B");
   BOOST_TEST(f.read(trace) == text);  // nothing after its generation
+}
+
+// What a watch reported, waited for (the watcher is its own thread; nothing here sleeps).
+struct Results {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<recourse::host::ReloadResult> seen;
+  void add(const recourse::host::ReloadResult& r) {
+    std::lock_guard lock(mutex);
+    seen.push_back(r);
+    changed.notify_all();
+  }
+  // The n-th result (1-based), once it has arrived; fails the test after 20 s.
+  recourse::host::ReloadResult wait_for(std::size_t n) {
+    std::unique_lock lock(mutex);
+    const bool arrived = changed.wait_for(lock, std::chrono::seconds(20), [&] { return seen.size() >= n; });
+    BOOST_REQUIRE_MESSAGE(arrived, "no reload result " << n);
+    return seen[n - 1];
+  }
+};
+
+struct WatchFixture : Fixture {
+  Results results;
+  std::optional<recourse::host::ConfigWatch> watch;
+  void start_watching(const fs::path& file) {
+    auto config = recourse::host::load_config(file);
+    BOOST_REQUIRE(config.has_value());
+    auto built = recourse::host::build_runtime(*config, {clock});
+    BOOST_REQUIRE(built.has_value());
+    runtime = std::move(*built);
+    auto watching = runtime->watch({std::chrono::milliseconds(20), [this](const auto& r) { results.add(r); }});
+    BOOST_REQUIRE_MESSAGE(watching.has_value(), (watching ? "" : watching.error()));
+    watch.emplace(std::move(*watching));
+  }
+  ~WatchFixture() { watch.reset(); }
+};
+
+BOOST_AUTO_TEST_CASE(watch_follows_writes_in_place_and_an_editors_rename) {
+  WatchFixture f;
+  const fs::path file = f.dir / "recourse.toml";
+  std::ofstream(file) << policies_3;
+  f.start_watching(file);
+  std::ofstream(file) << policies_5;  // in place
+  const auto first = f.results.wait_for(1);
+  BOOST_TEST(first.accepted);
+  BOOST_TEST(f.attempts_of_failing_call("a.B") == 5);
+  // An editor: write a temporary file, rename it over the config.
+  std::ofstream(f.dir / ".recourse.toml.swp") << "[defaults]\nretry.max_attempts = 2\n";
+  fs::rename(f.dir / ".recourse.toml.swp", file);
+  const auto second = f.results.wait_for(2);
+  BOOST_TEST(second.accepted);
+  BOOST_TEST(second.generation == 3u);
+  BOOST_TEST(f.attempts_of_failing_call("a.B") == 2);
+  // A bad save is refused and the running config stays.
+  std::ofstream(file) << "[defaults]\nretry.max_attempts = \"many\"\n";
+  const auto third = f.results.wait_for(3);
+  BOOST_TEST(!third.accepted);
+  BOOST_TEST(f.attempts_of_failing_call("a.B") == 2);
+}
+
+BOOST_AUTO_TEST_CASE(watch_follows_a_configmap_symlink_swap) {
+  // A Kubernetes ConfigMap volume: recourse.toml -> ..data/recourse.toml, ..data -> ..<version>;
+  // an update writes a new version directory and renames a new ..data symlink over the old.
+  WatchFixture f;
+  const auto version = [&](const std::string& name, const std::string& text) {
+    fs::create_directories(f.dir / name);
+    std::ofstream(f.dir / name / "recourse.toml") << text;
+  };
+  version("..2026_12_01_a", policies_3);
+  fs::create_directory_symlink("..2026_12_01_a", f.dir / "..data");
+  fs::create_symlink("..data/recourse.toml", f.dir / "recourse.toml");
+  f.start_watching(f.dir / "recourse.toml");
+  BOOST_TEST(f.attempts_of_failing_call("a.B") == 3);
+  version("..2026_12_01_b", policies_5);
+  fs::create_directory_symlink("..2026_12_01_b", f.dir / "..data_tmp");
+  fs::rename(f.dir / "..data_tmp", f.dir / "..data");
+  fs::remove_all(f.dir / "..2026_12_01_a");
+  const auto result = f.results.wait_for(1);
+  BOOST_TEST(result.accepted);
+  BOOST_TEST(f.attempts_of_failing_call("a.B") == 5);
+}
+
+BOOST_AUTO_TEST_CASE(watch_refuses_a_config_that_came_from_text) {
+  Fixture f;
+  f.start(policies_3);
+  const auto watching = f.runtime->watch();
+  BOOST_TEST(!watching.has_value());
+  BOOST_TEST(watching.error().find("not read from a file") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
