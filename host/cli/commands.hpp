@@ -12,6 +12,7 @@ inline constexpr int exit_check_failed = 1;
 inline constexpr int exit_usage = 2;
 
 int explain_command(std::span<const std::string_view> args);
+int diff_command(std::span<const std::string_view> args);
 int validate_command(std::span<const std::string_view> args);
 int test_command(std::span<const std::string_view> args);
 int plugins_command(std::span<const std::string_view> args);

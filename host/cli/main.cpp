@@ -23,11 +23,13 @@ commands:
   explain CONFIG [KEY]   the effective, normalized policy of every key (or one key) in
                          CONFIG: where each field came from, the clamps applied, which plugin
                          serves each component, and the worst case of one call
+  diff OLD NEW           what reloading OLD with NEW would change: effective fields per key
+                         (with the new value's line), components, state reset, worst case
   test SCENARIO|DIR...   run policy scenarios in virtual time; PASS/FAIL per call
   plugins CONFIG         the plugins CONFIG loads (version, fingerprint, components) and refusals
   help [COMMAND]         this text, or a command's own (same as COMMAND --help)
 
-simulate, validate, explain and plugins take --format text|json. Every command answers --help.
+simulate, validate, explain, diff and plugins take --format text|json. Every command answers --help.
 Exit codes: 0 ok, 1 a check failed, 2 usage or configuration error.
 )";
 
@@ -37,11 +39,9 @@ struct Command {
 };
 
 constexpr Command commands[] = {
-    {"simulate", recourse::cli::simulate_command},
-    {"validate", recourse::cli::validate_command},
-    {"explain", recourse::cli::explain_command},
-    {"test", recourse::cli::test_command},
-    {"plugins", recourse::cli::plugins_command},
+    {"simulate", recourse::cli::simulate_command}, {"validate", recourse::cli::validate_command},
+    {"explain", recourse::cli::explain_command},   {"diff", recourse::cli::diff_command},
+    {"test", recourse::cli::test_command},         {"plugins", recourse::cli::plugins_command},
 };
 
 }  // namespace

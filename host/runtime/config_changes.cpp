@@ -123,6 +123,12 @@ std::vector<std::string> describe_changes(const Config& before, const Config& af
   compare_layer("defaults", &a.defaults, &b.defaults, out);
   compare_layers("", ".*", a.namespaces, b.namespaces, out);
   compare_layers("", "", a.exact, b.exact, out);
+  for (std::string& line : describe_component_changes(before, after)) out.push_back(std::move(line));
+  return out;
+}
+
+std::vector<std::string> describe_component_changes(const Config& before, const Config& after) {
+  std::vector<std::string> out;
   compare_components(before.components, after.components, out);
   compare_components(before.budgets, after.budgets, out);
   std::vector<ComponentSpec> old_provider, new_provider;

@@ -18,5 +18,7 @@ bool same_settings(const ConfigNode& a, const ConfigNode& b);
 
 // "policies.\"payments.*\": retry.max_attempts 3 -> 5", "observers.audit: added", ...
 std::vector<std::string> describe_changes(const Config& before, const Config& after);
+// The same without the policy layers: components, budgets, the provider, [executor], [plugins].
+std::vector<std::string> describe_component_changes(const Config& before, const Config& after);
 
 }  // namespace recourse::host
