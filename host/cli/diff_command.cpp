@@ -120,11 +120,6 @@ std::string worst_text(const host::WorstCase& w) {
   return fmt::format("{} attempts, {}, {}x", w.attempts, time_text(w.total_time), w.amplification);
 }
 
-template <class... Args>
-void line(fmt::format_string<Args...> format, Args&&... args) {
-  fmt::print("{}\n", printable(fmt::format(format, std::forward<Args>(args)...)));
-}
-
 void print_text(std::string_view old_file, std::string_view new_file, const Diff& d) {
   line("# {} -> {}", old_file, new_file);
   if (!d.changed()) {

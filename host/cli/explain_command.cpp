@@ -87,12 +87,6 @@ std::string layers_text(const ResolvedPolicy& resolved) {
   return text.empty() ? "built-in only" : text;
 }
 
-// One line of text output; keys, values and names in it are the config's bytes, escaped.
-template <class... Args>
-void line(fmt::format_string<Args...> format, Args&&... args) {
-  fmt::print("{}\n", printable(fmt::format(format, std::forward<Args>(args)...)));
-}
-
 void print_plugins_text(const host::Config& config, const host::PluginSet& plugins) {
   if (!config.plugins.present) {
     fmt::print("plugins: no [plugins] section; built-in components only\n\n");

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace recourse::cli {
 
@@ -82,6 +83,12 @@ inline std::string printable(std::string_view line) { return terminal_text_detai
 
 // A block of lines (a table, a model description): newlines stay, everything else is escaped.
 inline std::string printable_lines(std::string_view text) { return terminal_text_detail::escape(text, true); }
+
+// One line of text output; keys, values and names in it are the config's bytes, escaped.
+template <class... Args>
+void line(fmt::format_string<Args...> format, Args&&... args) {
+  fmt::print("{}\n", printable(fmt::format(format, std::forward<Args>(args)...)));
+}
 
 // One escaped line per error of a ConfigErrors-like list (anything with `.errors` whose items
 // `to_string` formats).

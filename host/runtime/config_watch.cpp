@@ -30,6 +30,8 @@ module;
 #include <thread>
 #include <utility>
 
+#include "../plugins/path_safety.hpp"  // UniqueFd
+
 module recourse.host.runtime;
 
 namespace recourse::host {
@@ -44,39 +46,23 @@ std::optional<std::string> contents_of(const std::filesystem::path& file) {
   return std::move(text).str();
 }
 
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd = -1) noexcept : fd_(fd) {}
-  FileDescriptor(FileDescriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  FileDescriptor& operator=(FileDescriptor&& other) noexcept {
-    std::swap(fd_, other.fd_);
-    return *this;
-  }
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
-
 }  // namespace
 
 struct ConfigWatch::State {
   Runtime* runtime = nullptr;
   std::filesystem::path file;
   WatchOptions options;
-  FileDescriptor inotify;
-  FileDescriptor wake;  // an eventfd: written to stop the thread
+  UniqueFd inotify;
+  UniqueFd wake;  // an eventfd: written to stop the thread
   std::optional<std::string> last;
   std::jthread thread;
 
+  // Wakes the thread and joins it before the descriptors close.
   ~State() {
+    if (!thread.joinable()) return;
     const std::uint64_t one = 1;
-    if (thread.joinable()) (void)!::write(wake.get(), &one, sizeof one);
-    // jthread joins here, before the descriptors close.
-    if (thread.joinable()) thread.join();
+    (void)!::write(wake.get(), &one, sizeof one);
+    thread.join();
   }
 
   // Drains pending inotify events; true if there were any.
@@ -133,9 +119,9 @@ std::expected<ConfigWatch, std::string> Runtime::watch(WatchOptions options) {
   state->file = file;
   state->options = std::move(options);
   state->last = contents_of(file);
-  state->inotify = FileDescriptor(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+  state->inotify = UniqueFd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
   if (state->inotify.get() < 0) return std::unexpected("inotify_init1: " + std::string(std::strerror(errno)));
-  state->wake = FileDescriptor(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  state->wake = UniqueFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (state->wake.get() < 0) return std::unexpected("eventfd: " + std::string(std::strerror(errno)));
   const std::filesystem::path dir = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
   constexpr std::uint32_t events =

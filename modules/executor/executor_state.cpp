@@ -109,13 +109,8 @@ CarriedState ExecutorState::carry(const ExecutorOptions& successor) const {
   // What was carried in and not compiled here passes on as it came — a breaker only if this
   // generation's policy keeps it (breakers_reset() reported the others as reset, so a later
   // generation must not bring them back).
-  for (const auto& [key, breaker] : carried_.breakers) {
-    if (by_key_.contains(key)) continue;
-    const auto parsed = Key::parse(key);
-    const std::optional<ResolvedPolicy> here = parsed ? ask_provider(*parsed) : std::nullopt;
-    if (here && CircuitBreaker::carries_over(breaker->policy(), here->policy.circuit))
-      next.breakers.emplace(key, breaker);
-  }
+  for (const auto& [key, breaker] : carried_.breakers)
+    if (!by_key_.contains(key) && keeps(key, *breaker)) next.breakers.emplace(key, breaker);
   for (const auto& [key, tracker] : carried_.latencies)
     if (!by_key_.contains(key)) next.latencies.emplace(key, tracker);
   for (const auto& [key, policy] : by_key_) {
@@ -128,12 +123,15 @@ CarriedState ExecutorState::carry(const ExecutorOptions& successor) const {
 std::vector<std::string> ExecutorState::breakers_reset() const {
   std::vector<std::string> reset;
   MutexLock lock(mutex_);
-  for (const auto& [key, breaker] : carried_.breakers) {
-    const auto parsed = Key::parse(key);
-    const std::optional<ResolvedPolicy> next = parsed ? ask_provider(*parsed) : std::nullopt;
-    if (!next || !CircuitBreaker::carries_over(breaker->policy(), next->policy.circuit)) reset.push_back(key);
-  }
+  for (const auto& [key, breaker] : carried_.breakers)
+    if (!keeps(key, *breaker)) reset.push_back(key);
   return reset;
+}
+
+bool ExecutorState::keeps(const std::string& key, const CircuitBreaker& carried) const {
+  const auto parsed = Key::parse(key);
+  const std::optional<ResolvedPolicy> here = parsed ? ask_provider(*parsed) : std::nullopt;
+  return here && CircuitBreaker::carries_over(carried.policy(), here->policy.circuit);
 }
 
 // Both lookups share one shape: under the lock, take what a racing call published or compile

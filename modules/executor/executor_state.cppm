@@ -155,6 +155,8 @@ struct ExecutorState : GenerationHead {
       RECOURSE_REQUIRES(mutex_);
   void report_over_limit(std::string_view key, std::string_view layer, bool last) noexcept;
   std::unique_ptr<CompiledPolicy> compile(const Key& key, std::optional<ResolvedPolicy> resolved) const;
+  // Whether this generation's policy for `key` keeps `carried`, its breaker from before.
+  bool keeps(const std::string& key, const CircuitBreaker& carried) const RECOURSE_REQUIRES(mutex_);
   std::shared_ptr<CircuitBreaker> carried_breaker(const Key& key, const CircuitPolicy& policy) const;
   std::shared_ptr<LatencyTracker> carried_latencies(const Key& key, const HedgePolicy& hedge) const;
   // A budget a policy names: found, or what the missing-budget mode makes of it.

@@ -88,10 +88,7 @@ class TokenBucketBudget final : public Budget {
     double carried;
     {
       const std::lock_guard lock(old->mutex_);
-      carried = old->tokens_;
-      if (now > old->last_refill_)
-        carried += std::chrono::duration<double>(now - old->last_refill_).count() * old->params_.refill_per_second;
-      carried = std::min(static_cast<double>(old->params_.capacity), carried);
+      carried = old->tokens_at(now);
     }
     const std::lock_guard lock(mutex_);
     tokens_ = std::min(static_cast<double>(params_.capacity), carried);
@@ -105,10 +102,17 @@ class TokenBucketBudget final : public Budget {
   }
 
  private:
-  void refill(TimePoint now) {
-    if (now <= last_refill_) return;  // a clock that stands still (or steps back) adds nothing
+  // The tokens at `now`, under the lock: the last level plus the refill since, up to the
+  // capacity. A clock that stands still (or steps back) adds nothing.
+  double tokens_at(TimePoint now) const {
+    if (now <= last_refill_) return tokens_;
     const double elapsed = std::chrono::duration<double>(now - last_refill_).count();
-    tokens_ = std::min(static_cast<double>(params_.capacity), tokens_ + elapsed * params_.refill_per_second);
+    return std::min(static_cast<double>(params_.capacity), tokens_ + elapsed * params_.refill_per_second);
+  }
+
+  void refill(TimePoint now) {
+    if (now <= last_refill_) return;
+    tokens_ = tokens_at(now);
     last_refill_ = now;
   }
 
