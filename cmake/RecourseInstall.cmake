@@ -10,6 +10,11 @@ set(RECOURSE_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/recourse)
 install(TARGETS recourse_core EXPORT recourseTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   FILE_SET CXX_MODULES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/recourse/modules)
+# librecourse_runtime.so and its modules: recourse.runtime (the API) and the host modules it is
+# built from (installed because CMake installs every public module set of an exported target).
+install(TARGETS recourse_runtime EXPORT recourseTargets
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  FILE_SET CXX_MODULES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/recourse/modules/runtime)
 install(TARGETS recourse_support EXPORT recourseTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   FILE_SET CXX_MODULES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/recourse/modules/support

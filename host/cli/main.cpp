@@ -46,25 +46,7 @@ constexpr Command commands[] = {
 
 }  // namespace
 
-// Plugin paths may say ${RECOURSE_PLUGIN_DIR}; unless the caller set it, it is where this
-// binary's own build or installation keeps its plugins: <build>/host/recourse → <build>/plugins,
-// <prefix>/bin/recourse → <prefix>/lib/recourse/plugins.
-static void default_plugin_dir() {
-  if (std::getenv("RECOURSE_PLUGIN_DIR") != nullptr) return;
-  std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return;
-  for (const auto& candidate : {exe.parent_path().parent_path() / "plugins",
-                                exe.parent_path().parent_path() / "lib" / "recourse" / "plugins"}) {
-    if (std::filesystem::is_directory(candidate, ec)) {
-      ::setenv("RECOURSE_PLUGIN_DIR", candidate.c_str(), 0);
-      return;
-    }
-  }
-}
-
 int main(int argc, char** argv) {
-  default_plugin_dir();
   std::vector<std::string_view> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::fputs(usage.data(), stderr);

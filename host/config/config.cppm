@@ -85,20 +85,34 @@ struct ConfigReading {
   bool parsed = false;
 };
 
+// `overrides` are TOML assignments laid over the document, in order, before it is read
+// (`executor.max_keys = 5000`, `policies."payments.*".retry.max_attempts = 2`): a value
+// replaces the document's, a table merges key by key. An error in one is located at
+// "override N" (override_label).
 ConfigReading read_config_text(std::string_view toml_text, std::string file_label,
-                               std::span<const std::string_view> extra_tables = {});
-ConfigReading read_config_file(const std::filesystem::path& file, std::span<const std::string_view> extra_tables = {});
+                               std::span<const std::string_view> extra_tables = {},
+                               std::span<const std::string> overrides = {});
+ConfigReading read_config_file(const std::filesystem::path& file, std::span<const std::string_view> extra_tables = {},
+                               std::span<const std::string> overrides = {});
+std::string override_label(std::size_t index);  // "override 1" for the first
 
 // `file_label` names the text in messages (usually the path it was read from).
 // `extra_tables` are further top-level keys the caller reads itself (a scenario's [[calls]]);
 // they are skipped rather than reported as unknown.
 std::expected<Config, ConfigErrors> parse_config(std::string_view toml_text, std::string file_label,
-                                                 std::span<const std::string_view> extra_tables = {});
+                                                 std::span<const std::string_view> extra_tables = {},
+                                                 std::span<const std::string> overrides = {});
 
 // Reads and parses a file; an unreadable file, or one that is not a regular file or is larger
 // than max_config_bytes, is a ConfigError too.
 std::expected<Config, ConfigErrors> load_config(const std::filesystem::path& file,
-                                                std::span<const std::string_view> extra_tables = {});
+                                                std::span<const std::string_view> extra_tables = {},
+                                                std::span<const std::string> overrides = {});
+
+// The standard plugins of this library's own installation (<prefix>/lib/recourse/plugins) or
+// build tree (<build>/plugins); empty if neither exists. `${RECOURSE_PLUGIN_DIR}` in a plugin
+// path means this directory unless the environment variable is set.
+std::filesystem::path bundled_plugin_dir();
 
 // The host's PolicyFileReader for plugins (PluginContext::policy_files): load_config, keeping
 // the policies.

@@ -80,21 +80,23 @@ std::expected<std::string, std::string> read_regular_file(const std::filesystem:
 
 }  // namespace
 
-ConfigReading read_config_file(const std::filesystem::path& file, std::span<const std::string_view> extra_tables) {
+ConfigReading read_config_file(const std::filesystem::path& file, std::span<const std::string_view> extra_tables,
+                               std::span<const std::string> overrides) {
   auto text = read_regular_file(file);
   if (!text) {
     ConfigReading reading;
     reading.errors.errors.push_back(ConfigError{SourceLocation{file.string(), 0, 0}, "", std::move(text.error())});
     return reading;
   }
-  ConfigReading reading = read_config_text(*text, file.string(), extra_tables);
+  ConfigReading reading = read_config_text(*text, file.string(), extra_tables, overrides);
   reading.config.file = file;
   return reading;
 }
 
 std::expected<Config, ConfigErrors> load_config(const std::filesystem::path& file,
-                                                std::span<const std::string_view> extra_tables) {
-  ConfigReading reading = read_config_file(file, extra_tables);
+                                                std::span<const std::string_view> extra_tables,
+                                                std::span<const std::string> overrides) {
+  ConfigReading reading = read_config_file(file, extra_tables, overrides);
   if (!reading.errors.errors.empty()) return std::unexpected(std::move(reading.errors));
   return std::move(reading.config);
 }

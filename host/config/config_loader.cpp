@@ -48,7 +48,8 @@ std::string_view kind_name(const ConfigNode& node) {
 }
 
 // "${NAME}" in a plugin path is the environment variable NAME (a build or deployment
-// directory); an unset one is an error rather than an empty path.
+// directory); an unset one is an error rather than an empty path, except RECOURSE_PLUGIN_DIR,
+// which defaults to the standard plugins installed with this library (bundled_plugin_dir).
 std::expected<std::string, std::string> expand_environment(std::string_view text) {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -60,8 +61,14 @@ std::expected<std::string, std::string> expand_environment(std::string_view text
     if (close == std::string_view::npos) return std::unexpected("unterminated ${ in \"" + std::string(text) + "\"");
     const std::string name(text.substr(i + 2, close - i - 2));
     const char* value = std::getenv(name.c_str());
-    if (value == nullptr) return std::unexpected("environment variable " + name + " is not set");
-    out += value;
+    if (value != nullptr) {
+      out += value;
+    } else if (const auto bundled = name == "RECOURSE_PLUGIN_DIR" ? bundled_plugin_dir() : std::filesystem::path();
+               !bundled.empty()) {
+      out += bundled.string();
+    } else {
+      return std::unexpected("environment variable " + name + " is not set");
+    }
     i = close;
   }
   return out;
@@ -341,26 +348,61 @@ class ConfigReader {
 
 }  // namespace
 
+namespace {
+
+// An override's values replace the file's; tables merge key by key, so
+// `policies."payments.*".retry.max_attempts = 2` changes that one field and keeps the rest of
+// the policy. Nodes are moved, not copied (a toml++ copy drops its source), so they keep
+// their source ("override N") and an error names the override.
+void merge_into(toml::table& into, toml::table&& from) {
+  for (auto&& [key, value] : from) {
+    toml::node* existing = into.get(key.str());
+    if (existing != nullptr && existing->is_table() && value.is_table()) {
+      merge_into(*existing->as_table(), std::move(*value.as_table()));
+      continue;
+    }
+    into.insert_or_assign(key, std::move(value));
+  }
+}
+
+ConfigError syntax_error(const toml::parse_error& e, const std::string& label) {
+  const auto& begin = e.source().begin;
+  return ConfigError{SourceLocation{label, begin.line, begin.column}, "",
+                     "TOML syntax error: " + std::string(e.description())};
+}
+
+}  // namespace
+
+std::string override_label(std::size_t index) { return "override " + std::to_string(index + 1); }
+
 ConfigReading read_config_text(std::string_view toml_text, std::string file_label,
-                               std::span<const std::string_view> extra_tables) {
+                               std::span<const std::string_view> extra_tables, std::span<const std::string> overrides) {
   toml::table root;
+  ConfigReading refused;
   try {
     root = toml::parse(toml_text, file_label);
   } catch (const toml::parse_error& e) {
-    const auto& begin = e.source().begin;
-    ConfigReading reading;
-    reading.errors.errors.push_back(ConfigError{SourceLocation{file_label, begin.line, begin.column}, "",
-                                                "TOML syntax error: " + std::string(e.description())});
-    return reading;
+    refused.errors.errors.push_back(syntax_error(e, file_label));
+    return refused;
   }
+  for (std::size_t i = 0; i < overrides.size(); ++i) {
+    const std::string label = override_label(i);
+    try {
+      merge_into(root, toml::parse(overrides[i], label));
+    } catch (const toml::parse_error& e) {
+      refused.errors.errors.push_back(syntax_error(e, label));
+    }
+  }
+  if (!refused.errors.errors.empty()) return refused;
   std::vector<ConfigError> copying;
   const ConfigNode document = to_config_node(root, "", file_label, copying);
   return ConfigReader(std::move(file_label), extra_tables, std::move(copying)).read(document);
 }
 
 std::expected<Config, ConfigErrors> parse_config(std::string_view toml_text, std::string file_label,
-                                                 std::span<const std::string_view> extra_tables) {
-  ConfigReading reading = read_config_text(toml_text, std::move(file_label), extra_tables);
+                                                 std::span<const std::string_view> extra_tables,
+                                                 std::span<const std::string> overrides) {
+  ConfigReading reading = read_config_text(toml_text, std::move(file_label), extra_tables, overrides);
   if (!reading.errors.errors.empty()) return std::unexpected(std::move(reading.errors));
   return std::move(reading.config);
 }

@@ -22,17 +22,23 @@ import recourse.core;
 
 namespace recourse::host {
 
+// Where a node was written: its own source when it has one (a value laid over the file by an
+// override names "override N"), else the file.
+inline std::string source_of(const toml::source_region& source, const std::string& file) {
+  return source.path ? std::string(*source.path) : file;
+}
+
 inline ConfigNode to_config_node(const toml::node& node, const std::string& path, const std::string& file,
                                  std::vector<ConfigError>& errors) {
   ConfigNode out;
   out.path = path;
-  out.where = SourceLocation{file, node.source().begin.line, node.source().begin.column};
+  out.where = SourceLocation{source_of(node.source(), file), node.source().begin.line, node.source().begin.column};
   if (const auto* table = node.as_table()) {
     out.kind = ConfigNode::Kind::table;
     for (auto&& [key, value] : *table)
-      out.fields.push_back({std::string(key.str()),
-                            to_config_node(value, field_paths::join(path, key.str()), file, errors),
-                            SourceLocation{file, key.source().begin.line, key.source().begin.column}});
+      out.fields.push_back(
+          {std::string(key.str()), to_config_node(value, field_paths::join(path, key.str()), file, errors),
+           SourceLocation{source_of(key.source(), file), key.source().begin.line, key.source().begin.column}});
   } else if (const auto* array = node.as_array()) {
     out.kind = ConfigNode::Kind::array;
     for (std::size_t i = 0; i < array->size(); ++i)

@@ -458,13 +458,13 @@ ReloadResult Runtime::apply(const Config& config) {
 }
 
 ReloadResult Runtime::apply(std::string_view toml_text, std::string file_label) {
-  auto config = parse_config(toml_text, std::move(file_label));
+  auto config = parse_config(toml_text, std::move(file_label), {}, options.overrides);
   if (!config) return refused(std::move(config.error()));
   return apply(*config);
 }
 
 ReloadResult Runtime::reload() {
-  auto config = load_config(running()->config.file);
+  auto config = load_config(running()->config.file, {}, options.overrides);
   if (!config) return refused(std::move(config.error()));
   return apply(*config);
 }

@@ -77,6 +77,9 @@ struct RuntimeOptions {
   // Config::deprecations are logged (warn) when the runtime is built; false for callers that
   // report them themselves, or build many runtimes from one config (the simulator).
   bool log_deprecations = true;
+  // TOML assignments laid over every document apply() and reload() read (read_config_text);
+  // build_runtime takes a Config already read with them.
+  std::vector<std::string> overrides;
 };
 
 // How Runtime::watch follows its file.

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# installed_examples.sh CMAKE BUILD_DIR SOURCE_DIR
+# Installs this build to a temporary prefix and builds the examples against it with nothing
+# but find_package(recourse), as a user of the package does:
+#  - examples/custom-classifier: an out-of-tree classifier plugin, loaded by the installed
+#    `recourse` tool (which must start without LD_LIBRARY_PATH: RUNPATH) and by orders_service,
+#    a service on `import recourse.runtime;`;
+#  - examples/reloading-service: a service that reloads its policy on a file change and on
+#    SIGHUP, keeps the last good one on a bad edit, and stops on SIGTERM.
+set -euo pipefail
+cmake=$1 build=$2 source=$3
+work=$(mktemp -d /tmp/recourse-install.XXXXXX)
+service_pid=
+cleanup() {
+  [[ -n $service_pid ]] && kill "$service_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+chmod 755 "$work"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$cmake" --install "$build" --prefix "$work/prefix" >/dev/null
+tool=$work/prefix/bin/recourse
+unset LD_LIBRARY_PATH
+readelf -d "$tool" | grep -q 'RUNPATH.*\$ORIGIN/../lib' || fail "the installed tool has no RUNPATH to its libraries"
+"$tool" --help >/dev/null 2>&1 || "$tool" help >/dev/null 2>&1 || true
+ldd "$tool" | grep -qE "librecourse_runtime\.so[^ ]* => $work/prefix/(bin/\.\./)?lib/" || fail "the tool does not run on the installed librecourse_runtime.so"
+# The API module names only std and recourse types: no toml++, spdlog, fmt or Boost in it.
+if grep -nE '#include *<(toml|spdlog|fmt|boost)' "$work/prefix/include/recourse/modules/runtime/runtime/"*.cppm \
+     "$work/prefix/include/recourse/modules/runtime/config/"*.cppm "$work/prefix/include/recourse/modules/runtime/plugins/"*.cppm; then
+  fail "an installed module interface includes a third-party header"
+fi
+
+# The package config refuses, with the fix, what cannot import its modules — at configure time.
+refused() {  # refused "<expected message>" <cmake args…>
+  local expected=$1 out
+  shift
+  if out=$("$cmake" -S "$source/examples/reloading-service" -B "$work/refused" -G Ninja \
+             -DCMAKE_PREFIX_PATH="$work/prefix" "$@" 2>&1); then
+    fail "configured with $*"
+  fi
+  grep -q "$expected" <<<"$out" || { echo "$out"; fail "no clear message for $*"; }
+  rm -rf "$work/refused"
+}
+refused "set(CMAKE_CXX_EXTENSIONS OFF)" -DCMAKE_CXX_COMPILER=clang++-19 -DCMAKE_CXX_EXTENSIONS=ON
+refused "CMAKE_CXX_STANDARD to 23" -DCMAKE_CXX_COMPILER=clang++-19 -DCMAKE_CXX_STANDARD=20
+if command -v g++ >/dev/null; then refused "need clang >= 19" -DCMAKE_CXX_COMPILER=g++; fi
+
+# --- custom-classifier: the plugin, the tool loading it, the service loading it ---------------
+# Both examples in one build, each its own project as a user writes it; the package is found
+# once at the top, so the installed modules' BMIs are compiled once for both.
+mkdir "$work/examples"
+cat > "$work/examples/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.28)
+project(recourse_examples LANGUAGES CXX)
+find_package(recourse REQUIRED)
+add_subdirectory("$source/examples/custom-classifier" example)
+add_subdirectory("$source/examples/reloading-service" reloading)
+CMAKE
+"$cmake" -S "$work/examples" -B "$work/build" -G Ninja \
+  -DCMAKE_CXX_COMPILER=clang++-19 -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+start=$(date +%s)
+"$cmake" --build "$work/build" >/dev/null
+echo "examples built against the installed package in $(( $(date +%s) - start )) s"
+ln -s "$work/build/example" "$work/example"
+ln -s "$work/build/reloading" "$work/reloading"
+test -f "$work/example/plugins/librecourse-status_list.so" || fail "no plugin built"
+
+cat > "$work/config.toml" <<TOML
+[plugins]
+paths = ["$work/example/plugins"]
+
+[classifiers.orders]
+plugin = "status_list"
+retry_on = [502]
+
+[defaults]
+retry.classifier = "orders"
+TOML
+cat "$work/config.toml" - > "$work/scenario.toml" <<TOML
+
+[[calls]]
+key = "orders.Create"
+script = [{ http = 502 }, { http = 201 }]
+[calls.expect]
+outcome = "success"
+invocations = 2
+
+[[calls]]
+key = "orders.Create"
+script = [{ http = 503 }]
+[calls.expect]
+reason = "http_503"
+invocations = 1
+TOML
+"$tool" plugins "$work/config.toml" | tee "$work/plugins.txt"
+grep -q "classifier status_list" "$work/plugins.txt" || fail "the tool did not list the plugin"
+"$tool" test "$work/scenario.toml"
+
+# orders.toml (configured by the example's build) retries 502 and 503, three attempts.
+set +e
+"$work/example/orders_service" "$work/example/orders.toml" 502,201 503,503,503 404 | tee "$work/orders.txt"
+status=$?
+set -e
+[[ $status == 1 ]] || fail "orders_service exited $status, expected 1 (one call failed)"
+grep -qx "plugin status-list 0.1.0" "$work/orders.txt" || fail "the service did not load the plugin"
+grep -qx "call 1: HTTP 201 after 2 attempt(s)" "$work/orders.txt" || fail "502 was not retried"
+grep -qx "call 2: failed, max_attempts after 3 attempt(s)" "$work/orders.txt" || fail "503 was not retried to the limit"
+grep -qx "call 3: failed, http_404 after 1 attempt(s)" "$work/orders.txt" \
+  || grep -qx "call 3: HTTP 404 after 1 attempt(s)" "$work/orders.txt" || fail "404 was retried"
+
+# A broken config: the service refuses to start and says where.
+printf '[policies."orders.*"]\nretry.max_attempts = "three"\n' > "$work/broken.toml"
+set +e
+"$work/example/orders_service" "$work/broken.toml" 201 2> "$work/broken.txt"
+status=$?
+set -e
+[[ $status == 2 ]] || fail "a broken config started the service (exit $status)"
+grep -q "broken.toml:2:[0-9]*: policies.\"orders.\*\".retry.max_attempts" "$work/broken.txt" || { cat "$work/broken.txt"; fail "the error is not located"; }
+
+# --- reloading-service ----------------------------------------------------------------------------
+mkdir "$work/etc"
+cp "$source/examples/reloading-service/service.toml" "$work/etc/service.toml"
+"$work/reloading/reloading_service" "$work/etc/service.toml" 20 > "$work/service.txt" 2>&1 &
+service_pid=$!
+
+# Waits (up to 20 s) for a line matching $1 to appear in the service's output.
+await() {
+  for _ in $(seq 200); do
+    grep -qE "$1" "$work/service.txt" && return 0
+    kill -0 "$service_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$work/service.txt"
+  fail "the service never printed: $1"
+}
+await "^call [0-9]+: generation 1, 2 attempt\(s\), max_attempts$"
+
+# An edit in place: the watch reloads it, and calls make four attempts.
+sed -i 's/retry.max_attempts = 2/retry.max_attempts = 4/' "$work/etc/service.toml"
+await "^reload \(file changed\): accepted, generation 2$"
+await "^call [0-9]+: generation 2, 4 attempt\(s\), max_attempts$"
+
+# An editor's save: a new file renamed over the old one.
+sed 's/retry.max_attempts = 4/retry.max_attempts = 3/' "$work/etc/service.toml" > "$work/etc/.service.toml.swp"
+mv "$work/etc/.service.toml.swp" "$work/etc/service.toml"
+await "^reload \(file changed\): accepted, generation 3$"
+await "^call [0-9]+: generation 3, 3 attempt\(s\), max_attempts$"
+
+# A bad edit is refused with its location; the service keeps its last good policy.
+sed -i 's/retry.max_attempts = 3/retry.max_attempts = "many"/' "$work/etc/service.toml"
+await "^reload \(file changed\): refused, still generation 3$"
+await "service.toml:[0-9]+:[0-9]+: policies.\"inventory.\*\".retry.max_attempts"
+lines=$(wc -l < "$work/service.txt")
+await "^call [0-9]+: generation 3, 3 attempt\(s\)"
+[[ $(tail -n +"$lines" "$work/service.txt" | grep -c "generation 4") == 0 ]] || fail "a refused config was applied"
+
+# SIGHUP re-reads the file (fixed in the meantime).
+sed -i 's/retry.max_attempts = "many"/retry.max_attempts = 5/' "$work/etc/service.toml"
+await "^reload \(file changed\): accepted, generation 4$"
+kill -HUP "$service_pid"
+await "^reload \(SIGHUP\): accepted, generation 5$"
+await "^call [0-9]+: generation 5, 5 attempt\(s\), max_attempts$"
+
+kill -TERM "$service_pid"
+wait "$service_pid" || fail "the service did not stop cleanly on SIGTERM"
+service_pid=
+tail -n 1 "$work/service.txt" | grep -qx "stopped" || fail "no clean stop"
+echo "installed examples: ok"
