@@ -252,7 +252,11 @@ class Builder {
   static bool same_library(const ComponentCatalogue::Entry* before, const ComponentCatalogue::Entry* after) {
     if (before == nullptr || after == nullptr || before->origin != after->origin) return false;
     if (before->plugin == nullptr || after->plugin == nullptr) return before->plugin == after->plugin;
-    return before->plugin->file == after->plugin->file;
+    // The same file, declaring the same version with the same build fingerprint. (A file
+    // rewritten in place under its path is still the loaded library: dlopen hands back the
+    // loaded one while any generation holds it — docs/reload.md, Limits.)
+    return before->plugin->file == after->plugin->file && before->plugin->version == after->plugin->version &&
+           before->plugin->fingerprint == after->plugin->fingerprint;
   }
 
   // Creates a component; its errors go to `failed` when given, else to the config's errors.
@@ -407,6 +411,7 @@ std::expected<ExecutorOptions, ConfigErrors> assemble(const Runtime& runtime, co
   executor_options.default_classifier = config.executor.default_classifier;
   executor_options.clock = runtime.clock;
   executor_options.random = runtime.random;
+  executor_options.stats = runtime.stats;
   executor_options.logger = runtime.logger;  // keys past max_keys are never silent
   executor_options.resources = std::move(assembly);
   return executor_options;
@@ -427,8 +432,8 @@ std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config
                                    : std::make_shared<SplitMixRandom>(static_cast<std::uint64_t>(
                                          std::chrono::steady_clock::now().time_since_epoch().count()));
   runtime->logger = options.logger ? options.logger : make_spdlog_logger("recourse");
-  runtime->services =
-      PluginContext{runtime->clock.get(), runtime->random.get(), runtime->logger.get(), &runtime->policy_files};
+  runtime->services = PluginContext{runtime->clock.get(), runtime->random.get(), runtime->logger.get(),
+                                    &runtime->policy_files, runtime->stats.get()};
   if (options.components != nullptr) runtime->host_components = *options.components;
   options.components = nullptr;  // copied: the caller's need not outlive the runtime
   runtime->options = std::move(options);

@@ -135,6 +135,8 @@ struct Runtime {
   std::shared_ptr<RandomSource> random;
   std::shared_ptr<Logger> logger;
   ConfigPolicyFiles policy_files;  // for providers that keep policies in files
+  // The executor's counters, handed to the components too (an exporter publishes them).
+  std::shared_ptr<ExecutorStats> stats = std::make_shared<ExecutorStats>();
   PluginContext services;
   RuntimeOptions options;  // what every generation is built with (its observers, its extras)
   ComponentCatalogue host_components;  // built-ins and the host's extras, without plugins

@@ -129,7 +129,8 @@ void record_success(CircuitBreaker& breaker, std::uint64_t generation, Clock& cl
 
 CallInfo CallState::info() const noexcept {
   return CallInfo{key_text_, attempt_.policy_id,
-                  policy_ != nullptr ? policy_->resolved.policy.source : PolicySource::builtin_default, call_start_};
+                  policy_ != nullptr ? policy_->resolved.policy.source : PolicySource::builtin_default, call_start_,
+                  policy_ != nullptr ? policy_->key_slot : CallInfo::no_key_slot};
 }
 
 void CallState::admit_through_circuit() {

@@ -25,8 +25,13 @@ void destroy_generation(void* state) noexcept { delete static_cast<detail::Execu
 
 }  // namespace
 
+// The first generation's observers hear of it as of any other (an exporter's generation gauge
+// reads 1 from the start).
 Executor::Executor(ExecutorOptions options)
-    : current_(new detail::ExecutorState(std::move(options), 1)), replacing_(std::make_unique<detail::Mutex>()) {}
+    : current_(new detail::ExecutorState(std::move(options), 1)), replacing_(std::make_unique<detail::Mutex>()) {
+  const ConfigEvent first{1, true, {}, {}, {}};
+  current_.load(std::memory_order_relaxed)->state->notify([&](Observer& o) { o.on_config(first); });
+}
 
 // Its observers are flushed as the last generation holding each goes.
 Executor::~Executor() {

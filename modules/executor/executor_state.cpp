@@ -63,7 +63,9 @@ ExecutorState::ExecutorState(ExecutorOptions opts, std::uint64_t number, Carried
       work(work_accounting_of(clock)),
       random(*options.random),
       default_classifier(options.classifiers.find(options.default_classifier)),
-      counters(carried.counters ? carried.counters : std::make_shared<ExecutorCounters>()),
+      counters(carried.counters ? carried.counters
+               : options.stats  ? options.stats
+                                : std::make_shared<ExecutorCounters>()),
       hedge_pool(carried.hedge_pool ? carried.hedge_pool
                                     : std::make_shared<HedgePool>(work, options.hedge_threads, options.hedge_queue)),
       membership(carried.membership ? carried.membership : std::make_shared<ObserverMembership>()),
@@ -101,6 +103,7 @@ CarriedState ExecutorState::carry(const ExecutorOptions& successor) const {
   if (same_clock && successor.hedge_threads == options.hedge_threads && successor.hedge_queue == options.hedge_queue)
     next.hedge_pool = hedge_pool;
   next.clock = options.clock;
+  next.clock_changed = !same_clock;
   next.random = options.random;
   next.counters = counters;
   next.membership = membership;
@@ -130,6 +133,7 @@ std::vector<std::string> ExecutorState::breakers_reset() const {
 
 bool ExecutorState::keeps(const std::string& key, const CircuitBreaker& carried) const {
   const auto parsed = Key::parse(key);
+  if (carried_.clock_changed) return false;
   const std::optional<ResolvedPolicy> here = parsed ? ask_provider(*parsed) : std::nullopt;
   return here && CircuitBreaker::carries_over(carried.policy(), here->policy.circuit);
 }
@@ -231,9 +235,12 @@ const CompiledPolicy* ExecutorState::compile_locked(const Key& key) {
   if (const auto it = by_key_.find(key.str()); it != by_key_.end()) return it->second;
   std::optional<ResolvedPolicy> resolved = ask_provider(key);
   if (past_key_limit(key, resolved)) return over_limit_policy(key, std::move(resolved));
-  const CompiledPolicy* policy = compiled_.emplace_back(compile(key, std::move(resolved))).get();
+  std::unique_ptr<CompiledPolicy> compiled = compile(key, std::move(resolved));
+  // A carried key keeps its number; a new one takes the next (numbers are never given back).
+  compiled->key_slot =
+      slot_keys_.try_emplace(compiled->key, static_cast<std::uint32_t>(slot_keys_.size())).first->second;
+  const CompiledPolicy* policy = compiled_.emplace_back(std::move(compiled)).get();
   by_key_.emplace(policy->key, policy);
-  slot_keys_.insert(policy->key);
   return policy;
 }
 
@@ -337,7 +344,8 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
 // kind and window type did not, or a fresh one.
 std::shared_ptr<CircuitBreaker> ExecutorState::carried_breaker(const Key& key, const CircuitPolicy& policy) const {
   const auto it = carried_.breakers.find(key.str());
-  if (it == carried_.breakers.end() || !CircuitBreaker::carries_over(it->second->policy(), policy))
+  if (carried_.clock_changed || it == carried_.breakers.end() ||
+      !CircuitBreaker::carries_over(it->second->policy(), policy))
     return std::make_shared<CircuitBreaker>(policy);
   if (it->second->policy() == policy) return it->second;
   return std::make_shared<CircuitBreaker>(policy, *it->second);

@@ -39,6 +39,7 @@ struct CompiledPolicy : PolicyHead {
   ResolvedPolicy resolved;
   const Classifier* classifier = nullptr;
   bool classifier_fallback = false;
+  std::uint32_t key_slot = CallInfo::no_key_slot;  // its max_keys slot; none past the limit
   // The policy's strategy inside its jitter: the whole delay before a retry.
   std::optional<JitteredBackoff> backoff;
   BudgetGate retry_gate;  // asked before every retry
@@ -63,10 +64,7 @@ struct CompiledPolicy : PolicyHead {
 };
 
 // Counters an executor reports across its generations.
-struct ExecutorCounters {
-  std::atomic<std::uint64_t> observer_errors{0};
-  std::atomic<std::uint64_t> over_limit_calls{0};  // calls of keys past max_keys
-};
+using ExecutorCounters = ExecutorStats;  // the executor's counters, public so a host can share them
 
 // How many generations of one executor hold each observer. An observer is flushed when it
 // leaves the last of them — a reload dropped it and the last call of its generation ended, or
@@ -82,7 +80,8 @@ struct ObserverMembership {
 // when the key is first compiled there, so calls of the old generation that end in between
 // still count.
 struct CarriedState {
-  std::set<std::string, std::less<>> keys;  // keys that hold a max_keys slot
+  // Keys that hold a max_keys slot, each with its number (CallInfo::key_slot).
+  std::map<std::string, std::uint32_t, std::less<>> keys;
   std::map<std::string, std::shared_ptr<CircuitBreaker>, std::less<>> breakers;
   std::map<std::string, std::shared_ptr<LatencyTracker>, std::less<>> latencies;
   std::shared_ptr<HedgePool> hedge_pool;  // kept when the pool's size is unchanged
@@ -90,6 +89,9 @@ struct CarriedState {
   std::shared_ptr<RandomSource> random;
   std::shared_ptr<ExecutorCounters> counters;
   std::shared_ptr<ObserverMembership> membership;
+  // The successor names another clock: the carried breakers' cooldown starts and time buckets
+  // are in the old clock's time, so none is kept (each is listed in breakers_reset).
+  bool clock_changed = false;
 };
 
 // One generation of an executor: its options made real, and the keys compiled under them.
@@ -167,7 +169,7 @@ struct ExecutorState : GenerationHead {
   // Distinct canonical keys compiled here.
   std::map<std::string, const CompiledPolicy*, std::less<>> by_key_ RECOURSE_GUARDED_BY(mutex_);
   // Keys holding a max_keys slot: the ones carried in and the ones compiled here.
-  std::set<std::string, std::less<>> slot_keys_ RECOURSE_GUARDED_BY(mutex_);
+  std::map<std::string, std::uint32_t, std::less<>> slot_keys_ RECOURSE_GUARDED_BY(mutex_);
   std::deque<std::unique_ptr<CompiledPolicy>> compiled_ RECOURSE_GUARDED_BY(mutex_);
   // Keys past max_keys share the policy of their nearest layer, compiled once per layer.
   std::map<std::string, std::unique_ptr<CompiledPolicy>, std::less<>> over_limit_ RECOURSE_GUARDED_BY(mutex_);

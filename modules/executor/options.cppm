@@ -67,6 +67,9 @@ struct ExecutorOptions {
   // Told about keys past max_keys (once per key) when there is no observer to tell; null: the
   // executor counts them only (Executor::keys_over_limit()).
   std::shared_ptr<Logger> logger;
+  // Where the executor counts observer errors and calls past max_keys; null: its own. Only the
+  // first generation's is used (the counters carry over).
+  std::shared_ptr<ExecutorStats> stats;
 };
 
 struct CallOptions {

@@ -6,6 +6,7 @@ module;
 #include "recourse/export.h"
 
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <exception>
 #include <expected>
@@ -28,7 +29,8 @@ export namespace recourse {
 // 3: the interior walls (docs/decisions/0005): Clock is time only (wall_now added, the work
 // accounting gone to the core), so every Clock vtable moved — see the decision for the rest.
 inline constexpr std::uint32_t plugin_abi_major = 4;  // a change that breaks loaded plugins
-inline constexpr std::uint32_t plugin_abi_minor = 0;  // an addition old plugins survive
+// 4.1: CallInfo::key_slot appended (a plugin built against 4.0 reads the fields before it).
+inline constexpr std::uint32_t plugin_abi_minor = 1;  // an addition old plugins survive
 inline constexpr std::string_view version = "0.1.0";
 
 enum class ComponentCategory : std::uint32_t { classifier, backoff, budget, observer, provider, trigger };
@@ -36,6 +38,14 @@ enum class ComponentCategory : std::uint32_t { classifier, backoff, budget, obse
 RECOURSE_API std::string_view to_string(ComponentCategory category) noexcept;
 
 enum class LogLevel : std::uint8_t { debug, info, warn, error };
+
+// An executor's own counters (Executor::observer_errors(), over_limit_calls()), kept across its
+// generations. A host that creates one and hands it to the executor (ExecutorOptions::stats)
+// and to its components (PluginContext::stats) lets an exporter publish them.
+struct ExecutorStats {
+  std::atomic<std::uint64_t> observer_errors{0};   // observer callbacks that threw
+  std::atomic<std::uint64_t> over_limit_calls{0};  // calls of keys past max_keys
+};
 
 // The host's logger, handed to plugins (spdlog's registry is per shared object, so plugins
 // never reach for a global one).
@@ -60,6 +70,9 @@ struct PluginContext {
   RandomSource* random = nullptr;
   Logger* logger = nullptr;
   const PolicyFileReader* policy_files = nullptr;  // null: this host reads no policy files
+  // The counters of the executor the components serve, for exporters (ABI 4.1; null from a
+  // host that gives none). Alive as long as any component it was handed to.
+  const ExecutorStats* stats = nullptr;
 };
 
 // What a factory gets: the component's own config table and the host's services.

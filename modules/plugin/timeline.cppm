@@ -64,10 +64,18 @@ struct Timeline {
 
 // What observers are told about the call an event belongs to.
 struct CallInfo {
+  // A key past the executor's max_keys (it runs under its layer's shared policy) has no slot.
+  static constexpr std::uint32_t no_key_slot = 0xffffffffu;
+
   std::string_view key;
   std::string_view policy_id;
   PolicySource policy_source = PolicySource::builtin_default;
   TimePoint start{};
+  // The key's number in its executor: dense from 0 in the order keys were first called, the
+  // same in every generation (reloads keep it), below max_keys plus the keys configured by
+  // their exact name. An observer keeps per-key state in an array indexed by it, found without
+  // a lookup on the key's text (ABI 4.1).
+  std::uint32_t key_slot = no_key_slot;
 };
 
 struct BudgetEvent {

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -130,16 +132,16 @@ BOOST_AUTO_TEST_CASE(a_dropped_observer_sees_every_end_of_its_calls_and_is_flush
   BOOST_TEST(probe->starts.load() == 3);
   BOOST_TEST(probe->ends.load() == 3);
   BOOST_TEST(probe->flushes.load() == 1);
-  BOOST_TEST(probe->configs.load() == 0);  // it is not in the generation the config made
+  BOOST_TEST(probe->configs.load() == 1);  // the first generation only: not in the one the config made
   BOOST_TEST(kept->starts.load() == 4);
   BOOST_TEST(kept->flushes.load() == 0);
-  BOOST_TEST(kept->configs.load() == 1);
+  BOOST_TEST(kept->configs.load() == 2);  // the first generation, then the replacement
   BOOST_TEST(kept->last_config.accepted);
   BOOST_TEST(kept->last_config.generation == 2u);
   BOOST_TEST(kept->last_config.changes == std::vector<std::string>{"observer probe removed"});
 
   ex->report_refused(recourse::ConfigEvent{0, true, {}, {"recourse.toml:3:1: bad"}, {}});
-  BOOST_TEST(kept->configs.load() == 2);
+  BOOST_TEST(kept->configs.load() == 3);
   BOOST_TEST(!kept->last_config.accepted);
   BOOST_TEST(kept->last_config.generation == 2u);
   BOOST_TEST(kept->last_config.errors.front() == "recourse.toml:3:1: bad");
@@ -267,6 +269,57 @@ BOOST_AUTO_TEST_CASE(keys_holding_a_slot_keep_it_and_the_limit_counts_them) {
   BOOST_TEST(ex->over_limit_calls() == 1u);
   (void)ex->try_run("k.One", ok);  // carried: it still holds its slot
   BOOST_TEST(ex->over_limit_calls() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_replacement_on_another_clock_resets_every_breaker) {
+  harness::Harness h;
+  harness::set(h.table.defaults, "retry.max_attempts", 1);
+  harness::set(h.table.defaults, "circuit.enabled", true);
+  harness::set(h.table.defaults, "circuit.threshold", 1);
+  harness::set(h.table.defaults, "circuit.cooldown", recourse::Duration(10s));
+  auto ex = h.make();
+  (void)ex->try_run("db.Query", down);
+  BOOST_TEST((ex->circuit_state("db.Query") == std::optional(CircuitState::open)));
+  // The same circuit policy, but its cooldown start is in the old clock's time.
+  recourse::ExecutorOptions next = options_for(h, h.table);
+  next.clock = std::make_shared<recourse::VirtualClock>();
+  const auto r = ex->replace(std::move(next));
+  BOOST_TEST(r.breakers_reset == std::vector<std::string>{"db.Query"});
+  BOOST_TEST(ex->try_run("db.Query", ok).value() == 1);
+}
+
+// Key slots (CallInfo::key_slot), what an observer indexes per-key state by: dense from 0 in
+// the order keys are first called, kept by a replacement, none past max_keys.
+struct SlotObserver : recourse::Observer {
+  std::mutex mutex;
+  std::map<std::string, std::uint32_t> slots;
+  void on_start(const recourse::CallInfo& call) override {
+    const std::lock_guard lock(mutex);
+    slots[std::string(call.key)] = call.key_slot;
+  }
+};
+
+BOOST_AUTO_TEST_CASE(key_slots_are_dense_kept_across_generations_and_absent_past_the_limit) {
+  harness::Harness h;
+  h.options.max_keys = 3;
+  auto observer = std::make_shared<SlotObserver>();
+  h.options.observers.push_back(observer);
+  harness::set(h.table.defaults, "retry.max_attempts", 1);
+  auto ex = h.make();
+  (void)ex->try_run("k.A", ok);
+  (void)ex->try_run("k.B", ok);
+  recourse::ExecutorOptions next = options_for(h, h.table);
+  next.max_keys = 3;
+  next.observers.push_back(observer);
+  (void)ex->replace(std::move(next));
+  (void)ex->try_run("k.C", ok);
+  (void)ex->try_run("k.B", ok);
+  (void)ex->try_run("k.D", ok);  // past the limit
+  const std::lock_guard lock(observer->mutex);
+  BOOST_TEST(observer->slots["k.A"] == 0u);
+  BOOST_TEST(observer->slots["k.B"] == 1u);  // its number from the first generation
+  BOOST_TEST(observer->slots["k.C"] == 2u);
+  BOOST_TEST(observer->slots["k.D"] == recourse::CallInfo::no_key_slot);
 }
 
 BOOST_AUTO_TEST_CASE(latency_samples_carry_over_to_the_next_generation) {

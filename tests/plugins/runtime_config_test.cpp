@@ -188,7 +188,9 @@ BOOST_AUTO_TEST_CASE(an_unknown_budget_or_observer_plugin_lists_what_exists) {
       runtime_errors(plugins_table + "[budgets.b]\nplugin = \"tokn_bucket\"\n[observers.o]\nplugin = \"jsnol\"\n");
   BOOST_TEST(contains(
       errors, "budgets.b.plugin: no budget plugin named \"tokn_bucket\" (did you mean token_bucket?); known: "));
-  BOOST_TEST(contains(errors, "observers.o.plugin: no observer plugin named \"jsnol\" (did you mean jsonl?); known: jsonl, log, trace"));
+  BOOST_TEST(contains(errors,
+                      "observers.o.plugin: no observer plugin named \"jsnol\" (did you mean jsonl?); known: jsonl, "
+                      "log, prometheus, trace"));
 }
 
 // Issue 11 item 6: one catalogue feeds every list — built-ins (unlimited) with the plugins'.

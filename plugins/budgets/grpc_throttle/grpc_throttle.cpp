@@ -74,6 +74,15 @@ class GrpcThrottleBudget final : public Budget {
     return static_cast<double>(milli_tokens_.load(std::memory_order_relaxed)) / 1000.0;
   }
 
+  // A reload changed max_tokens or token_ratio: the tokens carry over, clamped to the new
+  // maximum, so a throttled client stays throttled.
+  void carry_from(const Budget& previous) noexcept override {
+    const auto* old = dynamic_cast<const GrpcThrottleBudget*>(&previous);
+    if (old == nullptr) return;
+    milli_tokens_.store(std::min(old->milli_tokens_.load(std::memory_order_relaxed), params_.max_milli_tokens),
+                        std::memory_order_relaxed);
+  }
+
  private:
   // Adds `delta`, clamped to [0, max], in one atomic step.
   void add(std::int64_t delta) noexcept {

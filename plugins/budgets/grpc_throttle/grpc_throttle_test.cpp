@@ -114,6 +114,19 @@ BOOST_AUTO_TEST_CASE(asking_spends_nothing) {
   BOOST_TEST(!take(*b));  // 1 of 2: at half
 }
 
+BOOST_AUTO_TEST_CASE(a_reload_carries_the_tokens_clamped_to_the_new_maximum) {
+  recourse::VirtualClock clock;
+  const auto old = make(throttle(10, 1), clock);
+  record(*old, OutcomeKind::retryable, 3);  // 7 tokens
+  const auto bigger = make(throttle(20, 1), clock);
+  bigger->carry_from(*old);
+  BOOST_TEST(*bigger->level() == 7.0);  // 7 of 20: not above half, throttled as before the reload
+  BOOST_TEST(!take(*bigger));
+  const auto smaller = make(throttle(4, 1), clock);
+  smaller->carry_from(*old);
+  BOOST_TEST(*smaller->level() == 4.0);
+}
+
 BOOST_AUTO_TEST_CASE(bad_parameters_are_config_errors_naming_the_field) {
   struct Case {
     Table table;

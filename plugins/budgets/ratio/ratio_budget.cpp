@@ -101,6 +101,33 @@ class RatioBudget final : public Budget {
     ++current(now).requests;
   }
 
+  // A reload changed percent, window or min_per_second: the calls and retries counted so far
+  // carry over. With the same window the buckets come as they are, and age out as before;
+  // with another, the old window's totals go into the current bucket, so they leave the new
+  // window at once, one window from now.
+  void carry_from(const Budget& previous) noexcept override {
+    const auto* old = dynamic_cast<const RatioBudget*>(&previous);
+    if (old == nullptr) return;
+    std::array<Bucket, bucket_count> buckets;
+    std::int64_t latest = 0;
+    std::pair<std::int64_t, std::int64_t> totals;
+    {
+      const std::lock_guard lock(old->mutex_);
+      buckets = old->buckets_;
+      latest = std::max(old->latest_, old->bucket_index(old->clock_->now()));
+      totals = old->window_totals(latest);
+    }
+    const std::lock_guard lock(mutex_);
+    if (bucket_width_ == old->bucket_width_) {
+      buckets_ = buckets;
+      latest_ = latest;
+      return;
+    }
+    Bucket& now = current(advance());
+    now.requests += totals.first;
+    now.retries += totals.second;
+  }
+
  private:
   struct Bucket {
     std::int64_t index = std::numeric_limits<std::int64_t>::min();  // the slice of time it counts
@@ -143,7 +170,7 @@ class RatioBudget final : public Budget {
   Clock* const clock_;
   const Duration bucket_width_;
   const double reserve_;  // 100 * min_per_second * window seconds
-  std::mutex mutex_;
+  mutable std::mutex mutex_;  // carry_from() locks its predecessor's
   std::array<Bucket, bucket_count> buckets_{};
   std::int64_t latest_ = std::numeric_limits<std::int64_t>::min();
 };

@@ -117,6 +117,28 @@ BOOST_AUTO_TEST_CASE(a_short_window_scales_min_per_second) {
   BOOST_TEST(grants(*b, 20) == 5);
 }
 
+BOOST_AUTO_TEST_CASE(a_reload_carries_the_window_over_to_new_settings) {
+  recourse::VirtualClock clock;
+  const auto old = make(ratio(10, 0), clock);
+  start_calls(*old, 100);
+  BOOST_TEST(grants(*old, 6) == 6);
+  // Same window, a higher percent: 20 of the 100 calls, 6 already taken.
+  const auto same_window = make(ratio(20, 0), clock);
+  same_window->carry_from(*old);
+  BOOST_TEST(*same_window->level() == 14.0);
+  // Another window: the old totals count from now, for one new window.
+  const auto longer = make(backend("ratio").add("percent", 20).add("min_per_second", 0).add("window", "20s"), clock);
+  longer->carry_from(*old);
+  BOOST_TEST(grants(*longer, 20) == 14);
+  clock.advance(std::chrono::seconds(20));
+  start_calls(*longer, 10);
+  BOOST_TEST(grants(*longer, 5) == 2);  // only the 10 new calls count now
+  // Another plugin's budget is not carried from.
+  const auto fresh = make(ratio(20, 0), clock);
+  fresh->carry_from(*make(backend("token_bucket").add("capacity", 5).add("refill_per_second", 1.0), clock));
+  BOOST_TEST(*fresh->level() == 0.0);
+}
+
 BOOST_AUTO_TEST_CASE(bad_parameters_are_config_errors_naming_the_field) {
   struct Case {
     Table table;
