@@ -25,11 +25,14 @@ ReloadResult to_public(host::ReloadResult result) {
                       .breakers_reset = std::move(result.breakers_reset)};
 }
 
+// The component sharing ownership of the whole assembly (an aliasing pointer): a caller who
+// keeps it past a reload, or past the Runtime, keeps the plugin library its code is in loaded.
 template <class Component>
-std::shared_ptr<Component> named(const std::vector<std::pair<std::string, std::shared_ptr<Component>>>& built,
+std::shared_ptr<Component> named(const std::shared_ptr<const host::Assembly>& running,
+                                 const std::vector<std::pair<std::string, std::shared_ptr<Component>>>& built,
                                  std::string_view name) {
   for (const auto& [built_name, component] : built)
-    if (built_name == name) return component;
+    if (built_name == name) return std::shared_ptr<Component>(running, component.get());
   return nullptr;
 }
 
@@ -122,11 +125,13 @@ std::vector<LoadedPlugin> Runtime::plugins() const {
 }
 
 std::shared_ptr<Budget> Runtime::budget(std::string_view name) const {
-  return named(impl_->runtime->running()->budgets, name);
+  const auto running = impl_->runtime->running();
+  return named(running, running->budgets, name);
 }
 
 std::shared_ptr<Observer> Runtime::observer(std::string_view name) const {
-  return named(impl_->runtime->running()->observers, name);
+  const auto running = impl_->runtime->running();
+  return named(running, running->observers, name);
 }
 
 }  // namespace recourse

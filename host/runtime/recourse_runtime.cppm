@@ -102,7 +102,9 @@ class Runtime {
 
   Runtime(Runtime&&) noexcept;
   Runtime& operator=(Runtime&&) noexcept;
-  ~Runtime();  // waits for nothing: calls still running keep their generation alive
+  // Destroys the executor: no call may still be running on it (as for an Executor). A watch
+  // must be destroyed first.
+  ~Runtime();
 
   // Valid as long as this Runtime: reloads change what it runs, never the object.
   Executor& executor() const noexcept;
@@ -121,7 +123,8 @@ class Runtime {
   std::expected<ConfigWatch, std::string> watch(WatchOptions options = {});
 
   // The running generation: the file it was read from (empty for from_text), its plugins, and
-  // its named budgets and observers (null when the config has no such name).
+  // its named budgets and observers (null when the config has no such name). A component
+  // returned keeps its generation's plugin libraries loaded while it is held.
   std::filesystem::path config_file() const;
   std::vector<LoadedPlugin> plugins() const;
   std::shared_ptr<Budget> budget(std::string_view name) const;

@@ -465,6 +465,8 @@ ReloadResult Runtime::apply(const Config& config) {
 ReloadResult Runtime::apply(std::string_view toml_text, std::string file_label) {
   auto config = parse_config(toml_text, std::move(file_label), {}, options.overrides);
   if (!config) return refused(std::move(config.error()));
+  // Still the file reload() and watch() read: a document pushed in between does not end them.
+  config->file = running()->config.file;
   return apply(*config);
 }
 

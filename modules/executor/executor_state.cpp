@@ -69,6 +69,7 @@ ExecutorState::ExecutorState(ExecutorOptions opts, std::uint64_t number, Carried
       hedge_pool(carried.hedge_pool ? carried.hedge_pool
                                     : std::make_shared<HedgePool>(work, options.hedge_threads, options.hedge_queue)),
       membership(carried.membership ? carried.membership : std::make_shared<ObserverMembership>()),
+      slot_numbers(carried.slot_numbers ? carried.slot_numbers : std::make_shared<KeySlotNumbers>()),
       carried_(std::move(carried)) {
   if (default_classifier == nullptr) default_classifier = options.classifiers.find(builtin::always);
   {
@@ -107,6 +108,7 @@ CarriedState ExecutorState::carry(const ExecutorOptions& successor) const {
   next.random = options.random;
   next.counters = counters;
   next.membership = membership;
+  next.slot_numbers = slot_numbers;
   MutexLock lock(mutex_);
   next.keys = slot_keys_;
   // What was carried in and not compiled here passes on as it came — a breaker only if this
@@ -237,10 +239,10 @@ const CompiledPolicy* ExecutorState::compile_locked(const Key& key) {
   if (past_key_limit(key, resolved)) return over_limit_policy(key, std::move(resolved));
   std::unique_ptr<CompiledPolicy> compiled = compile(key, std::move(resolved));
   // A carried key keeps its number; a new one takes the next (numbers are never given back).
-  compiled->key_slot =
-      slot_keys_.try_emplace(compiled->key, static_cast<std::uint32_t>(slot_keys_.size())).first->second;
+  compiled->key_slot = slot_numbers->number_of(compiled->key);
   const CompiledPolicy* policy = compiled_.emplace_back(std::move(compiled)).get();
   by_key_.emplace(policy->key, policy);
+  slot_keys_.insert(policy->key);
   return policy;
 }
 

@@ -66,6 +66,18 @@ struct CompiledPolicy : PolicyHead {
 // Counters an executor reports across its generations.
 using ExecutorCounters = ExecutorStats;  // the executor's counters, public so a host can share them
 
+// The number of each key that holds a slot (CallInfo::key_slot), one table for every generation
+// of an executor: a key compiled by an old generation after the swap and by the new one gets
+// one number, and no number is given to two keys.
+struct KeySlotNumbers {
+  Mutex mutex;
+  std::map<std::string, std::uint32_t, std::less<>> numbers RECOURSE_GUARDED_BY(mutex);
+  std::uint32_t number_of(const std::string& key) {
+    MutexLock lock(mutex);
+    return numbers.try_emplace(key, static_cast<std::uint32_t>(numbers.size())).first->second;
+  }
+};
+
 // How many generations of one executor hold each observer. An observer is flushed when it
 // leaves the last of them — a reload dropped it and the last call of its generation ended, or
 // the executor is destroyed — never while a newer generation still has it.
@@ -80,8 +92,8 @@ struct ObserverMembership {
 // when the key is first compiled there, so calls of the old generation that end in between
 // still count.
 struct CarriedState {
-  // Keys that hold a max_keys slot, each with its number (CallInfo::key_slot).
-  std::map<std::string, std::uint32_t, std::less<>> keys;
+  std::set<std::string, std::less<>> keys;  // keys that hold a max_keys slot
+  std::shared_ptr<KeySlotNumbers> slot_numbers;
   std::map<std::string, std::shared_ptr<CircuitBreaker>, std::less<>> breakers;
   std::map<std::string, std::shared_ptr<LatencyTracker>, std::less<>> latencies;
   std::shared_ptr<HedgePool> hedge_pool;  // kept when the pool's size is unchanged
@@ -143,6 +155,7 @@ struct ExecutorState : GenerationHead {
   std::shared_ptr<ExecutorCounters> counters;
   std::shared_ptr<HedgePool> hedge_pool;
   std::shared_ptr<ObserverMembership> membership;
+  std::shared_ptr<KeySlotNumbers> slot_numbers;
 
  private:
   template <class Find, class Publish>
@@ -169,7 +182,7 @@ struct ExecutorState : GenerationHead {
   // Distinct canonical keys compiled here.
   std::map<std::string, const CompiledPolicy*, std::less<>> by_key_ RECOURSE_GUARDED_BY(mutex_);
   // Keys holding a max_keys slot: the ones carried in and the ones compiled here.
-  std::map<std::string, std::uint32_t, std::less<>> slot_keys_ RECOURSE_GUARDED_BY(mutex_);
+  std::set<std::string, std::less<>> slot_keys_ RECOURSE_GUARDED_BY(mutex_);
   std::deque<std::unique_ptr<CompiledPolicy>> compiled_ RECOURSE_GUARDED_BY(mutex_);
   // Keys past max_keys share the policy of their nearest layer, compiled once per layer.
   std::map<std::string, std::unique_ptr<CompiledPolicy>, std::less<>> over_limit_ RECOURSE_GUARDED_BY(mutex_);

@@ -23,9 +23,11 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 tool=$work/prefix/bin/recourse
 unset LD_LIBRARY_PATH
 readelf -d "$tool" | grep -q 'RUNPATH.*\$ORIGIN/../lib' || fail "the installed tool has no RUNPATH to its libraries"
-"$tool" --help >/dev/null 2>&1 || "$tool" help >/dev/null 2>&1 || true
 ldd "$tool" | grep -qE "librecourse_runtime\.so[^ ]* => $work/prefix/(bin/\.\./)?lib/" || fail "the tool does not run on the installed librecourse_runtime.so"
 # The API module names only std and recourse types: no toml++, spdlog, fmt or Boost in it.
+modules=$work/prefix/include/recourse/modules/runtime
+for dir in runtime config plugins; do [[ -d $modules/$dir ]] || fail "no installed module directory $modules/$dir"; done
+test -f "$modules/runtime/recourse_runtime.cppm" || fail "recourse.runtime's interface is not installed"
 if grep -nE '#include *<(toml|spdlog|fmt|boost)' "$work/prefix/include/recourse/modules/runtime/runtime/"*.cppm \
      "$work/prefix/include/recourse/modules/runtime/config/"*.cppm "$work/prefix/include/recourse/modules/runtime/plugins/"*.cppm; then
   fail "an installed module interface includes a third-party header"
@@ -136,8 +138,27 @@ await() {
 }
 await "^call [0-9]+: generation 1, 2 attempt\(s\), max_attempts$"
 
+# Rewrites the config in place (the same inode, as `cat > file` or an editor saving in place
+# does): the sed expression $1 applied to it.
+edit_in_place() {
+  sed "$1" "$work/etc/service.toml" > "$work/edited.toml"
+  cat "$work/edited.toml" > "$work/etc/service.toml"
+}
+# Waits (up to 20 s) for a line matching $2 after line $1 of the service's output.
+await_after() {
+  for _ in $(seq 200); do
+    tail -n +"$(($1 + 1))" "$work/service.txt" | grep -qE "$2" && return 0
+    kill -0 "$service_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$work/service.txt"
+  fail "the service never printed, after line $1: $2"
+}
+
 # An edit in place: the watch reloads it, and calls make four attempts.
-sed -i 's/retry.max_attempts = 2/retry.max_attempts = 4/' "$work/etc/service.toml"
+inode=$(stat -c %i "$work/etc/service.toml")
+edit_in_place 's/retry.max_attempts = 2/retry.max_attempts = 4/'
+[[ $(stat -c %i "$work/etc/service.toml") == "$inode" ]] || fail "the edit was not in place"
 await "^reload \(file changed\): accepted, generation 2$"
 await "^call [0-9]+: generation 2, 4 attempt\(s\), max_attempts$"
 
@@ -148,15 +169,16 @@ await "^reload \(file changed\): accepted, generation 3$"
 await "^call [0-9]+: generation 3, 3 attempt\(s\), max_attempts$"
 
 # A bad edit is refused with its location; the service keeps its last good policy.
-sed -i 's/retry.max_attempts = 3/retry.max_attempts = "many"/' "$work/etc/service.toml"
+edit_in_place 's/retry.max_attempts = 3/retry.max_attempts = "many"/'
 await "^reload \(file changed\): refused, still generation 3$"
 await "service.toml:[0-9]+:[0-9]+: policies.\"inventory.\*\".retry.max_attempts"
-lines=$(wc -l < "$work/service.txt")
-await "^call [0-9]+: generation 3, 3 attempt\(s\)"
-[[ $(tail -n +"$lines" "$work/service.txt" | grep -c "generation 4") == 0 ]] || fail "a refused config was applied"
+refused_at=$(grep -n "refused, still generation 3" "$work/service.txt" | head -1 | cut -d: -f1)
+# Calls after the refusal still run on generation 3, with its three attempts.
+await_after "$refused_at" "^call [0-9]+: generation 3, 3 attempt\(s\), max_attempts$"
+[[ $(tail -n +"$refused_at" "$work/service.txt" | grep -c "generation 4") == 0 ]] || fail "a refused config was applied"
 
 # SIGHUP re-reads the file (fixed in the meantime).
-sed -i 's/retry.max_attempts = "many"/retry.max_attempts = 5/' "$work/etc/service.toml"
+edit_in_place 's/retry.max_attempts = "many"/retry.max_attempts = 5/'
 await "^reload \(file changed\): accepted, generation 4$"
 kill -HUP "$service_pid"
 await "^reload \(SIGHUP\): accepted, generation 5$"

@@ -1,13 +1,17 @@
 // recourse.runtime, the public API a service imports: Runtime::load from a file with its
 // plugins, overrides laid over the file (a value replaced, a table merged, an error located at
 // "override N"), every load error at once with file:line:col, reload and apply with
-// last-known-good, watch, and the running generation's plugins, budgets and observers.
+// last-known-good, watch (an editor's rename, a bad edit), and the running generation's
+// plugins, budgets and observers (a component held past a reload keeps its library).
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <system_error>
 #include <unistd.h>
@@ -177,6 +181,54 @@ BOOST_AUTO_TEST_CASE(a_refused_reload_keeps_the_running_generation) {
   BOOST_TEST(!applied.changes.empty());
   BOOST_TEST(runtime->generation() == 2u);
   BOOST_TEST(attempts_of_failing_call(*runtime, "orders.A") == 3);
+}
+
+BOOST_AUTO_TEST_CASE(watch_reloads_a_changed_file_and_reports_each_result) {
+  Files files;
+  const auto file = files.write("recourse.toml", "[policies.\"orders.*\"]\nretry.max_attempts = 2\n");
+  auto runtime = recourse::Runtime::load(file, virtual_time());
+  BOOST_REQUIRE(runtime.has_value());
+  std::mutex mutex;
+  std::condition_variable reported;
+  std::vector<recourse::ReloadResult> results;
+  auto watch =
+      runtime->watch({.debounce = std::chrono::milliseconds(20), .on_result = [&](const recourse::ReloadResult& r) {
+                        const std::lock_guard lock(mutex);
+                        results.push_back(r);
+                        reported.notify_all();
+                      }});
+  BOOST_REQUIRE_MESSAGE(watch.has_value(), (watch ? "" : watch.error()));
+  const auto await_results = [&](std::size_t n) {
+    std::unique_lock lock(mutex);
+    return reported.wait_for(lock, std::chrono::seconds(20), [&] { return results.size() >= n; });
+  };
+  files.write("recourse.toml.new", "[policies.\"orders.*\"]\nretry.max_attempts = 4\n");
+  fs::rename(files.dir / "recourse.toml.new", file);  // an editor's save
+  BOOST_REQUIRE(await_results(1));
+  BOOST_TEST(results[0].accepted);
+  BOOST_TEST(results[0].generation == 2u);
+  BOOST_TEST(attempts_of_failing_call(*runtime, "orders.A") == 4);
+  files.write("recourse.toml", "[policies.\"orders.*\"]\nretry.max_attempts = \"x\"\n");
+  BOOST_REQUIRE(await_results(2));
+  BOOST_TEST(!results[1].accepted);
+  BOOST_REQUIRE(!results[1].errors.empty());
+  BOOST_TEST(results[1].errors[0].where.line == 2u);
+  BOOST_TEST(attempts_of_failing_call(*runtime, "orders.A") == 4);  // last known good
+}
+
+BOOST_AUTO_TEST_CASE(a_component_held_past_a_reload_keeps_its_library) {
+  Files files;
+  const auto file = files.write("recourse.toml", policy);
+  auto runtime = recourse::Runtime::load(file, virtual_time());
+  BOOST_REQUIRE(runtime.has_value());
+  std::shared_ptr<recourse::Budget> held = runtime->budget("orders-retries");
+  BOOST_REQUIRE(held != nullptr);
+  // A reload without the budget or its plugin: the held budget still works (its code is loaded).
+  BOOST_REQUIRE(runtime->apply("[policies.\"orders.*\"]\nretry.max_attempts = 2\n", "bare.toml").accepted);
+  BOOST_TEST(runtime->plugins().empty());
+  BOOST_TEST(attempts_of_failing_call(*runtime, "orders.X") == 2);  // its end reclaims the old generation
+  BOOST_TEST(*held->level() == 7.0);
+  held.reset();  // destroyed now, with its library still mapped until this last owner lets go
 }
 
 BOOST_AUTO_TEST_CASE(a_runtime_from_text_cannot_reload_or_watch) {

@@ -26,14 +26,11 @@ struct Listener::State {
   std::uint64_t next_id = 1;
   std::vector<std::pair<std::uint64_t, Render>> sources;  // oldest first
 
+  // Under the lock, so detach() waits for a render of the source it removes: the source's
+  // counters may be destroyed right after.
   std::string render() {
-    Render newest;
-    {
-      const std::lock_guard lock(mutex);
-      if (sources.empty()) return {};
-      newest = sources.back().second;
-    }
-    return newest();
+    const std::lock_guard lock(mutex);
+    return sources.empty() ? std::string() : sources.back().second();
   }
 };
 
@@ -82,6 +79,12 @@ std::expected<std::shared_ptr<Listener>, std::string> Listener::on(const std::st
     const int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
+  // Stopping waits for the server's connections: bound them, so that the call which ends an
+  // exporter's last generation (and stops it) waits at most about a second. Prometheus opens a
+  // connection per scrape then.
+  state->server.set_keep_alive_max_count(1);
+  state->server.set_read_timeout(1, 0);
+  state->server.set_write_timeout(1, 0);
   state->server.Get(path, [raw](const httplib::Request&, httplib::Response& response) {
     response.set_content(raw->render(), "text/plain; version=0.0.4; charset=utf-8");
   });
@@ -100,6 +103,10 @@ std::expected<std::shared_ptr<Listener>, std::string> Listener::on(const std::st
   // Server::stop() does nothing until the server runs: wait for it, so that a listener
   // destroyed right away still stops (and its thread is joined).
   while (!raw->server.is_running() && !raw->stopped) std::this_thread::yield();
+  if (raw->stopped) {
+    state->thread.join();
+    return std::unexpected("the server on " + address + " stopped as it started");
+  }
   std::shared_ptr<Listener> listener(new Listener(std::move(state)));
   if (port != 0) registry()[address] = listener;
   return listener;

@@ -136,10 +136,21 @@ BudgetMetrics& MetricStore::budget(std::string_view name) {
   return *budgets_[used];
 }
 
+void MetricStore::circuit_reset(std::string_view key) {
+  const std::lock_guard lock(making_);
+  for (const auto& k : keys_)
+    if (k->key == key && k->circuit_state.load(std::memory_order_relaxed) >= 0)
+      k->circuit_state.store(0, std::memory_order_relaxed);
+}
+
 std::string MetricStore::exposition() const {
-  const std::lock_guard lock(making_);  // keys_ and budgets_ do not grow meanwhile
+  // The keys as they are now, taken under the lock (entries are never removed or moved), then
+  // rendered without it, so a call's new key does not wait for a scrape.
   std::vector<const KeyMetrics*> keys;
-  for (const auto& k : keys_) keys.push_back(k.get());
+  {
+    const std::lock_guard lock(making_);
+    for (const auto& k : keys_) keys.push_back(k.get());
+  }
   keys.push_back(&over_limit_);
   std::string out;
   out.reserve(256 + keys.size() * 1024);

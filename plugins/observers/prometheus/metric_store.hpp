@@ -1,3 +1,5 @@
+// Memory: about 10 KB per key seen (three reason tables of 64 entries and the histogram).
+//
 // The prometheus observer's counters: written by calls on any thread with relaxed atomic adds,
 // read by the scrape thread. A call finds its key's counters by CallInfo::key_slot (an index,
 // no lookup on the key's text) and a reason's counter by comparing the reason's pointer
@@ -35,13 +37,24 @@ class ReasonCounters {
     add_slow(reason);
   }
 
-  // (reason, count) for every reason seen, the overflow last as "other".
+  // (reason, count) for every reason seen, once per text (the same reason may have come under
+  // several pointers: each plugin library has its own copy of a reason literal), the overflow
+  // last as "_other".
   template <class Visit>
   void for_each(Visit&& visit) const {
     const std::size_t used = used_.load(std::memory_order_acquire);
-    for (std::size_t i = 0; i < used; ++i)
-      visit(std::string_view(entries_[i].text), entries_[i].count.load(std::memory_order_relaxed));
-    if (const std::uint64_t other = overflow_.load(std::memory_order_relaxed); other > 0) visit("other", other);
+    std::array<std::pair<std::string_view, std::uint64_t>, capacity> merged;
+    std::size_t distinct = 0;
+    for (std::size_t i = 0; i < used; ++i) {
+      const std::string_view text = entries_[i].text;
+      const std::uint64_t n = entries_[i].count.load(std::memory_order_relaxed);
+      std::size_t j = 0;
+      while (j < distinct && merged[j].first != text) ++j;
+      if (j == distinct) merged[distinct++] = {text, 0};
+      merged[j].second += n;
+    }
+    for (std::size_t j = 0; j < distinct; ++j) visit(merged[j].first, merged[j].second);
+    if (const std::uint64_t other = overflow_.load(std::memory_order_relaxed); other > 0) visit("_other", other);
   }
 
  private:
@@ -137,6 +150,10 @@ class MetricStore {
   }
 
   BudgetMetrics& budget(std::string_view name);
+
+  // A reload reset the key's breaker (ConfigEvent::breakers_reset): it is closed again, and no
+  // transition says so.
+  void circuit_reset(std::string_view key);
 
   const ExecutorStats* stats = nullptr;  // the executor's own counters, when the host gives them
   std::atomic<std::uint64_t> generation{0};

@@ -68,9 +68,10 @@ std::vector<Duration> read_buckets(const ComponentContext& context, support::Con
     for (const ConfigNode& item : list->items) {
       const bool numeric = item.kind == ConfigNode::Kind::number || item.kind == ConfigNode::Kind::integer;
       const double value = item.kind == ConfigNode::Kind::integer ? static_cast<double>(item.integer) : item.number;
-      if (!numeric || !(value > 0) || value > 86400) {
+      // At least a microsecond: bounds are kept in nanoseconds, and must stay distinct there.
+      if (!numeric || !(value >= 1e-6) || value > 86400) {
         in.fail({item.where, item.path,
-                 "expected a bucket bound in seconds above 0 and at most 86400, got " + describe_value(item)});
+                 "expected a bucket bound in seconds from 0.000001 to 86400, got " + describe_value(item)});
       } else if (!seconds.empty() && value <= seconds.back()) {
         in.fail({item.where, item.path, "bucket bounds must increase"});
       } else {
@@ -109,7 +110,13 @@ class PrometheusObserver final : public Observer {
     }
     std::string path = "/metrics";
     if (auto p = in.string("path")) {
+      // cpp-httplib matches the path as a regular expression: only plain path characters.
+      const bool plain = std::ranges::all_of(*p, [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '_' ||
+               c == '-';
+      });
       if (p->empty() || p->front() != '/') in.fail("path", "must start with /");
+      else if (!plain) in.fail("path", "may hold only letters, digits, '/', '_' and '-'");
       else path = *p;
     }
     std::vector<Duration> bounds = read_buckets(context, in);
@@ -159,6 +166,7 @@ class PrometheusObserver final : public Observer {
   void on_config(const ConfigEvent& event) override {
     (event.accepted ? store_->reloads_accepted : store_->reloads_refused).fetch_add(1, std::memory_order_relaxed);
     store_->generation.store(event.generation, std::memory_order_relaxed);
+    for (const std::string& key : event.breakers_reset) store_->circuit_reset(key);
   }
 
   // Removed by a reload and its last call over: stop serving, so the port is free (unless a

@@ -222,6 +222,24 @@ BOOST_AUTO_TEST_CASE(added_replaced_on_its_port_and_removed_by_reloads) {
   BOOST_TEST(port_is_free(port));
 }
 
+BOOST_AUTO_TEST_CASE(a_breaker_reset_by_a_reload_shows_closed) {
+  const int port = free_port();
+  Runtime r(plugins() + exporter(port) + policies);
+  r.fail("shop.Breaker", 2);  // two failures: open
+  auto s = samples(*scrape(port));
+  BOOST_TEST(s[R"(recourse_circuit_state{key="shop.Breaker",state="open"})"] == 1);
+  // Another kind of breaker: the key's breaker starts fresh, and no transition says so.
+  std::string rate = policies;
+  const std::string consecutive = R"(kind = "consecutive", threshold = 2)";
+  rate.replace(rate.find(consecutive), consecutive.size(), R"(kind = "failure_rate")");
+  const auto reset = r.runtime->apply(plugins() + exporter(port) + rate, "rate.toml");
+  BOOST_REQUIRE(reset.accepted);
+  BOOST_TEST(reset.breakers_reset == std::vector<std::string>{"shop.Breaker"});
+  s = samples(*scrape(port));
+  BOOST_TEST(s[R"(recourse_circuit_state{key="shop.Breaker",state="closed"})"] == 1);
+  BOOST_TEST(s[R"(recourse_circuit_state{key="shop.Breaker",state="open"})"] == 0);
+}
+
 BOOST_AUTO_TEST_CASE(bad_settings_are_refused_with_their_place) {
   const auto refused = [](const std::string& table) {
     auto loaded =
@@ -233,7 +251,9 @@ BOOST_AUTO_TEST_CASE(bad_settings_are_refused_with_their_place) {
   BOOST_TEST(refused("listen = \"127.0.0.1:99999\"\n").find("port") != std::string::npos);
   BOOST_TEST(refused("path = \"metrics\"\n").find("must start with /") != std::string::npos);
   BOOST_TEST(refused("buckets = [0.5, 0.1]\n").find("increase") != std::string::npos);
-  BOOST_TEST(refused("buckets = [0]\n").find("above 0") != std::string::npos);
+  BOOST_TEST(refused("buckets = [0]\n").find("from 0.000001") != std::string::npos);
+  BOOST_TEST(refused("buckets = [1e-10]\n").find("from 0.000001") != std::string::npos);
+  BOOST_TEST(refused("path = \"/a[\"\n").find("only letters") != std::string::npos);
   BOOST_TEST(refused("bucket = [1]\n").find("bucket") != std::string::npos);  // unknown field
 
   // A port another process holds: refused, naming the address.
