@@ -115,7 +115,7 @@ void print_text(const Explained& e) {
   }
   fmt::print("  components\n");
   for (const host::ComponentSource& c : e.components) {
-    const std::string served = c.kind == host::ComponentSource::Kind::plugin ? "plugin " + c.plugin
+    const std::string served = c.kind == host::ComponentSource::Kind::plugin    ? "plugin " + c.plugin
                                : c.kind == host::ComponentSource::Kind::builtin ? std::string("built-in")
                                                                                 : std::string("MISSING");
     line("    {:<14} {:<20} {}{}", c.role, c.name, served, c.detail.empty() ? "" : " (" + c.detail + ")");
@@ -238,8 +238,14 @@ void print_json(std::string_view file, const host::Config& config, const host::P
   json.key("plugins").begin_object().key("configured").boolean(config.plugins.present);
   json.key("loaded").begin_array();
   for (const host::PluginInfo& p : plugins.plugins())
-    json.begin_object().key("name").string(p.name).key("version").string(p.version).key("file").string(
-        p.file.string()).end_object();
+    json.begin_object()
+        .key("name")
+        .string(p.name)
+        .key("version")
+        .string(p.version)
+        .key("file")
+        .string(p.file.string())
+        .end_object();
   json.end_array().key("refused").begin_array();
   for (const host::PluginRefusal& r : plugins.refusals())
     json.begin_object().key("file").string(r.file.string()).key("reason").string(r.reason).end_object();

@@ -50,7 +50,7 @@ std::string too_large(std::string_view size) {
 std::expected<std::string, std::string> read_regular_file(const std::filesystem::path& file) {
   const Descriptor fd(::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
   if (fd.get() < 0) return std::unexpected("cannot read config file: " + errno_text(errno));
-  struct stat status {};
+  struct stat status{};
   if (::fstat(fd.get(), &status) != 0) return std::unexpected("cannot read config file: " + errno_text(errno));
   if (!S_ISREG(status.st_mode))
     return std::unexpected("cannot read config file: it is " + std::string(support::file_type_name(status.st_mode)) +

@@ -36,9 +36,9 @@ namespace {
 using field_paths::join_names;
 using field_paths::segment;
 
-const std::vector<std::string_view> top_level_tables{"defaults",   "policies", "executor",  "budgets", "plugins",
-                                                     "classifiers", "backoffs", "observers", "triggers",
-                                                     "provider",    "simulation"};
+const std::vector<std::string_view> top_level_tables{"defaults", "policies",    "executor",  "budgets",
+                                                     "plugins",  "classifiers", "backoffs",  "observers",
+                                                     "triggers", "provider",    "simulation"};
 
 std::pair<std::uint32_t, std::uint32_t> position(const SourceLocation& where) { return {where.line, where.column}; }
 
@@ -160,8 +160,8 @@ class ConfigReader {
 
   void read_executor(const ConfigNode& node, ExecutorSettings& out) {
     const ConfigView view(node);
-    static constexpr std::string_view known[]{"missing_policy", "missing_classifier", "missing_budget", "max_keys",
-                                              "default_classifier", "hedge_threads", "hedge_queue"};
+    static constexpr std::string_view known[]{"missing_policy",     "missing_classifier", "missing_budget", "max_keys",
+                                              "default_classifier", "hedge_threads",      "hedge_queue"};
     for (const ConfigError& e : view.unknown_fields(known)) keep(e);
     const auto mode = [&](std::string_view field, MissingMode& target) {
       const auto text = view.string(field);
@@ -207,7 +207,8 @@ class ConfigReader {
       }
     }
     if (const auto load = view.strings("load"); check(load) && *load) out.load = **load;
-    if (const auto insecure = view.boolean("allow_insecure"); check(insecure) && *insecure) out.allow_insecure = **insecure;
+    if (const auto insecure = view.boolean("allow_insecure"); check(insecure) && *insecure)
+      out.allow_insecure = **insecure;
   }
 
   // A component whose table is wrong is kept with an empty plugin (see ConfigReading).

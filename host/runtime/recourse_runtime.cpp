@@ -89,14 +89,7 @@ Executor& Runtime::executor() const noexcept { return *impl_->runtime->executor;
 
 std::uint64_t Runtime::generation() const noexcept { return impl_->runtime->executor->generation(); }
 
-ReloadResult Runtime::reload() {
-  if (impl_->runtime->running()->config.file.empty()) {
-    ReloadResult refused{.generation = generation()};
-    refused.errors.push_back(ConfigError{{}, "", "the running config was not read from a file: nothing to reload"});
-    return refused;
-  }
-  return to_public(impl_->runtime->reload());
-}
+ReloadResult Runtime::reload() { return to_public(impl_->runtime->reload()); }
 
 ReloadResult Runtime::apply(std::string_view toml_text, std::string label) {
   return to_public(impl_->runtime->apply(toml_text, std::move(label)));

@@ -32,7 +32,8 @@ namespace {
 
 class SpdlogLogger final : public Logger {
  public:
-  explicit SpdlogLogger(std::string name) : logger_(spdlog::stderr_color_mt(name + "-" + std::to_string(++instances))) {}
+  explicit SpdlogLogger(std::string name)
+      : logger_(spdlog::stderr_color_mt(name + "-" + std::to_string(++instances))) {}
   void log(LogLevel level, std::string_view message) noexcept override {
     try {
       logger_->log(level == LogLevel::debug  ? spdlog::level::debug
@@ -190,7 +191,8 @@ class Builder {
   // file policy named are created too, but one that cannot start with default parameters is
   // only logged — nothing in the file needs it.
   void unreferenced_for_provider() {
-    for (ComponentCategory category : {ComponentCategory::classifier, ComponentCategory::backoff, ComponentCategory::trigger}) {
+    for (ComponentCategory category :
+         {ComponentCategory::classifier, ComponentCategory::backoff, ComponentCategory::trigger}) {
       for (const std::string& name : catalogue_.creatable_names(category)) {
         if (declared(category, name) || !attempted_.insert({category, name}).second) continue;
         const ConfigNode table;
@@ -294,31 +296,33 @@ class Builder {
     else if (ref.category == ComponentCategory::backoff)
       add(options_.backoffs, ref.name, make<BackoffStrategy>(ref.name, table, ref.name, &failed), table);
     else add(options_.triggers, ref.name, make<HedgeTrigger>(ref.name, table, ref.name, &failed), table);
-    const std::string used_by = ref.where.line != 0 ? std::string() : "the built-in default " + ref.path + " is \"" + ref.name + "\": ";
+    const std::string used_by =
+        ref.where.line != 0 ? std::string() : "the built-in default " + ref.path + " is \"" + ref.name + "\": ";
     for (ConfigError& e : failed) {
       std::string message = std::move(e.message);
       if (!e.field_path.empty())
-        message = std::string(what(ref.category)) + " \"" + ref.name + "\" cannot run with default parameters: " +
-                  e.field_path + ": " + message + "; configure an instance in [" + std::string(section(ref.category)) +
-                  ".<name>] with plugin = \"" + ref.name + "\", and name that instance here";
+        message = std::string(what(ref.category)) + " \"" + ref.name +
+                  "\" cannot run with default parameters: " + e.field_path + ": " + message +
+                  "; configure an instance in [" + std::string(section(ref.category)) + ".<name>] with plugin = \"" +
+                  ref.name + "\", and name that instance here";
       errors.errors.push_back(ConfigError{table.where, ref.where.line != 0 ? ref.path : "plugins", used_by + message});
     }
   }
 
   void unknown_plugin(const ComponentSpec& spec) {
     const std::vector<std::string> names = catalogue_.creatable_names(spec.category);
-    errors.errors.push_back(ConfigView(spec.table).error(
-        "plugin", unknown_name(std::string(to_string(spec.category)) + " plugin", spec.plugin,
-                               std::vector<std::string_view>(names.begin(), names.end()))));
+    errors.errors.push_back(
+        ConfigView(spec.table)
+            .error("plugin", unknown_name(std::string(to_string(spec.category)) + " plugin", spec.plugin,
+                                          std::vector<std::string_view>(names.begin(), names.end()))));
   }
 
   // Declared in the file ([classifiers.x], [budgets.x], ...), whether or not it built.
   bool declared(ComponentCategory category, std::string_view name) const {
     if (category == ComponentCategory::budget)
       return std::ranges::find(config_.budgets, name, &ComponentSpec::name) != config_.budgets.end();
-    return std::ranges::any_of(config_.components, [&](const ComponentSpec& spec) {
-      return spec.category == category && spec.name == name;
-    });
+    return std::ranges::any_of(
+        config_.components, [&](const ComponentSpec& spec) { return spec.category == category && spec.name == name; });
   }
 
   // The names a policy may use for `category`: declared instances (built or not), plugin
@@ -347,7 +351,8 @@ class Builder {
       for (const PatchEntry& entry : patch.entries) {
         const auto* name = std::get_if<std::string>(&entry.value);
         if (name == nullptr || name->empty() || !names_a_component(entry.field->path)) continue;
-        refs.push_back({category_of(entry.field->path), *name, entry.where, table + "." + std::string(entry.field->path)});
+        refs.push_back(
+            {category_of(entry.field->path), *name, entry.where, table + "." + std::string(entry.field->path)});
       }
     };
     from(config_.policies.defaults, "defaults");
@@ -471,7 +476,14 @@ ReloadResult Runtime::apply(std::string_view toml_text, std::string file_label) 
 }
 
 ReloadResult Runtime::reload() {
-  auto config = load_config(running()->config.file, {}, options.overrides);
+  const std::filesystem::path file = running()->config.file;
+  if (file.empty()) {  // built from text: nothing to re-read (not a refused config: observers hear nothing)
+    ReloadResult result{.generation = executor->generation()};
+    result.errors.errors.push_back(
+        ConfigError{{}, "", "the running config was not read from a file: nothing to reload"});
+    return result;
+  }
+  auto config = load_config(file, {}, options.overrides);
   if (!config) return refused(std::move(config.error()));
   return apply(*config);
 }

@@ -122,7 +122,8 @@ struct Runtime {
   ReloadResult apply(const Config& config);
   // The same from TOML text; `file_label` names it in errors.
   ReloadResult apply(std::string_view toml_text, std::string file_label);
-  // Re-reads the file the running config came from.
+  // Re-reads the file the running config came from; one built from text has none to re-read,
+  // and the result says so (nothing changes, observers hear nothing).
   ReloadResult reload();
   // Follows that file: inotify on its directory, so a write in place, an editor's write to a
   // temporary file and rename, and a Kubernetes ConfigMap update (the `..data` symlink swapped)

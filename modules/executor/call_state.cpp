@@ -207,7 +207,7 @@ void CallState::count_cancelled_hedge(const AttemptFacts& facts, TimePoint end) 
 TimePoint CallState::attempt_deadline(TimePoint start) const noexcept {
   const Duration per_attempt = policy_->resolved.policy.retry.per_attempt_timeout;
   return per_attempt > Duration::zero() ? std::min(overall_deadline_, saturating_add(start, per_attempt))
-                                         : overall_deadline_;
+                                        : overall_deadline_;
 }
 
 const Attempt& CallState::start_attempt() {
@@ -277,8 +277,7 @@ Outcome CallState::judge(const AttemptFacts& facts, AttemptView& view, TimePoint
   view.cancelled = options_.stop.stop_requested();
   view.deadline_exceeded = timed_ && end >= facts.attempt->deadline;
   Outcome outcome = classified != nullptr ? validated(*classified) : classify(view);
-  if (view.deadline_exceeded && !view.cancelled && outcome.kind != OutcomeKind::success)
-    outcome = timed_out(view);
+  if (view.deadline_exceeded && !view.cancelled && outcome.kind != OutcomeKind::success) outcome = timed_out(view);
   record_to_budgets(outcome, end);
   if (capturing() || !executor_.observers.empty()) record_attempt(facts, outcome.kind, outcome.reason, end);
   if (outcome.kind == OutcomeKind::success && policy_->latencies) policy_->latencies->record(end - facts.start);
@@ -375,7 +374,8 @@ std::optional<Duration> CallState::next_delay(const Outcome& outcome, TimePoint 
   if (outcome.backoff_override) {
     // The server said when: no jitter, capped by max_retry_after (not max_backoff).
     const Duration wanted = std::clamp(*outcome.backoff_override, Duration::zero(), retry.max_retry_after);
-    if (bounded && saturating_add(now, wanted) > overall_deadline_) return end_with(reason::retry_after_exceeds_deadline), std::nullopt;
+    if (bounded && saturating_add(now, wanted) > overall_deadline_)
+      return end_with(reason::retry_after_exceeds_deadline), std::nullopt;
     previous_delay_ = wanted;
     return wanted;
   }
@@ -386,7 +386,8 @@ std::optional<Duration> CallState::next_delay(const Outcome& outcome, TimePoint 
     return end_with(reason::backoff_error), std::nullopt;
   }
   // Sleeping into the deadline only to fail there would waste the caller's time.
-  if (bounded && saturating_add(now, delay) >= overall_deadline_) return end_with(reason::deadline_exceeded), std::nullopt;
+  if (bounded && saturating_add(now, delay) >= overall_deadline_)
+    return end_with(reason::deadline_exceeded), std::nullopt;
   previous_delay_ = delay;
   return delay;
 }
@@ -423,12 +424,9 @@ Failure CallState::fail() {
       executor_.notify([&](Observer& o) { o.on_failure(info, *timeline_); });
     }
   }
-  return Failure{final_reason_,
-                 attempts_done_ ? last_outcome_.kind : OutcomeKind::unknown,
-                 attempts_done_,
-                 std::move(last_exception_),
-                 last_error_,
-                 std::move(last_error_value_),
+  return Failure{final_reason_,         attempts_done_ ? last_outcome_.kind : OutcomeKind::unknown,
+                 attempts_done_,        std::move(last_exception_),
+                 last_error_,           std::move(last_error_value_),
                  std::move(last_value_)};
 }
 

@@ -42,15 +42,18 @@ BOOST_AUTO_TEST_SUITE(runtime_config)
 
 BOOST_AUTO_TEST_CASE(a_policy_naming_an_unknown_classifier_lists_the_known_ones) {
   const auto errors = runtime_errors(plugins_table + "[policies.\"a.b\"]\nretry.classifier = \"htp\"\n");
-  BOOST_TEST(contains(errors, "rt.toml:4:20: policies.\"a.b\".retry.classifier: no classifier named \"htp\" (did you mean http?); known: always, errno, grpc, http, never"),
+  BOOST_TEST(contains(errors,
+                      "rt.toml:4:20: policies.\"a.b\".retry.classifier: no classifier named \"htp\" (did you mean "
+                      "http?); known: always, errno, grpc, http, never"),
              errors.front());
 }
 
 BOOST_AUTO_TEST_CASE(a_policy_naming_an_unknown_budget_or_backoff_is_an_error) {
-  const auto errors =
-      runtime_errors("[defaults]\nretry.budget.name = \"ghost\"\nretry.backoff = \"exponentail\"\n");
+  const auto errors = runtime_errors("[defaults]\nretry.budget.name = \"ghost\"\nretry.backoff = \"exponentail\"\n");
   BOOST_TEST(contains(errors, "retry.budget.name: no budget named \"ghost\""));
-  BOOST_TEST(contains(errors, "retry.backoff: no backoff strategy named \"exponentail\" (did you mean exponential?); known: constant, exponential"));
+  BOOST_TEST(contains(errors,
+                      "retry.backoff: no backoff strategy named \"exponentail\" (did you mean exponential?); known: "
+                      "constant, exponential"));
 }
 
 BOOST_AUTO_TEST_CASE(a_budget_that_fails_to_build_is_one_error_not_two) {
@@ -66,20 +69,25 @@ BOOST_AUTO_TEST_CASE(a_budget_that_fails_to_build_is_still_a_known_name) {
   const auto errors = runtime_errors(plugins_table +
                                      "[budgets.tb]\nplugin = \"token_bucket\"\ncapacity = -1\n"
                                      "[policies.\"a.B\"]\nretry.budget.name = \"tbb\"\n");
-  BOOST_TEST(contains(errors, "retry.budget.name: no budget named \"tbb\" (did you mean tb?); known: tb"), errors.back());
+  BOOST_TEST(contains(errors, "retry.budget.name: no budget named \"tbb\" (did you mean tb?); known: tb"),
+             errors.back());
   const auto none = runtime_errors("[defaults]\nretry.budget.name = \"ghost\"\n");
   BOOST_TEST(contains(none, "no budget named \"ghost\"; known: none"), none.front());
 }
 
 // Issue 10 item 20: component names get a "did you mean", as field names do.
 BOOST_AUTO_TEST_CASE(a_misspelt_component_name_suggests_the_close_one) {
-  const auto errors = runtime_errors(plugins_table + "[classifiers.internal_http]\nplugin = \"http\"\n"
-                                     "[policies.\"a.B\"]\nretry.classifier = \"internal_htp\"\n"
-                                     "hedge.enabled = true\nhedge.trigger = \"custom\"\nhedge.trigger_name = \"bounded_percentil\"\n");
-  BOOST_TEST(contains(errors, "rt.toml:6:20: policies.\"a.B\".retry.classifier: no classifier named \"internal_htp\" "
-                              "(did you mean internal_http?); known: always, errno, grpc, http, internal_http, never"),
+  const auto errors =
+      runtime_errors(plugins_table +
+                     "[classifiers.internal_http]\nplugin = \"http\"\n"
+                     "[policies.\"a.B\"]\nretry.classifier = \"internal_htp\"\n"
+                     "hedge.enabled = true\nhedge.trigger = \"custom\"\nhedge.trigger_name = \"bounded_percentil\"\n");
+  BOOST_TEST(contains(errors,
+                      "rt.toml:6:20: policies.\"a.B\".retry.classifier: no classifier named \"internal_htp\" "
+                      "(did you mean internal_http?); known: always, errno, grpc, http, internal_http, never"),
              errors.front());
-  BOOST_TEST(contains(errors, "hedge.trigger_name: no hedge trigger named \"bounded_percentil\" (did you mean bounded_percentile?)"));
+  BOOST_TEST(contains(
+      errors, "hedge.trigger_name: no hedge trigger named \"bounded_percentil\" (did you mean bounded_percentile?)"));
 }
 
 // Issue 10 item 14(b): an [executor] default_classifier nobody provides is an error, not a
@@ -87,22 +95,24 @@ BOOST_AUTO_TEST_CASE(a_misspelt_component_name_suggests_the_close_one) {
 BOOST_AUTO_TEST_CASE(an_unknown_default_classifier_is_an_error_with_a_suggestion) {
   const auto errors = runtime_errors(plugins_table + "[executor]\ndefault_classifier = \"htpp\"\n");
   BOOST_REQUIRE_EQUAL(errors.size(), 1u);
-  BOOST_TEST(errors[0].find("rt.toml:4:22: executor.default_classifier: no classifier named \"htpp\" (did you mean http?)") == 0u,
+  BOOST_TEST(errors[0].find(
+                 "rt.toml:4:22: executor.default_classifier: no classifier named \"htpp\" (did you mean http?)") == 0u,
              errors[0]);
 }
 
 BOOST_AUTO_TEST_CASE(a_default_classifier_from_a_plugin_is_created_and_used) {
-  auto config = recourse::host::parse_config(plugins_table + "[executor]\nmissing_classifier = \"fallback\"\n"
-                                             "default_classifier = \"errno\"\n[defaults]\nretry.classifier = \"gone\"\n",
-                                             "rt.toml");
+  auto config =
+      recourse::host::parse_config(plugins_table +
+                                       "[executor]\nmissing_classifier = \"fallback\"\n"
+                                       "default_classifier = \"errno\"\n[defaults]\nretry.classifier = \"gone\"\n",
+                                   "rt.toml");
   BOOST_REQUIRE(config.has_value());
   recourse::host::RuntimeOptions options{std::make_shared<recourse::VirtualClock>()};
   options.check_references = false;  // "gone" is missing on purpose: the fallback is under test
   auto runtime = recourse::host::build_runtime(*config, std::move(options));
   BOOST_REQUIRE_MESSAGE(runtime.has_value(), (runtime ? "" : recourse::host::to_string(runtime.error())));
-  const auto result = (*runtime)->executor->try_run("db.Connect", [](const recourse::Attempt&) {
-    return std::make_error_code(std::errc::permission_denied);
-  });
+  const auto result = (*runtime)->executor->try_run(
+      "db.Connect", [](const recourse::Attempt&) { return std::make_error_code(std::errc::permission_denied); });
   BOOST_TEST(result.error().reason == "errno_eacces");
 }
 
@@ -112,7 +122,8 @@ const std::string throwing_plugin =
     std::string("[plugins]\npaths = [\"") + RECOURSE_TEST_PLUGIN_DIR + "/factory_throws\"]\n";
 
 BOOST_AUTO_TEST_CASE(an_unused_component_that_cannot_start_fails_nothing) {
-  auto config = recourse::host::parse_config(throwing_plugin + "[policies.\"a.B\"]\nretry.max_attempts = 2\n", "rt.toml");
+  auto config =
+      recourse::host::parse_config(throwing_plugin + "[policies.\"a.B\"]\nretry.max_attempts = 2\n", "rt.toml");
   BOOST_REQUIRE(config.has_value());
   auto runtime = recourse::host::build_runtime(*config, {std::make_shared<recourse::VirtualClock>()});
   BOOST_TEST(runtime.has_value(), (runtime ? "" : recourse::host::to_string(runtime.error())));
@@ -124,8 +135,10 @@ BOOST_AUTO_TEST_CASE(a_used_component_that_cannot_start_is_one_error_at_its_firs
                                      "[policies.\"a.B\"]\nretry.classifier = \"throws\"\n"
                                      "[defaults]\nretry.classifier = \"throws\"\n");
   BOOST_REQUIRE_EQUAL(errors.size(), 1u);
-  BOOST_TEST(errors[0].find("rt.toml:4:20: policies.\"b.C\".retry.classifier: classifier \"throws\" from ") == 0u, errors[0]);
-  BOOST_TEST(errors[0].find("librecourse-factory_throws.so failed to start: boom in constructor") != std::string::npos, errors[0]);
+  BOOST_TEST(errors[0].find("rt.toml:4:20: policies.\"b.C\".retry.classifier: classifier \"throws\" from ") == 0u,
+             errors[0]);
+  BOOST_TEST(errors[0].find("librecourse-factory_throws.so failed to start: boom in constructor") != std::string::npos,
+             errors[0]);
 }
 
 // With a [provider], policies arrive at run time and may name any plugin component: the ones
@@ -138,8 +151,10 @@ BOOST_AUTO_TEST_CASE(with_a_provider_an_unnamed_component_that_cannot_start_is_o
   const std::string policies = (std::filesystem::temp_directory_path() / "recourse-provider-policies.toml").string();
   std::ofstream(policies) << "[policies.\"a.B\"]\nretry.classifier = \"http\"\n";
   auto config = recourse::host::parse_config(std::string("[plugins]\npaths = [\"") + RECOURSE_PLUGIN_DIR + "\", \"" +
-                                                 RECOURSE_TEST_PLUGIN_DIR + "/factory_throws\"]\n"
-                                                 "[provider]\nplugin = \"toml_file\"\npath = \"" + policies + "\"\n",
+                                                 RECOURSE_TEST_PLUGIN_DIR +
+                                                 "/factory_throws\"]\n"
+                                                 "[provider]\nplugin = \"toml_file\"\npath = \"" +
+                                                 policies + "\"\n",
                                              "rt.toml");
   BOOST_REQUIRE_MESSAGE(config.has_value(), (config ? "" : recourse::host::to_string(config.error())));
   auto logger = std::make_shared<Lines>();
@@ -150,9 +165,10 @@ BOOST_AUTO_TEST_CASE(with_a_provider_an_unnamed_component_that_cannot_start_is_o
   BOOST_REQUIRE_MESSAGE(runtime.has_value(), (runtime ? "" : recourse::host::to_string(runtime.error())));
   BOOST_TEST(contains(logger->lines, "classifier \"throws\" is not available to provider policies"));
   // The provider's policy names a plugin classifier the file never named: it was created.
-  const auto result = (*runtime)->executor->try_run("a.B", [](const recourse::Attempt&) -> std::expected<int, std::error_code> {
-    return std::unexpected(std::make_error_code(std::errc::io_error));
-  });
+  const auto result =
+      (*runtime)->executor->try_run("a.B", [](const recourse::Attempt&) -> std::expected<int, std::error_code> {
+        return std::unexpected(std::make_error_code(std::errc::io_error));
+      });
   BOOST_TEST(result.error().reason != "classifier_not_found");
 }
 
@@ -162,7 +178,8 @@ BOOST_AUTO_TEST_CASE(keys_past_max_keys_are_logged_through_the_runtimes_logger) 
     std::vector<std::string> lines;
     void log(recourse::LogLevel, std::string_view message) noexcept override { lines.emplace_back(message); }
   };
-  auto config = recourse::host::parse_config("[executor]\nmax_keys = 1\n[defaults]\nretry.max_attempts = 1\n", "rt.toml");
+  auto config =
+      recourse::host::parse_config("[executor]\nmax_keys = 1\n[defaults]\nretry.max_attempts = 1\n", "rt.toml");
   BOOST_REQUIRE(config.has_value());
   auto logger = std::make_shared<Lines>();
   recourse::host::RuntimeOptions options{std::make_shared<recourse::VirtualClock>()};
@@ -177,7 +194,8 @@ BOOST_AUTO_TEST_CASE(keys_past_max_keys_are_logged_through_the_runtimes_logger) 
 }
 
 BOOST_AUTO_TEST_CASE(a_configured_instance_that_cannot_start_is_reported_at_its_table) {
-  const auto errors = runtime_errors(throwing_plugin + "[classifiers.mine]\nplugin = \"throws\"\n"
+  const auto errors = runtime_errors(throwing_plugin +
+                                     "[classifiers.mine]\nplugin = \"throws\"\n"
                                      "[policies.\"a.B\"]\nretry.classifier = \"mine\"\n");
   BOOST_REQUIRE_EQUAL(errors.size(), 1u);
   BOOST_TEST(errors[0].find("rt.toml:3:1: classifiers.mine: classifier \"throws\" from ") == 0u, errors[0]);
@@ -255,7 +273,8 @@ BOOST_AUTO_TEST_CASE(a_host_component_is_created_and_listed) {
 }
 
 BOOST_AUTO_TEST_CASE(component_parameters_are_validated_by_the_component) {
-  const auto errors = runtime_errors(plugins_table + "[classifiers.c]\nplugin = \"grpc\"\nretryable_codes = [\"NOPE\"]\n");
+  const auto errors =
+      runtime_errors(plugins_table + "[classifiers.c]\nplugin = \"grpc\"\nretryable_codes = [\"NOPE\"]\n");
   BOOST_TEST(contains(errors, "rt.toml:5:"), errors.front());
   BOOST_TEST(contains(errors, "unknown gRPC code \"NOPE\""));
 }
@@ -285,13 +304,13 @@ retry.max_attempts = 4
   };
   int calls = 0;
   recourse::Timeline timeline;
-  const auto result = (*runtime)->executor->try_run(
-      "users.Get",
-      [&](const recourse::Attempt&) -> std::expected<int, std::error_code> {
-        ++calls;
-        return std::unexpected(std::make_error_code(std::errc::io_error));
-      },
-      {.timeline = &timeline});
+  const auto result =
+      (*runtime)->executor->try_run("users.Get",
+                                    [&](const recourse::Attempt&) -> std::expected<int, std::error_code> {
+                                      ++calls;
+                                      return std::unexpected(std::make_error_code(std::errc::io_error));
+                                    },
+                                    {.timeline = &timeline});
   // No gRPC status: the grpc classifier calls it UNKNOWN, not retryable.
   BOOST_TEST(result.error().reason == "grpc_unknown");
   BOOST_TEST(calls == 1);

@@ -92,7 +92,8 @@ class RatioBudget final : public Budget {
   std::optional<double> level() noexcept override {
     const std::lock_guard lock(mutex_);
     const auto [requests, retries] = window_totals(advance());
-    return std::max(0.0, (params_.percent * static_cast<double>(requests) + reserve_) / 100.0 - static_cast<double>(retries));
+    return std::max(
+        0.0, (params_.percent * static_cast<double>(requests) + reserve_) / 100.0 - static_cast<double>(retries));
   }
 
   void call_started(std::string_view, TimePoint) noexcept override {

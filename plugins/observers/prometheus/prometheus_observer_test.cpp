@@ -24,30 +24,43 @@ import recourse.runtime;
 
 namespace {
 
-// A port nothing listens on now (bound to 0, read back, closed).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  socklen_t size = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
-bool port_is_free(int port) {
+// A TCP socket bound to 127.0.0.1:port (0: any free port), or -1; `reuse`: SO_REUSEADDR first,
+// as a server restarting would.
+int bound_socket(int port, bool reuse = false) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   address.sin_port = htons(static_cast<std::uint16_t>(port));
   const int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // as a server restarting would
-  const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  if (reuse) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int port_of(int fd) {
+  sockaddr_in address{};
+  socklen_t size = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
+  return ntohs(address.sin_port);
+}
+
+// A port nothing listens on now (bound to 0, read back, closed).
+int free_port() {
+  const int fd = bound_socket(0);
+  BOOST_REQUIRE(fd >= 0);
+  const int port = port_of(fd);
   ::close(fd);
-  return free;
+  return port;
+}
+
+bool port_is_free(int port) {
+  const int fd = bound_socket(port, true);
+  if (fd >= 0) ::close(fd);
+  return fd >= 0;
 }
 
 std::optional<std::string> scrape(int port, const std::string& path = "/metrics") {
@@ -257,15 +270,10 @@ BOOST_AUTO_TEST_CASE(bad_settings_are_refused_with_their_place) {
   BOOST_TEST(refused("bucket = [1]\n").find("bucket") != std::string::npos);  // unknown field
 
   // A port another process holds: refused, naming the address.
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  const int fd = bound_socket(0);
+  BOOST_REQUIRE(fd >= 0);
   ::listen(fd, 1);
-  socklen_t size = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
-  const std::string held = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  const std::string held = "127.0.0.1:" + std::to_string(port_of(fd));
   BOOST_TEST(refused("listen = \"" + held + "\"\n").find("cannot listen on " + held) != std::string::npos);
   ::close(fd);
 }
