@@ -18,16 +18,12 @@ import recourse.host.runtime;
 
 namespace {
 
-// The default config with its plugin path pointed at this build's plugins.
+// The default config; its ${RECOURSE_PLUGIN_DIR} is this build's plugins (next to the library).
 std::string default_config() {
   std::ifstream in(RECOURSE_DEFAULT_CONFIG);
   std::stringstream text;
   text << in.rdbuf();
-  std::string config = text.str();
-  const std::string from = "\"../build/dev/plugins\"";
-  if (const auto at = config.find(from); at != std::string::npos)
-    config.replace(at, from.size(), std::string("\"") + RECOURSE_PLUGIN_DIR + "\"");
-  return config;
+  return text.str();
 }
 
 // A second version of it: the defaults' attempts changed, so every reload swaps a generation

@@ -122,6 +122,8 @@ std::shared_ptr<Budget> Runtime::budget(std::string_view name) const {
   return named(running, running->budgets, name);
 }
 
+Logger& Runtime::logger() const noexcept { return *impl_->runtime->logger; }
+
 std::shared_ptr<Observer> Runtime::observer(std::string_view name) const {
   const auto running = impl_->runtime->running();
   return named(running, running->observers, name);

@@ -6,7 +6,9 @@
 #    `recourse` tool (which must start without LD_LIBRARY_PATH: RUNPATH) and by orders_service,
 #    a service on `import recourse.runtime;`;
 #  - examples/reloading-service: a service that reloads its policy on a file change and on
-#    SIGHUP, keeps the last good one on a bad edit, and stops on SIGTERM.
+#    SIGHUP, keeps the last good one on a bad edit, and stops on SIGTERM;
+#  - examples/facade-service: recourse::install from --config or RECOURSE_CONFIG, then
+#    recourse::run; the built-in policy (announced once) when there is no config.
 set -euo pipefail
 cmake=$1 build=$2 source=$3
 work=$(mktemp -d /tmp/recourse-install.XXXXXX)
@@ -58,6 +60,7 @@ project(recourse_examples LANGUAGES CXX)
 find_package(recourse REQUIRED)
 add_subdirectory("$source/examples/custom-classifier" example)
 add_subdirectory("$source/examples/reloading-service" reloading)
+add_subdirectory("$source/examples/facade-service" facade)
 CMAKE
 "$cmake" -S "$work/examples" -B "$work/build" -G Ninja \
   -DCMAKE_CXX_COMPILER=clang++-19 -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
@@ -66,6 +69,7 @@ start=$(date +%s)
 echo "examples built against the installed package in $(( $(date +%s) - start )) s"
 ln -s "$work/build/example" "$work/example"
 ln -s "$work/build/reloading" "$work/reloading"
+ln -s "$work/build/facade" "$work/facade"
 test -f "$work/example/plugins/librecourse-status_list.so" || fail "no plugin built"
 
 cat > "$work/config.toml" <<TOML
@@ -119,6 +123,30 @@ status=$?
 set -e
 [[ $status == 2 ]] || fail "a broken config started the service (exit $status)"
 grep -q "broken.toml:2:[0-9]*: policies.\"orders.\*\".retry.max_attempts" "$work/broken.txt" || { cat "$work/broken.txt"; fail "the error is not located"; }
+
+# --- facade-service -----------------------------------------------------------------------------
+checkout=$work/facade/checkout_service
+policy=$source/examples/facade-service/checkout.toml
+# From RECOURSE_CONFIG: payments.Charge gets the defaults' 2 attempts, inventory.Reserve its 4.
+RECOURSE_CONFIG=$policy "$checkout" 2 > "$work/facade.txt" 2> "$work/facade.err" && fail "checkout_service: a call that should fail did not"
+cat "$work/facade.txt"
+grep -qx "policy from $policy" "$work/facade.txt" || fail "the facade did not install RECOURSE_CONFIG's file"
+grep -qx "payments.Charge: failed, max_attempts after 2 attempt(s)" "$work/facade.txt" || fail "the defaults did not apply"
+grep -qx "inventory.Reserve: reserved after 3 attempt(s)" "$work/facade.txt" || fail "the key's policy did not apply to the library's call"
+grep -qE "^second install: .*already installed from $policy at .*checkout_service.cpp:[0-9]+" "$work/facade.txt" \
+  || fail "a second install did not name the first"
+# --config wins over RECOURSE_CONFIG.
+printf '[defaults]\nretry.max_attempts = 3\nretry.initial_backoff = "1ms"\n' > "$work/three.toml"
+RECOURSE_CONFIG=$policy "$checkout" --config "$work/three.toml" 2 > "$work/facade.txt" || fail "checkout_service --config failed"
+grep -qx "payments.Charge: HTTP 200 after 3 attempt(s)" "$work/facade.txt" || { cat "$work/facade.txt"; fail "--config was not used"; }
+# A broken config stops it, located.
+RECOURSE_CONFIG=$work/broken.toml "$checkout" 2 > /dev/null 2> "$work/facade.err" && fail "a broken config started the facade service"
+grep -q "broken.toml:2:[0-9]*: policies.\"orders.\*\".retry.max_attempts" "$work/facade.err" || { cat "$work/facade.err"; fail "the facade's load error is not located"; }
+# No config at all: the built-in policy (three attempts), and the facade says so once.
+env -u RECOURSE_CONFIG "$checkout" 1 > "$work/facade.txt" 2> "$work/facade.err" || { cat "$work/facade.err"; fail "the built-in policy did not serve"; }
+grep -qx "payments.Charge: HTTP 200 after 2 attempt(s)" "$work/facade.txt" || fail "the built-in policy did not retry"
+grep -q "RECOURSE_CONFIG is not set" "$work/facade.err" || fail "no message about the missing config"
+[[ $(grep -c "before recourse::install" "$work/facade.err") == 1 ]] || { cat "$work/facade.err"; fail "the built-in policy was not announced exactly once"; }
 
 # --- reloading-service ----------------------------------------------------------------------------
 mkdir "$work/etc"
