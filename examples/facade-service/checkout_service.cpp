@@ -1,7 +1,7 @@
 // checkout_service: the facade in a service. It installs the process-wide runtime once, at
 // start-up — from --config FILE, else from the file RECOURSE_CONFIG names — and its call sites
 // name nothing but a key: recourse::run("payments.Charge", op). A library it uses
-// (inventory_client) takes an Executor& instead, and gets the facade's.
+// (checkout.inventory) takes an Executor& instead, and gets the facade's.
 //
 //   checkout_service [--config FILE] [BUSY_ANSWERS]
 //
@@ -14,9 +14,8 @@
 #include <expected>
 #include <string>
 
-#include "inventory_client.hpp"
-
 import recourse.runtime;
+import checkout.inventory;
 
 int main(int argc, char** argv) {
   const char* config = nullptr;

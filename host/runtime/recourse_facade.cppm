@@ -16,6 +16,7 @@
 // caller instead; docs/facade.md says when to use which.
 module;
 #include <atomic>
+#include <cstdint>
 #include <expected>
 #include <filesystem>
 #include <memory>
@@ -43,6 +44,15 @@ struct InstallOptions {
   WatchOptions watch_options;
 };
 
+// Where an install happened: copied from its std::source_location, so it stays readable even
+// if the code that installed is unloaded.
+struct InstallSite {
+  std::string file;
+  std::uint_least32_t line = 0;
+  std::string function;
+  std::string to_string() const;  // "src/main.cpp:41 (int main())"
+};
+
 struct InstallError {
   enum class Reason {
     already_installed,  // a runtime was installed before; `first_install` says where
@@ -52,7 +62,7 @@ struct InstallError {
   };
   Reason reason = Reason::load_failed;
   std::vector<ConfigError> errors;           // load_failed: every error, located
-  std::optional<std::source_location> first_install;  // already_installed
+  std::optional<InstallSite> first_install;  // already_installed
   std::string first_file;                    // already_installed: the config it was loaded from
   std::string detail;
   std::string message() const;  // one line per problem, naming file:line
@@ -73,14 +83,15 @@ struct InstallError {
 // built-in policy is in force. Installed runtimes live until the process exits (a thread still
 // calling during exit must find them), so the pointer stays valid; a swapped one, as long as
 // its ScopedDefaultRuntime.
-Runtime* default_runtime() noexcept;
-// Where the installed runtime was installed (null when none is).
-std::optional<std::source_location> installed_at() noexcept;
+Runtime* default_runtime();
+// Where the installed runtime was installed (nullopt when none is; a swap does not change it).
+std::optional<InstallSite> installed_at();
 
-// For tests: makes `runtime` the one facade calls run on, until destroyed; then the one before
-// is back (the installed runtime, or the built-in policy). Guards nest and end in reverse
-// order. No facade call may still be running on the swapped runtime when its guard ends (as
-// for destroying any Runtime).
+// For tests: makes `runtime` the one facade calls run on, until destroyed; then what was in
+// force is back (the innermost other guard's runtime, the installed one, or the built-in
+// policy). Guards nest, and may end in any order. The guard destroys its runtime, so every
+// thread that calls through the facade must have finished its calls (joined) before the guard
+// ends, as for destroying any Runtime.
 class ScopedDefaultRuntime {
  public:
   explicit ScopedDefaultRuntime(Runtime runtime);
@@ -103,7 +114,7 @@ namespace recourse::facade_detail {
 // (on x86-64 the same plain load as a relaxed one).
 extern std::atomic<Executor*> current_executor;
 
-// The first facade call before any install: builds the built-in runtime and says so once,
+// The first facade call before any install: builds the built-in executor and says so once,
 // naming the key (empty: default_executor()).
 Executor& executor_without_runtime(std::string_view key);
 Executor& executor_without_runtime(KeyHandle key);
@@ -120,17 +131,21 @@ inline Executor& executor(KeyArg key) {
 
 export namespace recourse {
 
-// The executor facade calls run on (the built-in policy's when nothing is installed).
+// The executor facade calls run on now (the built-in policy's when nothing is installed). Take
+// it per call (or after the install, for as long as nothing swaps it): a reference kept from
+// before the install stays on the built-in policy.
 inline Executor& default_executor() { return facade_detail::executor(std::string_view{}); }
 
 // Executor::try_run and run on the process-wide runtime: same semantics, same fast path.
 template <class Op>
-inline std::expected<ResultOf<Op>, Failure> try_run(std::string_view key, Op&& op, const CallOptions& options = {}) {
+[[nodiscard]] inline std::expected<ResultOf<Op>, Failure> try_run(std::string_view key, Op&& op,
+                                                                  const CallOptions& options = {}) {
   return facade_detail::executor(key).try_run(key, op, options);
 }
 
 template <class Op>
-inline std::expected<ResultOf<Op>, Failure> try_run(KeyHandle key, Op&& op, const CallOptions& options = {}) {
+[[nodiscard]] inline std::expected<ResultOf<Op>, Failure> try_run(KeyHandle key, Op&& op,
+                                                                  const CallOptions& options = {}) {
   return facade_detail::executor(key).try_run(key, op, options);
 }
 

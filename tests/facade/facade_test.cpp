@@ -145,9 +145,10 @@ BOOST_AUTO_TEST_CASE(a_second_install_is_refused_and_names_the_first) {
   const fs::path first = dir.write("first.toml", policy_with_attempts(2));
   const fs::path second = dir.write("second.toml", policy_with_attempts(5));
   const std::source_location here = std::source_location::current();
-  BOOST_REQUIRE(recourse::install(first));
+  BOOST_REQUIRE(recourse::install(first, {}, here));
   BOOST_REQUIRE(recourse::installed_at());
-  BOOST_TEST(recourse::installed_at()->line() == here.line());
+  BOOST_TEST(recourse::installed_at()->line == here.line());
+  BOOST_TEST(recourse::installed_at()->file == here.file_name());
 
   for (const auto& refused : {recourse::install(second), recourse::install(*recourse::Runtime::load(second)),
                               recourse::install(recourse::InstallOptions{})}) {
@@ -248,29 +249,89 @@ BOOST_AUTO_TEST_CASE(the_facade_reloads_with_the_installed_runtime) {
   BOOST_TEST(attempts_of_failing("facade.A") == 3);
 
   // The watch the facade keeps: a bad edit is refused (the last good policy stays), a good one
-  // is taken. Each waits for the watch's result, not for time.
-  const auto wait_for = [&](std::size_t n) {
+  // is taken. Each waits for the watch's result, not for time; the watch may also report the
+  // write above (read by reload() first), so each waits for a result of its own kind.
+  const auto wait_for = [&](std::size_t after, bool accepted) {
     std::unique_lock lock(mutex);
-    return changed.wait_for(lock, 30s, [&] { return results.size() >= n; });
+    return changed.wait_for(lock, 30s, [&] {
+      for (std::size_t i = after; i < results.size(); ++i)
+        if (results[i].accepted == accepted) return true;
+      return false;
+    });
   };
-  const std::size_t before = [&] {
+  const auto seen = [&] {
     const std::lock_guard lock(mutex);
     return results.size();
-  }();
+  };
+  std::size_t before = seen();
   dir.write("recourse.toml", "[policies.\"facade.*\"\nretry.max_attempts = 9\n");
-  BOOST_REQUIRE(wait_for(before + 1));
-  {
-    const std::lock_guard lock(mutex);
-    BOOST_TEST(!results.back().accepted);
-  }
+  BOOST_REQUIRE(wait_for(before, false));
   BOOST_TEST(attempts_of_failing("facade.A") == 3);
+  before = seen();
   dir.write("recourse.toml", policy_with_attempts(5, "facade.*"));
-  BOOST_REQUIRE(wait_for(before + 2));
-  {
-    const std::lock_guard lock(mutex);
-    BOOST_TEST(results.back().accepted);
-  }
+  BOOST_REQUIRE(wait_for(before, true));
   BOOST_TEST(attempts_of_failing("facade.A") == 5);
+}
+
+BOOST_AUTO_TEST_CASE(install_takes_a_runtime_built_by_the_caller_and_one_of_two_racing_installs_wins) {
+  TempDir dir;
+  const fs::path file = dir.write("recourse.toml", policy_with_attempts(2));
+  std::atomic<int> ready{0};
+  std::vector<std::expected<void, recourse::InstallError>> results(2, std::expected<void, recourse::InstallError>{});
+  std::vector<std::thread> installers;
+  for (int t = 0; t < 2; ++t)
+    installers.emplace_back([&, t] {
+      ready.fetch_add(1);
+      while (ready.load() < 2) std::this_thread::yield();
+      results[t] = t == 0 ? recourse::install(*recourse::Runtime::from_text(policy_with_attempts(3), "built in code"))
+                          : recourse::install(file);
+    });
+  for (auto& installer : installers) installer.join();
+  BOOST_TEST((results[0].has_value() != results[1].has_value()));  // exactly one
+  const int winner = results[0] ? 0 : 1;
+  BOOST_TEST((results[1 - winner].error().reason == recourse::InstallError::Reason::already_installed));
+  BOOST_TEST(attempts_of_failing("facade.Won") == (winner == 0 ? 3 : 2));
+  BOOST_TEST(recourse::default_runtime()->config_file() == (winner == 0 ? fs::path() : file));
+}
+
+// A logger that asks the facade while it is told about the install (and about a refused one)
+// must not deadlock it.
+class FacadeAskingLogger final : public recourse::Logger {
+ public:
+  void log(recourse::LogLevel, std::string_view message) noexcept override {
+    asked_runtime = recourse::default_runtime() != nullptr;
+    asked_site = recourse::installed_at().has_value();
+    messages.emplace_back(message);
+  }
+  bool asked_runtime = false;
+  bool asked_site = false;
+  std::vector<std::string> messages;
+};
+
+BOOST_AUTO_TEST_CASE(a_logger_that_calls_the_facade_does_not_deadlock_it) {
+  TempDir dir;
+  auto logger = std::make_shared<FacadeAskingLogger>();
+  recourse::InstallOptions options;
+  options.runtime.logger = logger;
+  BOOST_REQUIRE(recourse::install(dir.write("recourse.toml", policy_with_attempts(2)), std::move(options)));
+  BOOST_TEST(logger->asked_runtime);
+  BOOST_TEST(logger->asked_site);
+  BOOST_REQUIRE(!recourse::install(dir.write("other.toml", policy_with_attempts(3))));
+  BOOST_REQUIRE(logger->messages.size() >= 2u);
+  BOOST_TEST(logger->messages.back().find("already installed") != std::string::npos, logger->messages.back());
+}
+
+BOOST_AUTO_TEST_CASE(guards_ending_out_of_order_leave_the_innermost_other_in_force) {
+  auto outer =
+      std::make_unique<recourse::ScopedDefaultRuntime>(*recourse::Runtime::from_text(policy_with_attempts(2), "outer"));
+  auto inner =
+      std::make_unique<recourse::ScopedDefaultRuntime>(*recourse::Runtime::from_text(policy_with_attempts(3), "inner"));
+  BOOST_TEST(attempts_of_failing("facade.Nested") == 3);
+  outer.reset();  // the outer ends first: the inner stays in force
+  BOOST_TEST(attempts_of_failing("facade.Nested") == 3);
+  inner.reset();
+  BOOST_TEST(recourse::default_runtime() == nullptr);
+  BOOST_TEST((timeline_of("facade.Nested").policy_source == recourse::PolicySource::builtin_default));
 }
 
 // Calls from several threads before, during and after an install and reloads: each runs under
