@@ -12,7 +12,7 @@ tools="$here/tools"
 debian_packages=(
   clang-19 clang-tools-19 libclang-rt-19-dev ninja-build clang-format-19 clang-tidy-19
   libboost-dev libboost-test-dev libtomlplusplus-dev libspdlog-dev libbenchmark-dev nlohmann-json3-dev
-  libcpp-httplib-dev prometheus
+  libcpp-httplib-dev prometheus libcurl4-openssl-dev
   nodejs npm
   chromium
   python3

@@ -103,6 +103,11 @@ std::expected<Config, ConfigErrors> parse_config(std::string_view toml_text, std
                                                  std::span<const std::string_view> extra_tables = {},
                                                  std::span<const std::string> overrides = {});
 
+// A policy document from a control plane (PolicyFeed): [defaults] and [policies."…"] only —
+// anything else (components, budgets, [plugins], [executor]) stays in the local config and is
+// an error here, as is a document with neither. Every error located against `label`.
+std::expected<PolicyTable, ConfigErrors> parse_policy_document(std::string_view toml_text, std::string label);
+
 // Reads and parses a file; an unreadable file, or one that is not a regular file or is larger
 // than max_config_bytes, is a ConfigError too.
 std::expected<Config, ConfigErrors> load_config(const std::filesystem::path& file,

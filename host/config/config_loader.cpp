@@ -408,4 +408,35 @@ std::expected<Config, ConfigErrors> parse_config(std::string_view toml_text, std
   return std::move(reading.config);
 }
 
+std::expected<PolicyTable, ConfigErrors> parse_policy_document(std::string_view toml_text, std::string label) {
+  ConfigErrors errors;
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, label);
+  } catch (const toml::parse_error& e) {
+    errors.errors.push_back(syntax_error(e, label));
+    return std::unexpected(std::move(errors));
+  }
+  std::vector<ConfigError> copying;
+  const ConfigNode document = to_config_node(root, "", label, copying);
+  bool has_policies = false;
+  for (const ConfigField& entry : document.fields) {
+    if (entry.name == "defaults" || entry.name == "policies") {
+      has_policies = true;
+      continue;
+    }
+    errors.errors.push_back(ConfigError{entry.where, entry.value.path,
+                                        "a policy document holds [defaults] and [policies.\"…\"] only; components, "
+                                        "budgets, [plugins] and [executor] stay in the local config"});
+  }
+  if (!has_policies && errors.errors.empty())
+    errors.errors.push_back(
+        ConfigError{SourceLocation{label, 1, 1}, "", "an empty policy document: no [defaults], no [policies.\"…\"]"});
+  ConfigReading reading = ConfigReader(label, {}, std::move(copying)).read(document);
+  for (ConfigError& e : reading.errors.errors) errors.errors.push_back(std::move(e));
+  if (!errors.errors.empty()) return std::unexpected(ConfigErrors{in_file_order(std::move(errors.errors))});
+  reading.config.policies.source = PolicySource::remote;
+  return std::move(reading.config.policies);
+}
+
 }  // namespace recourse::host

@@ -13,6 +13,7 @@ module;
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <span>
 #include <tuple>
@@ -209,17 +210,76 @@ class Builder {
     }
   }
 
-  // The [provider], or the file's own policies. Not created, it is still looked up.
-  void provider(bool create) {
+  // The [provider], or the file's own policies. Not created, it is still looked up. A feed
+  // (a control plane) is not the executor's provider itself: each generation gets the
+  // policies of one document — `offered`, else the one the running generation has, else the
+  // feed's saved copy, else the file's own — plus the control plane's key.
+  void provider(bool create, std::shared_ptr<const FeedDocument> offered) {
     if (config_.provider && !config_.provider->plugin.empty()) {  // empty: a partial reading
       const ComponentSpec& spec = *config_.provider;
       if (!catalogue_.creatable(spec.category, spec.plugin)) unknown_plugin(spec);
-      else if (create) options_.provider = make<PolicyProvider>(spec.plugin, spec.table, "provider");
+      else if (create) assembly_.provider = kept_or_made_provider(spec);
     }
-    if (!options_.provider) options_.provider = std::make_shared<StaticPolicyProvider>(config_.policies);
+    assembly_.feed = dynamic_cast<PolicyFeed*>(assembly_.provider.get());
+    if (assembly_.feed != nullptr) {
+      const bool kept = previous_ != nullptr && previous_->feed == assembly_.feed;
+      assembly_.document = offered ? std::move(offered) : kept ? previous_->document : saved_document();
+      PolicyTable policies = assembly_.document ? assembly_.document->policies : config_.policies;
+      with_control_plane_policy(policies);
+      options_.provider = std::make_shared<StaticPolicyProvider>(std::move(policies));
+    } else if (assembly_.provider) {
+      options_.provider = assembly_.provider;
+    } else {
+      options_.provider = std::make_shared<StaticPolicyProvider>(config_.policies);
+    }
   }
 
  private:
+  std::shared_ptr<PolicyProvider> kept_or_made_provider(const ComponentSpec& spec) {
+    if (previous_ != nullptr && previous_->provider && previous_->config.provider) {
+      const ComponentSpec& before = *previous_->config.provider;
+      if (before.plugin == spec.plugin && same_settings(before.table, spec.table) &&
+          same_library(previous_->components.find(spec.category, spec.plugin),
+                       catalogue_.find(spec.category, spec.plugin)))
+        return previous_->provider;
+    }
+    return make<PolicyProvider>(spec.plugin, spec.table, "provider");
+  }
+
+  // A new feed's saved copy of its last good document, if it reads; one that does not is
+  // logged and skipped (the file's own policies serve until the feed brings one).
+  std::shared_ptr<const FeedDocument> saved_document() const {
+    const std::optional<PolicyDocument> saved = assembly_.feed->saved();
+    if (!saved) return nullptr;
+    auto policies = parse_policy_document(saved->text, saved->label);
+    if (!policies) {
+      runtime_.logger->log(
+          LogLevel::warn, "provider: the saved policy document is not usable, ignored: " + to_string(policies.error()));
+      return nullptr;
+    }
+    policies->source = PolicySource::last_known_good;
+    return std::make_shared<const FeedDocument>(FeedDocument{std::move(*policies), saved->label, saved->version});
+  }
+
+  // The control plane's key keeps the local config's policy for it, or the built-in one.
+  void with_control_plane_policy(PolicyTable& policies) const {
+    const std::string key(control_plane_key);
+    policies.exact.erase(key);
+    if (auto local = config_.policies.exact.find(key); local != config_.policies.exact.end()) {
+      policies.exact.emplace(key, local->second);
+      return;
+    }
+    static const PolicyPatch builtin = [] {
+      auto table = parse_policy_document(
+          "[policies.\"recourse.control_plane\"]\n"
+          "retry.max_attempts = 4\nretry.initial_backoff = \"500ms\"\nretry.max_backoff = \"10s\"\n"
+          "retry.jitter = \"full\"\nretry.overall_timeout = \"30s\"\n",
+          "the built-in control plane policy");
+      return table ? table->exact.begin()->second : PolicyPatch{};
+    }();
+    policies.exact.emplace(key, builtin);
+  }
+
   template <class Interface>
   using Instances = std::vector<std::pair<std::string, std::shared_ptr<Interface>>>;
   const Instances<Budget>* previous_budgets() const { return previous_ ? &previous_->budgets : nullptr; }
@@ -386,7 +446,8 @@ class Builder {
 
 // The next generation's options from `config`, or every error: nothing is changed either way.
 std::expected<ExecutorOptions, ConfigErrors> assemble(const Runtime& runtime, const Config& config,
-                                                      const Assembly* previous) {
+                                                      const Assembly* previous,
+                                                      std::shared_ptr<const FeedDocument> offered = nullptr) {
   auto assembly = std::make_shared<Assembly>();
   assembly->config = config;
   if (config.plugins.present) assembly->plugins = PluginSet::load(config.plugins);
@@ -404,7 +465,7 @@ std::expected<ExecutorOptions, ConfigErrors> assemble(const Runtime& runtime, co
   builder.configured();
   builder.references();
   if (config.provider && options.create_observers_and_provider) builder.unreferenced_for_provider();
-  builder.provider(options.create_observers_and_provider);
+  builder.provider(options.create_observers_and_provider, std::move(offered));
   if (builder.errors.errors.empty() && options.create_observers_and_provider) builder.observers();
   if (!builder.errors.errors.empty()) return std::unexpected(std::move(builder.errors));
 
@@ -446,13 +507,23 @@ std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config
   if (!executor_options) return std::unexpected(std::move(executor_options.error()));
   runtime->assembly_ = std::static_pointer_cast<const Assembly>(executor_options->resources);
   runtime->executor = std::make_unique<Executor>(std::move(*executor_options));
+  runtime->switch_feeds();  // a control plane starts following, now that calls can run
   return runtime;
 }
 
 ReloadResult Runtime::apply(const Config& config) {
-  detail::MutexLock lock(applying_);
   ReloadResult result;
-  auto next = assemble(*this, config, assembly_.get());
+  {
+    detail::MutexLock lock(applying_);
+    result = apply_locked(config, nullptr);
+  }
+  if (result.accepted) switch_feeds();
+  return result;
+}
+
+ReloadResult Runtime::apply_locked(const Config& config, std::shared_ptr<const FeedDocument> offered) {
+  ReloadResult result;
+  auto next = assemble(*this, config, assembly_.get(), std::move(offered));
   if (!next) return refused(std::move(next.error()));
   result.changes = describe_changes(assembly_->config, assembly_of(*next).config);
   auto made = std::static_pointer_cast<const Assembly>(next->resources);

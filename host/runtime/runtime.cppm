@@ -12,6 +12,7 @@ module;
 #include <expected>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,6 +32,13 @@ export namespace recourse::host {
 // The host's logger for plugins: spdlog, one named logger per runtime.
 std::shared_ptr<Logger> make_spdlog_logger(std::string name);
 
+// A policy document a feed brought (or its saved copy), as the host read it.
+struct FeedDocument {
+  PolicyTable policies;  // source remote, or last_known_good for the saved copy
+  std::string label;
+  std::string version;
+};
+
 // One accepted config made real: the plugins it loaded and the components created from them.
 // The executor generation built from it holds it (ExecutorOptions::resources), so a plugin
 // library stays loaded while a call of that generation runs, and is unloaded with it.
@@ -47,6 +55,13 @@ struct Assembly {
   // chart budget levels, and a reload keeps an instance whose settings did not change.
   std::vector<std::pair<std::string, std::shared_ptr<Budget>>> budgets;
   std::vector<std::pair<std::string, std::shared_ptr<Observer>>> observers;
+  // The [provider] instance as built; a reload that leaves its table as it was keeps it, so a
+  // feed goes on following its source.
+  std::shared_ptr<PolicyProvider> provider;
+  PolicyFeed* feed = nullptr;  // `provider`, when it is a PolicyFeed (a control plane)
+  // The feed's document this generation runs (null: none has come, and no saved copy was good;
+  // the file's own policies serve until one does).
+  std::shared_ptr<const FeedDocument> document;
 };
 
 // What Runtime::apply or reload did. Refused, nothing changed: the running generation stays.
@@ -108,8 +123,8 @@ class ConfigWatch {
 // first (and with it every generation, each with its Assembly) and the services the plugins'
 // objects use (clock, random source, logger) go last.
 struct Runtime {
-  // Pinned: `services` points at the members above it.
-  Runtime() = default;
+  // Pinned: `services` points at the members above it. Out of line: FeedHost is complete there.
+  Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
@@ -146,6 +161,16 @@ struct Runtime {
   // Held by the caller, it stays valid across reloads (it is what that generation ran with).
   std::shared_ptr<const Assembly> running() const;
 
+  // A document from the running generation's feed: read with the strict loader (policies
+  // only) and made the next generation, with the file as it was; refused, nothing changes and
+  // observers hear why. A document from a feed a reload has replaced is refused.
+  ReloadResult offer(const PolicyFeed& from, const PolicyDocument& document);
+  // Starts the running generation's feed if it is not the one started last, stopping that one
+  // (not under any lock: a feed's thread may be offering). build_runtime and every accepted
+  // apply call it; the destructor stops the last.
+  void switch_feeds();
+  ~Runtime();
+
  private:
   friend std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config&, RuntimeOptions);
   mutable detail::Mutex assembly_mutex_;
@@ -156,7 +181,13 @@ struct Runtime {
 
  private:
   ReloadResult refused(ConfigErrors errors);  // a config that could not be read
+  ReloadResult apply_locked(const Config& config, std::shared_ptr<const FeedDocument> offered)
+      RECOURSE_REQUIRES(applying_);
   detail::Mutex applying_;  // one reload at a time
+  class FeedHost;
+  std::unique_ptr<FeedHost> feed_host_;
+  std::mutex switching_;             // one switch_feeds() at a time
+  PolicyFeed* started_feed_ = nullptr;  // under switching_
 };
 
 std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config& config, RuntimeOptions options = {});

@@ -30,7 +30,9 @@ export namespace recourse {
 // accounting gone to the core), so every Clock vtable moved — see the decision for the rest.
 inline constexpr std::uint32_t plugin_abi_major = 4;  // a change that breaks loaded plugins
 // 4.1: CallInfo::key_slot appended (a plugin built against 4.0 reads the fields before it).
-inline constexpr std::uint32_t plugin_abi_minor = 1;  // an addition old plugins survive
+// 4.2: PolicyFeed and PolicyFeedHost (a provider that derives from PolicyFeed gets documents
+// applied as reloads; an older provider is never cast to it).
+inline constexpr std::uint32_t plugin_abi_minor = 2;  // an addition old plugins survive
 inline constexpr std::string_view version = "0.1.0";
 
 enum class ComponentCategory : std::uint32_t { classifier, backoff, budget, observer, provider, trigger };

@@ -11,5 +11,6 @@ export import :outcome;
 export import :clock;
 export import :timeline;
 export import :components;
+export import :policy_feed;
 export import :config_view;
 export import :descriptor;

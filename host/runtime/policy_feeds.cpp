@@ -1,0 +1,106 @@
+// Runtime and its [provider]'s feed (see runtime.cppm, and recourse.plugin:policy_feed): the
+// host's side of a control plane. A document a feed offers is read with the strict loader and
+// becomes the next generation — the local file as it was, the document's policies instead of
+// the ones before — or is refused with every reason, the running generation untouched
+// (last-known-good). The feed's fetches run as calls of recourse.control_plane on this
+// runtime's own executor, so they are retried, timed and observed like any call.
+module;
+#include "recourse/mutex.h"
+
+#include <expected>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+module recourse.host.runtime;
+
+namespace recourse::host {
+
+class Runtime::FeedHost final : public PolicyFeedHost {
+ public:
+  explicit FeedHost(Runtime& runtime) : runtime_(runtime) {}
+
+  // Set before start(): which feed this host object speaks for.
+  const PolicyFeed* feed = nullptr;
+
+  std::vector<std::string> offer(const PolicyDocument& document) override {
+    const ReloadResult result = runtime_.offer(*feed, document);
+    std::vector<std::string> errors;
+    for (const ConfigError& e : result.errors.errors) errors.push_back(to_string(e));
+    return errors;
+  }
+
+  void report_error(std::string_view reason, std::string_view detail) noexcept override {
+    try {
+      const std::string message = "provider_error " + std::string(reason) + ": " + std::string(detail);
+      runtime_.logger->log(LogLevel::warn, "provider: " + message + "; the running policies stay");
+      ConfigEvent event;
+      event.errors.push_back(message);
+      runtime_.executor->report_refused(std::move(event));
+    } catch (...) {
+    }
+  }
+
+  std::string run(std::string_view key, const std::function<std::string(const Attempt&)>& attempt,
+                  std::stop_token stop) override {
+    std::string last_reason;
+    auto result = runtime_.executor->try_run(
+        key,
+        [&](const Attempt& a) -> std::expected<void, std::string> {
+          std::string reason = attempt(a);
+          if (reason.empty()) return {};
+          last_reason = reason;
+          return std::unexpected(std::move(reason));
+        },
+        CallOptions{.stop = std::move(stop)});
+    if (result) return {};
+    // The attempt's own reason says more than the executor's "retryable_error"; the executor's
+    // says why it stopped when no attempt ran (a denied budget, a cancelled caller).
+    return last_reason.empty() ? std::string(result.error().reason) : last_reason;
+  }
+
+ private:
+  Runtime& runtime_;
+};
+
+ReloadResult Runtime::offer(const PolicyFeed& from, const PolicyDocument& document) {
+  auto policies = parse_policy_document(document.text, document.label);
+  if (!policies) return refused(std::move(policies.error()));
+  policies->source = document.source;
+  auto offered =
+      std::make_shared<const FeedDocument>(FeedDocument{std::move(*policies), document.label, document.version});
+  detail::MutexLock lock(applying_);
+  if (assembly_->feed != &from) {
+    ReloadResult stale{.generation = executor->generation()};
+    stale.errors.errors.push_back(ConfigError{{}, "provider", "a document from a feed the config no longer has"});
+    return stale;
+  }
+  Config config = assembly_->config;
+  return apply_locked(config, std::move(offered));
+}
+
+void Runtime::switch_feeds() {
+  const std::lock_guard lock(switching_);
+  PolicyFeed* next = running()->feed;
+  if (next == started_feed_) return;
+  if (started_feed_ != nullptr) started_feed_->stop();  // its thread may be in offer(): not under applying_
+  started_feed_ = next;
+  if (next == nullptr) return;
+  if (!feed_host_) feed_host_ = std::make_unique<FeedHost>(*this);
+  feed_host_->feed = next;
+  next->start(*feed_host_);
+}
+
+Runtime::Runtime() = default;
+
+Runtime::~Runtime() {
+  const std::lock_guard lock(switching_);
+  if (started_feed_ != nullptr) started_feed_->stop();
+}
+
+}  // namespace recourse::host
