@@ -13,6 +13,7 @@ debian_packages=(
   clang-19 clang-tools-19 libclang-rt-19-dev ninja-build clang-format-19 clang-tidy-19
   libboost-dev libboost-test-dev libtomlplusplus-dev libspdlog-dev libbenchmark-dev nlohmann-json3-dev
   libcpp-httplib-dev prometheus libcurl4-openssl-dev
+  redis-server libhiredis-dev etcd-server etcd-client
   nodejs npm
   chromium
   python3
