@@ -1,7 +1,12 @@
 // `recourse plugins CONFIG`: what the config's [plugins] section loads — each plugin with its
-// version, build fingerprint and components — and every file refused, with the reason.
+// version, build fingerprint and components — and every file refused, with the reason; and,
+// when its [provider] is a feed (a control plane), the feed's state after one start.
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <chrono>
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -12,6 +17,7 @@
 #include "terminal_text.hpp"
 
 import recourse.host.plugins;
+import recourse.host.runtime;
 
 namespace recourse::cli {
 namespace {
@@ -19,7 +25,10 @@ namespace {
 constexpr std::string_view help = R"(usage: recourse plugins CONFIG [--format text|json]
 
 Loads the plugins CONFIG's [plugins] section names and lists each with its version, build
-fingerprint and components, then each refused file with the reason.
+fingerprint and components, then each refused file with the reason. When its [provider] is a
+feed (the http provider), the runtime is started once and the feed's state printed: its URL,
+the document's version, the last fetch and how long ago the last good one was, its counters and
+its last error.
 
   --format text|json     text (default) or one JSON object
 
@@ -28,7 +37,72 @@ Exit codes: 0 all loaded, 1 something was refused, 2 usage or configuration erro
 
 constexpr std::string_view value_options[]{"--format"};
 
-void print_json(std::string_view file, bool configured, const host::PluginSet& set) {
+// A feed's state after the runtime started it (and waited its initial_wait for a document).
+struct FeedReport {
+  std::string plugin;
+  FeedStatus status;
+  std::uint64_t generation = 0;
+  std::optional<double> seconds_since_good;  // staleness
+  std::vector<std::string> errors;           // the runtime could not start
+};
+
+std::optional<FeedReport> feed_report(const host::Config& config) {
+  if (!config.provider || config.provider->plugin.empty()) return std::nullopt;
+  FeedReport report;
+  report.plugin = config.provider->plugin;
+  auto runtime = host::build_runtime(config);
+  if (!runtime) {
+    for (const ConfigError& e : runtime.error().errors) report.errors.push_back(to_string(e));
+    return report;
+  }
+  const auto running = (*runtime)->running();
+  if (running->feed == nullptr) return std::nullopt;  // a plain provider: nothing to follow
+  report.status = running->feed->status();
+  report.generation = (*runtime)->executor->generation();
+  if (report.status.last_good)
+    report.seconds_since_good =
+        std::chrono::duration<double>((*runtime)->clock->wall_now() - *report.status.last_good).count();
+  return report;
+}
+
+std::string when(const std::optional<WallTime>& time) {
+  return time ? fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(*time)) : std::string("never");
+}
+
+void print_feed_text(const FeedReport& feed) {
+  if (!feed.errors.empty()) {
+    fmt::print("provider {}: the runtime did not start\n", printable(feed.plugin));
+    for (const std::string& e : feed.errors) fmt::print("  {}\n", printable(e));
+    return;
+  }
+  const FeedStatus& s = feed.status;
+  fmt::print("{}\n", printable(fmt::format("provider {} (a feed): {}", feed.plugin, s.target)));
+  fmt::print("{}\n", printable(fmt::format("  document   {}, generation {}",
+                                           s.version.empty() ? std::string("none yet") : "version " + s.version,
+                                           feed.generation)));
+  fmt::print("  last fetch {}, last good {}{}\n", when(s.last_fetch), when(s.last_good),
+             feed.seconds_since_good ? fmt::format(" ({:.1f} s ago)", *feed.seconds_since_good) : std::string());
+  fmt::print("  fetches {} ({} unchanged, {} failed, {} refused)\n", s.fetches, s.unchanged, s.failures, s.refused);
+  fmt::print("{}\n", printable("  last error " + (s.last_error.empty() ? std::string("none") : s.last_error)));
+}
+
+void print_feed_json(JsonOutput& json, const FeedReport& feed) {
+  json.key("provider").begin_object().key("plugin").string(feed.plugin);
+  json.key("errors").begin_array();
+  for (const std::string& e : feed.errors) json.string(e);
+  json.end_array();
+  const FeedStatus& s = feed.status;
+  json.key("target").string(s.target).key("version").string(s.version).key("generation").integer(feed.generation);
+  json.key("last_fetch").string(when(s.last_fetch)).key("last_good").string(when(s.last_good));
+  if (feed.seconds_since_good) json.key("seconds_since_good").number(*feed.seconds_since_good);
+  else json.key("seconds_since_good").null();
+  json.key("fetches").integer(s.fetches).key("unchanged").integer(s.unchanged);
+  json.key("failures").integer(s.failures).key("refused").integer(s.refused);
+  json.key("last_error").string(s.last_error).end_object();
+}
+
+void print_json(std::string_view file, bool configured, const host::PluginSet& set,
+                const std::optional<FeedReport>& feed) {
   JsonOutput json;
   json.begin_object().key("config").string(file).key("configured").boolean(configured);
   json.key("plugins").begin_array();
@@ -43,11 +117,14 @@ void print_json(std::string_view file, bool configured, const host::PluginSet& s
   json.end_array().key("refused").begin_array();
   for (const host::PluginRefusal& refusal : set.refusals())
     json.begin_object().key("file").string(refusal.file.string()).key("reason").string(refusal.reason).end_object();
-  json.end_array().end_object();
+  json.end_array();
+  if (feed) print_feed_json(json, *feed);
+  json.end_object();
   fmt::print("{}", json.str());
 }
 
-void print_text(std::string_view file, bool configured, const host::PluginSet& set) {
+void print_text(std::string_view file, bool configured, const host::PluginSet& set,
+                const std::optional<FeedReport>& feed) {
   if (!configured) {
     fmt::print("{}: no [plugins] section; only the built-in components are available\n", printable(file));
     return;
@@ -62,6 +139,7 @@ void print_text(std::string_view file, bool configured, const host::PluginSet& s
   for (const host::PluginRefusal& refusal : set.refusals())
     fmt::print("{}\n", printable(fmt::format("REFUSED {}: {}", refusal.file.string(), refusal.reason)));
   fmt::print("{} loaded, {} refused\n", set.plugins().size(), set.refusals().size());
+  if (feed) print_feed_text(*feed);
 }
 
 }  // namespace
@@ -83,8 +161,9 @@ int plugins_command(std::span<const std::string_view> raw) {
   }
   const bool configured = config->plugins.present;
   const host::PluginSet set = configured ? host::PluginSet::load(config->plugins) : host::PluginSet();
-  if (*format == OutputFormat::json) print_json(file, configured, set);
-  else print_text(file, configured, set);
+  const std::optional<FeedReport> feed = set.refusals().empty() ? feed_report(*config) : std::nullopt;
+  if (*format == OutputFormat::json) print_json(file, configured, set, feed);
+  else print_text(file, configured, set, feed);
   return set.refusals().empty() ? exit_ok : exit_check_failed;
 }
 

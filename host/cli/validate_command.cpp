@@ -40,6 +40,7 @@ file:line:col, then warnings (see docs/cli.md for the codes):
   retry-after-cap-exceeds-overall              retry.max_retry_after > overall timeout
   high-cardinality-key                         a key holding a long digit run, UUID or hex id
   too-many-keys-in-namespace                   more than N exact keys in one namespace
+  inline-secret                                a token or password written in a component's table
 
   --format text|json             text (default) or one JSON object
   --strict                       warnings fail the check (exit 1)
@@ -53,6 +54,22 @@ Exit codes: 0 valid, 1 warnings with --strict, 2 usage or configuration error.
 constexpr std::string_view value_options[]{"--format", "--max-keys-per-namespace"};
 constexpr std::string_view flag_options[]{"--strict", "--no-plugins"};
 
+// A component table holding a credential as a string: `token`, `password`, `secret`, `api_key`.
+void inline_secret_warnings(const host::ComponentSpec& spec, std::vector<host::Warning>& out) {
+  static constexpr std::string_view secrets[]{"token", "password", "secret", "api_key"};
+  for (const ConfigField& field : spec.table.fields) {
+    if (field.value.kind != ConfigNode::Kind::string || field.value.string.empty()) continue;
+    if (std::ranges::find(secrets, field.name) == std::end(secrets)) continue;
+    out.push_back(host::Warning{host::warning_code::inline_secret,
+                                field.value.path,
+                                field.where,
+                                "a secret is written in the config; give it through the environment or a file "
+                                "(the component's " +
+                                    field.name + "_env or " + field.name + "_file, where it has them)",
+                                {}});
+  }
+}
+
 std::vector<host::Warning> warnings(const host::Config& config, std::size_t max_keys_per_namespace) {
   std::vector<host::Warning> risky;
   for (const host::ConfiguredPolicy& policy : host::configured_policies(config.policies))
@@ -63,6 +80,9 @@ std::vector<host::Warning> warnings(const host::Config& config, std::size_t max_
     out.push_back(std::move(w));
   for (const ConfigError& d : config.deprecations)
     out.push_back(host::Warning{host::warning_code::deprecated_spelling, d.field_path, d.where, d.message, {}});
+  if (config.provider) inline_secret_warnings(*config.provider, out);
+  for (const host::ComponentSpec& spec : config.components) inline_secret_warnings(spec, out);
+  for (const host::ComponentSpec& spec : config.budgets) inline_secret_warnings(spec, out);
   return out;
 }
 

@@ -32,13 +32,17 @@ inline constexpr const char* high_cardinality_key = "high-cardinality-key";
 inline constexpr const char* too_many_keys_in_namespace = "too-many-keys-in-namespace";
 // A spelling still accepted but deprecated (`backend =` in a budget); `key` is the field path.
 inline constexpr const char* deprecated_spelling = "deprecated-spelling";
-inline constexpr std::array<const char*, 7> all{retry_without_budget,
+// A secret written into the config (`token = "…"` in a component's table): configs are read by
+// many and committed; take it from the environment or a file. `key` is the field path.
+inline constexpr const char* inline_secret = "inline-secret";
+inline constexpr std::array<const char*, 8> all{retry_without_budget,
                                                 hedge_without_budget,
                                                 attempt_timeouts_exceed_overall,
                                                 retry_after_cap_exceeds_overall,
                                                 high_cardinality_key,
                                                 too_many_keys_in_namespace,
-                                                deprecated_spelling};
+                                                deprecated_spelling,
+                                                inline_secret};
 }  // namespace warning_code
 
 // "file:line:col: warning: KEY: MESSAGE [code]" (the position is left out when unknown). A
