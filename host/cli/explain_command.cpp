@@ -27,6 +27,9 @@
 
 import recourse.host.analysis;
 import recourse.host.config_check;
+import recourse.host.runtime;
+
+#include "feed_report.hpp"
 
 namespace recourse::cli {
 namespace {
@@ -232,7 +235,8 @@ void policy_json(JsonOutput& json, const Explained& e) {
 }
 
 void print_json(std::string_view file, const host::Config& config, const host::PluginSet& plugins,
-                const std::vector<Explained>& explained, const std::vector<ConfigError>& errors) {
+                const std::optional<FeedReport>& feed, const std::vector<Explained>& explained,
+                const std::vector<ConfigError>& errors) {
   JsonOutput json;
   json.begin_object().key("config").string(file);
   json.key("plugins").begin_object().key("configured").boolean(config.plugins.present);
@@ -250,6 +254,7 @@ void print_json(std::string_view file, const host::Config& config, const host::P
   for (const host::PluginRefusal& r : plugins.refusals())
     json.begin_object().key("file").string(r.file.string()).key("reason").string(r.reason).end_object();
   json.end_array().end_object();
+  if (feed) print_feed_json(json, *feed);
   json.key("keys").begin_array();
   for (const Explained& e : explained) policy_json(json, e);
   json.end_array();
@@ -287,6 +292,9 @@ int explain_command(std::span<const std::string_view> raw) {
   }
   const host::Config* config = &check.reading.config;
   const host::PluginSet plugins = config->plugins.present ? host::PluginSet::load(config->plugins) : host::PluginSet();
+  // With a feed, the keys get the document in force, not the file's policies.
+  const std::optional<FeedReport> feed = check.errors.empty() ? feed_report(*config) : std::nullopt;
+  const PolicyTable& policies = feed && feed->document ? feed->document->policies : config->policies;
 
   std::vector<Explained> explained;
   if (args.positional.size() == 2) {
@@ -296,9 +304,9 @@ int explain_command(std::span<const std::string_view> raw) {
                  to_string(key.error()));
       return exit_usage;
     }
-    explained.push_back(explain(key->str(), host::configured_policy(config->policies, *key), *config, plugins));
+    explained.push_back(explain(key->str(), host::configured_policy(policies, *key), *config, plugins));
   } else {
-    for (host::ConfiguredPolicy& p : host::configured_policies(config->policies)) {
+    for (host::ConfiguredPolicy& p : host::configured_policies(policies)) {
       std::string title = p.key;
       if (title == "*") title = "* (any other key)";
       else if (title.ends_with(".*"))
@@ -309,7 +317,7 @@ int explain_command(std::span<const std::string_view> raw) {
 
   const int code = check.errors.empty() ? exit_ok : exit_usage;
   if (*format == OutputFormat::json) {
-    print_json(file, *config, plugins, explained, check.errors);
+    print_json(file, *config, plugins, feed, explained, check.errors);
     return code;
   }
   if (args.positional.size() == 1) {
@@ -317,6 +325,12 @@ int explain_command(std::span<const std::string_view> raw) {
     fmt::print("\n");
   }
   print_plugins_text(*config, plugins);
+  if (feed) {
+    print_feed_text(*feed);
+    line("policies: {}", feed->document ? "from the document " + feed->document->label
+                                        : std::string("the file's own (no document in force)"));
+    fmt::print("\n");
+  }
   for (const Explained& e : explained) print_text(e);
   std::fflush(stdout);  // the explanation, then what is wrong with it
   print_errors();

@@ -1,7 +1,6 @@
 // `recourse plugins CONFIG`: what the config's [plugins] section loads — each plugin with its
 // version, build fingerprint and components — and every file refused, with the reason; and,
 // when its [provider] is a feed (a control plane), the feed's state after one start.
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <chrono>
@@ -18,6 +17,8 @@
 
 import recourse.host.plugins;
 import recourse.host.runtime;
+
+#include "feed_report.hpp"
 
 namespace recourse::cli {
 namespace {
@@ -36,70 +37,6 @@ Exit codes: 0 all loaded, 1 something was refused, 2 usage or configuration erro
 )";
 
 constexpr std::string_view value_options[]{"--format"};
-
-// A feed's state after the runtime started it (and waited its initial_wait for a document).
-struct FeedReport {
-  std::string plugin;
-  FeedStatus status;
-  std::uint64_t generation = 0;
-  std::optional<double> seconds_since_good;  // staleness
-  std::vector<std::string> errors;           // the runtime could not start
-};
-
-std::optional<FeedReport> feed_report(const host::Config& config) {
-  if (!config.provider || config.provider->plugin.empty()) return std::nullopt;
-  FeedReport report;
-  report.plugin = config.provider->plugin;
-  auto runtime = host::build_runtime(config);
-  if (!runtime) {
-    for (const ConfigError& e : runtime.error().errors) report.errors.push_back(to_string(e));
-    return report;
-  }
-  const auto running = (*runtime)->running();
-  if (running->feed == nullptr) return std::nullopt;  // a plain provider: nothing to follow
-  report.status = running->feed->status();
-  report.generation = (*runtime)->executor->generation();
-  if (report.status.last_good)
-    report.seconds_since_good =
-        std::chrono::duration<double>((*runtime)->clock->wall_now() - *report.status.last_good).count();
-  return report;
-}
-
-std::string when(const std::optional<WallTime>& time) {
-  return time ? fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(*time)) : std::string("never");
-}
-
-void print_feed_text(const FeedReport& feed) {
-  if (!feed.errors.empty()) {
-    fmt::print("provider {}: the runtime did not start\n", printable(feed.plugin));
-    for (const std::string& e : feed.errors) fmt::print("  {}\n", printable(e));
-    return;
-  }
-  const FeedStatus& s = feed.status;
-  fmt::print("{}\n", printable(fmt::format("provider {} (a feed): {}", feed.plugin, s.target)));
-  fmt::print("{}\n", printable(fmt::format("  document   {}, generation {}",
-                                           s.version.empty() ? std::string("none yet") : "version " + s.version,
-                                           feed.generation)));
-  fmt::print("  last fetch {}, last good {}{}\n", when(s.last_fetch), when(s.last_good),
-             feed.seconds_since_good ? fmt::format(" ({:.1f} s ago)", *feed.seconds_since_good) : std::string());
-  fmt::print("  fetches {} ({} unchanged, {} failed, {} refused)\n", s.fetches, s.unchanged, s.failures, s.refused);
-  fmt::print("{}\n", printable("  last error " + (s.last_error.empty() ? std::string("none") : s.last_error)));
-}
-
-void print_feed_json(JsonOutput& json, const FeedReport& feed) {
-  json.key("provider").begin_object().key("plugin").string(feed.plugin);
-  json.key("errors").begin_array();
-  for (const std::string& e : feed.errors) json.string(e);
-  json.end_array();
-  const FeedStatus& s = feed.status;
-  json.key("target").string(s.target).key("version").string(s.version).key("generation").integer(feed.generation);
-  json.key("last_fetch").string(when(s.last_fetch)).key("last_good").string(when(s.last_good));
-  if (feed.seconds_since_good) json.key("seconds_since_good").number(*feed.seconds_since_good);
-  else json.key("seconds_since_good").null();
-  json.key("fetches").integer(s.fetches).key("unchanged").integer(s.unchanged);
-  json.key("failures").integer(s.failures).key("refused").integer(s.refused);
-  json.key("last_error").string(s.last_error).end_object();
-}
 
 void print_json(std::string_view file, bool configured, const host::PluginSet& set,
                 const std::optional<FeedReport>& feed) {
