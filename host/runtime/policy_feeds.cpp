@@ -11,6 +11,7 @@ module;
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -70,7 +71,7 @@ class Runtime::FeedHost final : public PolicyFeedHost {
 
 ReloadResult Runtime::offer(const PolicyFeed& from, const PolicyDocument& document) {
   auto policies = parse_policy_document(document.text, document.label);
-  if (!policies) return refused(std::move(policies.error()));
+  if (!policies) return refused(std::move(policies.error()), document_refused);
   policies->source = document.source;
   auto offered =
       std::make_shared<const FeedDocument>(FeedDocument{std::move(*policies), document.label, document.version});
@@ -96,7 +97,28 @@ void Runtime::switch_feeds() {
   next->start(*feed_host_);
 }
 
-Runtime::Runtime() = default;
+namespace {
+
+// PluginContext::feeds: a view of whatever feed the runtime runs now.
+class RunningFeedStatus final : public FeedStatusSource {
+ public:
+  explicit RunningFeedStatus(const Runtime& runtime) : runtime_(runtime) {}
+  std::optional<RunningFeed> running_feed() const override { return runtime_.running_feed(); }
+
+ private:
+  const Runtime& runtime_;
+};
+
+}  // namespace
+
+Runtime::Runtime() : feed_status(std::make_unique<RunningFeedStatus>(*this)) {}
+
+std::optional<RunningFeed> Runtime::running_feed() const {
+  detail::MutexLock lock(assembly_mutex_);
+  if (assembly_ == nullptr || assembly_->feed == nullptr) return std::nullopt;
+  return RunningFeed{assembly_->config.provider ? assembly_->config.provider->plugin : std::string(),
+                     assembly_->feed->status()};
+}
 
 Runtime::~Runtime() {
   const std::lock_guard lock(switching_);

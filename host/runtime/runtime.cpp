@@ -498,8 +498,8 @@ std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config
                                    : std::make_shared<SplitMixRandom>(static_cast<std::uint64_t>(
                                          std::chrono::steady_clock::now().time_since_epoch().count()));
   runtime->logger = options.logger ? options.logger : make_spdlog_logger("recourse");
-  runtime->services = PluginContext{runtime->clock.get(), runtime->random.get(), runtime->logger.get(),
-                                    &runtime->policy_files, runtime->stats.get()};
+  runtime->services = PluginContext{runtime->clock.get(),   runtime->random.get(), runtime->logger.get(),
+                                    &runtime->policy_files, runtime->stats.get(),  runtime->feed_status.get()};
   if (options.components != nullptr) runtime->host_components = *options.components;
   options.components = nullptr;  // copied: the caller's need not outlive the runtime
   runtime->options = std::move(options);
@@ -523,8 +523,9 @@ ReloadResult Runtime::apply(const Config& config) {
 
 ReloadResult Runtime::apply_locked(const Config& config, std::shared_ptr<const FeedDocument> offered) {
   ReloadResult result;
+  const bool document = offered != nullptr;
   auto next = assemble(*this, config, assembly_.get(), std::move(offered));
-  if (!next) return refused(std::move(next.error()));
+  if (!next) return refused(std::move(next.error()), document ? document_refused : std::string_view());
   result.changes = describe_changes(assembly_->config, assembly_of(*next).config);
   auto made = std::static_pointer_cast<const Assembly>(next->resources);
   const Replacement replaced = executor->replace(std::move(*next), result.changes);
@@ -564,12 +565,12 @@ std::shared_ptr<const Assembly> Runtime::running() const {
   return assembly_;
 }
 
-ReloadResult Runtime::refused(ConfigErrors errors) {
+ReloadResult Runtime::refused(ConfigErrors errors, std::string_view event_prefix) {
   ReloadResult result;
   result.errors = std::move(errors);
   result.generation = executor->generation();
   ConfigEvent event;
-  for (const ConfigError& e : result.errors.errors) event.errors.push_back(to_string(e));
+  for (const ConfigError& e : result.errors.errors) event.errors.push_back(std::string(event_prefix) + to_string(e));
   executor->report_refused(std::move(event));
   return result;
 }

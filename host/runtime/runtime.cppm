@@ -14,6 +14,7 @@ module;
 #include <map>
 #include <mutex>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,6 +39,10 @@ struct FeedDocument {
   std::string label;
   std::string version;
 };
+
+// How observers hear a feed's document refused (a parse, schema or reference error in it): each
+// located error after this, so every feed's refusals read alike in events and metrics.
+inline constexpr std::string_view document_refused = "provider_error invalid_document: ";
 
 // One accepted config made real: the plugins it loaded and the components created from them.
 // The executor generation built from it holds it (ExecutorOptions::resources), so a plugin
@@ -153,6 +158,9 @@ struct Runtime {
   ConfigPolicyFiles policy_files;  // for providers that keep policies in files
   // The executor's counters, handed to the components too (an exporter publishes them).
   std::shared_ptr<ExecutorStats> stats = std::make_shared<ExecutorStats>();
+  // What exporters see of the running feed (PluginContext::feeds): declared before `executor`,
+  // whose generations' observers may ask it until they are gone.
+  std::unique_ptr<FeedStatusSource> feed_status;
   PluginContext services;
   RuntimeOptions options;  // what every generation is built with (its observers, its extras)
   ComponentCatalogue host_components;  // built-ins and the host's extras, without plugins
@@ -160,6 +168,9 @@ struct Runtime {
   // The running generation's assembly: its config, plugins, budgets and observers as built.
   // Held by the caller, it stays valid across reloads (it is what that generation ran with).
   std::shared_ptr<const Assembly> running() const;
+  // The running generation's feed and its status, read under the lock that guards the running
+  // assembly (no reference to it is kept: a scrape must never be what ends a generation).
+  std::optional<RunningFeed> running_feed() const;
 
   // A document from the running generation's feed: read with the strict loader (policies
   // only) and made the next generation, with the file as it was; refused, nothing changes and
@@ -180,7 +191,9 @@ struct Runtime {
   std::unique_ptr<Executor> executor;
 
  private:
-  ReloadResult refused(ConfigErrors errors);  // a config that could not be read
+  // A config that could not be read or built: observers hear every error, each line after
+  // `event_prefix` (a feed's document: "provider_error invalid_document: ").
+  ReloadResult refused(ConfigErrors errors, std::string_view event_prefix = {});
   ReloadResult apply_locked(const Config& config, std::shared_ptr<const FeedDocument> offered)
       RECOURSE_REQUIRES(applying_);
   detail::Mutex applying_;  // one reload at a time

@@ -20,6 +20,7 @@ export module recourse.plugin:descriptor;
 import :clock;
 import :config_view;
 import :components;
+import :policy_feed;
 import recourse.policy;
 
 export namespace recourse {
@@ -32,7 +33,8 @@ inline constexpr std::uint32_t plugin_abi_major = 4;  // a change that breaks lo
 // 4.1: CallInfo::key_slot appended (a plugin built against 4.0 reads the fields before it).
 // 4.2: PolicyFeed and PolicyFeedHost (a provider that derives from PolicyFeed gets documents
 // applied as reloads; an older provider is never cast to it).
-inline constexpr std::uint32_t plugin_abi_minor = 2;  // an addition old plugins survive
+// 4.3: PluginContext::feeds (FeedStatusSource) appended: what an exporter shows of the feed.
+inline constexpr std::uint32_t plugin_abi_minor = 3;  // an addition old plugins survive
 inline constexpr std::string_view version = "0.1.0";
 
 enum class ComponentCategory : std::uint32_t { classifier, backoff, budget, observer, provider, trigger };
@@ -75,6 +77,9 @@ struct PluginContext {
   // The counters of the executor the components serve, for exporters (ABI 4.1; null from a
   // host that gives none). Alive as long as any component it was handed to.
   const ExecutorStats* stats = nullptr;
+  // The running generation's policy feed, for exporters (ABI 4.3; null from a host that gives
+  // none). Alive as long as any component it was handed to.
+  const FeedStatusSource* feeds = nullptr;
 };
 
 // What a factory gets: the component's own config table and the host's services.

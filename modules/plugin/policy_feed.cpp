@@ -9,6 +9,7 @@ namespace recourse {
 
 PolicyFeedHost::~PolicyFeedHost() = default;
 PolicyFeed::~PolicyFeed() = default;
+FeedStatusSource::~FeedStatusSource() = default;
 std::optional<PolicyDocument> PolicyFeed::saved() const { return std::nullopt; }
 
 }  // namespace recourse

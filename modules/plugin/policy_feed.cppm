@@ -70,6 +70,21 @@ class RECOURSE_API PolicyFeedHost {
                           std::stop_token stop) = 0;
 };
 
+// The feed of a host's running generation, as exporters see it (FeedStatusSource).
+struct RunningFeed {
+  std::string provider;  // the plugin component's name (http, etcd)
+  FeedStatus status;
+};
+
+// The host's view of the feed it runs, for exporters that publish a control plane's health
+// (PluginContext::feeds, ABI 4.3): asked at every scrape, so it is what is in force then.
+class RECOURSE_API FeedStatusSource {
+ public:
+  virtual ~FeedStatusSource();
+  // The running generation's feed, or nullopt when its provider is no feed. Thread-safe.
+  virtual std::optional<RunningFeed> running_feed() const = 0;
+};
+
 class RECOURSE_API PolicyFeed {
  public:
   virtual ~PolicyFeed();

@@ -4,8 +4,12 @@
 // cumulative with an `le="+Inf"` bucket equal to `_count`.
 #include "metric_store.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cmath>
+#include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -61,7 +65,8 @@ class Sample {
   }
   void seconds(double v) {
     end_labels();
-    append_seconds(out_, v);
+    if (std::isinf(v)) out_.append(v > 0 ? "+Inf" : "-Inf");  // the exposition format's spelling
+    else append_seconds(out_, v);
     out_ += '\n';
   }
 
@@ -141,6 +146,37 @@ void MetricStore::circuit_reset(std::string_view key) {
   for (const auto& k : keys_)
     if (k->key == key && k->circuit_state.load(std::memory_order_relaxed) >= 0)
       k->circuit_state.store(0, std::memory_order_relaxed);
+}
+
+// The control plane's health: what the feed is, how stale its document is, what its fetches did.
+void MetricStore::feed_exposition(std::string& out, const RunningFeed& feed) const {
+  const FeedStatus& s = feed.status;
+  const auto labelled = [&](std::string_view name) {
+    Sample sample(out, name);
+    sample.label("provider", feed.provider).label("target", s.target);
+    return sample;
+  };
+  const auto unix_seconds = [](WallTime t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); };
+  family(out, "recourse_policy_feed_info", "gauge",
+         "The policy feed in force: 1, labelled with the document's version.");
+  labelled("recourse_policy_feed_info").label("version", s.version).value(1);
+  family(out, "recourse_policy_feed_staleness_seconds", "gauge",
+         "Seconds since the feed's last good fetch (a document taken, or confirmed unchanged); +Inf before the first.");
+  const double staleness = s.last_good && clock != nullptr
+                               ? std::max(0.0, std::chrono::duration<double>(clock->wall_now() - *s.last_good).count())
+                               : std::numeric_limits<double>::infinity();
+  labelled("recourse_policy_feed_staleness_seconds").seconds(staleness);
+  if (s.last_good) {
+    family(out, "recourse_policy_feed_last_good_timestamp_seconds", "gauge",
+           "When the feed last fetched a good document or confirmed it, in Unix seconds.");
+    labelled("recourse_policy_feed_last_good_timestamp_seconds").seconds(unix_seconds(*s.last_good));
+  }
+  family(out, "recourse_policy_feed_fetches_total", "counter",
+         "The feed's requests, by result (unchanged: confirmed by the source, e.g. HTTP 304).");
+  labelled("recourse_policy_feed_fetches_total").label("result", "requested").value(s.fetches);
+  labelled("recourse_policy_feed_fetches_total").label("result", "unchanged").value(s.unchanged);
+  labelled("recourse_policy_feed_fetches_total").label("result", "failed").value(s.failures);
+  labelled("recourse_policy_feed_fetches_total").label("result", "refused").value(s.refused);
 }
 
 std::string MetricStore::exposition() const {
@@ -250,6 +286,8 @@ std::string MetricStore::exposition() const {
   Sample(out, "recourse_config_reloads_total")
       .label("result", "refused")
       .value(reloads_refused.load(std::memory_order_relaxed));
+  if (feeds != nullptr)
+    if (const std::optional<RunningFeed> feed = feeds->running_feed()) feed_exposition(out, *feed);
   if (stats != nullptr) {
     family(out, "recourse_observer_errors_total", "counter",
            "Observer callbacks that threw (the executor contained them).");

@@ -156,6 +156,8 @@ class MetricStore {
   void circuit_reset(std::string_view key);
 
   const ExecutorStats* stats = nullptr;  // the executor's own counters, when the host gives them
+  const FeedStatusSource* feeds = nullptr;  // the host's policy feed, when it gives one
+  Clock* clock = nullptr;                   // for the feed's staleness (wall time)
   std::atomic<std::uint64_t> generation{0};
   std::atomic<std::uint64_t> reloads_accepted{0}, reloads_refused{0};
 
@@ -165,6 +167,7 @@ class MetricStore {
  private:
   using Chunk = std::array<std::atomic<KeyMetrics*>, chunk_size>;
   KeyMetrics& make(std::uint32_t slot, std::string_view key);
+  void feed_exposition(std::string& out, const RunningFeed& feed) const;
 
   const std::vector<Duration> bounds_;
   std::array<std::atomic<Chunk*>, chunks> chunks_{};

@@ -13,7 +13,9 @@
 // recourse_circuit_transitions_total{key,from,to}, recourse_call_duration_seconds{key}
 // (histogram), recourse_config_generation, recourse_config_reloads_total{result}, and from
 // the executor's counters (PluginContext::stats) recourse_observer_errors_total and
-// recourse_over_limit_calls_total.
+// recourse_over_limit_calls_total; from the host's feed (PluginContext::feeds), when it runs
+// one, recourse_policy_feed_info{provider,target,version}, _staleness_seconds,
+// _last_good_timestamp_seconds and _fetches_total{result}.
 //
 // An event costs a few relaxed atomic adds: the key's counters are found by CallInfo::key_slot,
 // the reason's by its pointer (metric_store.hpp). Keys past the executor's max_keys count as
@@ -123,6 +125,8 @@ class PrometheusObserver final : public Observer {
     if (in.ok()) {
       store_ = std::make_unique<MetricStore>(std::move(bounds));
       store_->stats = context.host.stats;
+      store_->feeds = context.host.feeds;
+      store_->clock = context.host.clock;
       auto listener = Listener::on(address.host, address.port, path);
       if (!listener) {
         in.fail("listen", listener.error());

@@ -19,6 +19,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -321,7 +323,8 @@ BOOST_AUTO_TEST_CASE(every_failure_keeps_the_running_generation_and_says_why) {
   const int requests_before = plane.request_count();
   expect_refused(answer(503, "busy"), "provider_error http_503");
   BOOST_TEST(plane.request_count() - requests_before >= 2);
-  expect_refused(answer(200, "<html><body>Proxy login</body></html>"), ":1:1:");
+  expect_refused(answer(200, "<html><body>Proxy login</body></html>"),
+                 "provider_error invalid_document: " + server.url() + ":1:1:");
   expect_refused(answer(200, ""), "an empty policy document");
   expect_refused(answer(200, "[budgets.b]\nplugin = \"token_bucket\"\ncapacity = 1\nrefill_per_second = 1\n"),
                  "holds [defaults] and [policies");
@@ -458,6 +461,69 @@ BOOST_AUTO_TEST_CASE(a_reload_that_changes_the_provider_stops_the_old_feed_while
   BOOST_REQUIRE(running.events->wait_for(before, accepted));
   BOOST_TEST(running.attempts("svc.Get") == 8);
   BOOST_TEST(first_plane.request_count() > first_requests);
+}
+
+// The prometheus observer publishes the feed's state (PluginContext::feeds): which feed and
+// document, how stale it is, what its fetches did — scraped over HTTP like Prometheus would.
+BOOST_AUTO_TEST_CASE(the_metrics_show_the_feeds_staleness_and_fetches) {
+  ControlPlane plane;
+  plane.serve(document(3), "\"v1\"");
+  ControlPlaneServer server(plane);
+  const int port = [] {  // a free port: bound to 0, read back, closed
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    socklen_t length = sizeof address;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    ::close(fd);
+    return static_cast<int>(ntohs(address.sin_port));
+  }();
+  Running running(config(server.url()) + "[observers.metrics]\nplugin = \"prometheus\"\nlisten = \"127.0.0.1:" +
+                  std::to_string(port) + "\"\n");
+  const auto scrape = [&] {
+    httplib::Client client("127.0.0.1", port);
+    auto response = client.Get("/metrics");
+    BOOST_REQUIRE(response);
+    return response->body;
+  };
+  // The value of the first sample line starting with `prefix`.
+  const auto value = [](const std::string& text, const std::string& prefix) -> std::optional<double> {
+    const std::size_t at = text.find("\n" + prefix);
+    if (at == std::string::npos) return std::nullopt;
+    const std::size_t end = text.find('\n', at + 1);
+    const std::string line = text.substr(at + 1, end - at - 1);
+    const std::string number = line.substr(line.rfind(' ') + 1);
+    return number == "+Inf" ? std::numeric_limits<double>::infinity() : std::stod(number);
+  };
+  const std::string labels = "{provider=\"http\",target=\"" + server.url() + "\"";
+  std::string text = scrape();
+  BOOST_TEST(value(text, "recourse_policy_feed_info" + labels + ",version=\"\\\"v1\\\"\"}").value_or(0) == 1.0, text);
+  const auto fresh = value(text, "recourse_policy_feed_staleness_seconds" + labels + "}");
+  BOOST_REQUIRE(fresh.has_value());
+  BOOST_TEST(*fresh >= 0.0);
+  BOOST_TEST(*fresh < 30.0);
+  const auto last_good = value(text, "recourse_policy_feed_last_good_timestamp_seconds" + labels + "}");
+  BOOST_REQUIRE(last_good.has_value());
+  BOOST_TEST(value(text, "recourse_policy_feed_fetches_total" + labels + ",result=\"requested\"}").value_or(0) >= 1.0);
+
+  // The control plane fails: the failures are counted and the last good fetch stops moving.
+  {
+    const std::lock_guard lock(plane.mutex);
+    plane.status = 503;
+  }
+  const std::size_t before = running.events->size();
+  BOOST_REQUIRE(running.events->wait_for_error(before, "provider_error http_503"));
+  const auto stale_at = running.status().last_good;
+  text = scrape();
+  BOOST_TEST(value(text, "recourse_policy_feed_fetches_total" + labels + ",result=\"failed\"}").value_or(0) >= 1.0,
+             text);
+  const auto stale = value(text, "recourse_policy_feed_staleness_seconds" + labels + "}");
+  BOOST_REQUIRE(stale.has_value());
+  BOOST_TEST(*stale >= *fresh);
+  BOOST_TEST((running.status().last_good == stale_at));
+  BOOST_TEST(value(text, "recourse_policy_feed_last_good_timestamp_seconds" + labels + "}").value_or(0) >= *last_good);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
