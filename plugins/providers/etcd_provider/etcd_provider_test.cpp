@@ -6,6 +6,7 @@
 // prefix's keys compose one document whose errors name the key they are in.
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "etcd_test_server.hpp"
 #include "feed_test_helpers.hpp"  // last: it imports recourse.host.runtime
@@ -325,6 +327,37 @@ BOOST_AUTO_TEST_CASE(a_prefix_composes_its_keys_in_key_order_and_errors_name_the
   BOOST_TEST(running.attempts("svc.Get") == 0);
   BOOST_TEST(running.attempts("pay.Charge") == 5);
   BOOST_TEST(running.attempts("ship.Send") == 6);
+}
+
+BOOST_AUTO_TEST_CASE(a_reload_that_changes_the_key_stops_the_old_watch_while_calls_run) {
+  EtcdServer etcd;
+  etcd.put("/recourse/a", document(2));
+  etcd.put("/recourse/b", document(6));
+  const auto watching = [&](std::string_view watched_key) {
+    return config("\"" + etcd.endpoint() + "\"", "key = \"" + std::string(watched_key) + "\"");
+  };
+  Running running(watching("/recourse/a"));
+  BOOST_REQUIRE(running.attempts("svc.Get") == 2);
+
+  std::atomic<bool> stop{false};
+  std::thread caller([&] {
+    while (!stop.load()) (void)running.attempts("svc.Get");
+  });
+  for (int round = 0; round < 4; ++round) {
+    const std::string_view next = round % 2 == 0 ? "/recourse/b" : "/recourse/a";
+    const auto result = running.runtime->apply(watching(next), "rt.toml");
+    BOOST_TEST(result.accepted);
+    BOOST_TEST(running.attempts("svc.Get") == (round % 2 == 0 ? 6 : 2));
+    BOOST_TEST(running.status().target == etcd.endpoint() + " key " + std::string(next));
+  }
+  stop = true;
+  caller.join();
+  // The feed in force watches /recourse/a; the one for /recourse/b was stopped.
+  const std::uint64_t generation = running.generation();
+  etcd.put("/recourse/b", document(7));
+  etcd.put("/recourse/a", document(8));
+  BOOST_REQUIRE(next_generation(running, generation) == generation + 1);
+  BOOST_TEST(running.attempts("svc.Get") == 8);
 }
 
 BOOST_AUTO_TEST_CASE(config_errors_name_the_field) {
