@@ -87,9 +87,14 @@ ReloadResult Runtime::offer(const PolicyFeed& from, const PolicyDocument& docume
 
 void Runtime::switch_feeds() {
   const std::lock_guard lock(switching_);
-  PolicyFeed* next = running()->feed;
+  const std::shared_ptr<const Assembly> now = running();
+  PolicyFeed* next = now->feed;
   if (next == started_feed_) return;
   if (started_feed_ != nullptr) started_feed_->stop();  // its thread may be in offer(): not under applying_
+  // Released only now: had the retired generation held the last reference, a caller's thread
+  // could have destroyed the feed (its destructor joining the thread stop() joins) under us.
+  const std::shared_ptr<PolicyProvider> stopped =
+      std::exchange(started_provider_, next != nullptr ? now->provider : nullptr);
   started_feed_ = next;
   if (next == nullptr) return;
   if (!feed_host_) feed_host_ = std::make_unique<FeedHost>(*this);

@@ -201,6 +201,9 @@ struct Runtime {
   std::unique_ptr<FeedHost> feed_host_;
   std::mutex switching_;             // one switch_feeds() at a time
   PolicyFeed* started_feed_ = nullptr;  // under switching_
+  // started_feed_'s owner, held until the feed is stopped: its generation may be reclaimed
+  // first, on whichever thread ends the last call in it. Under switching_.
+  std::shared_ptr<PolicyProvider> started_provider_;
 };
 
 std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config& config, RuntimeOptions options = {});

@@ -23,7 +23,7 @@
 // initial_wait = "2s"           # how long loading waits for the first document
 #include <recourse/plugin.h>
 
-#include "document_cache.hpp"
+#include "feed_support/document_cache.hpp"
 #include "http_fetch.hpp"
 
 #include <algorithm>

@@ -1,6 +1,7 @@
-// document_cache.hpp. The file is the document itself after one comment line that carries the
-// ETag ("# recourse-http-provider etag: …"), so it is still a TOML file a person can read, and
-// `recourse validate` can check.
+// document_cache.hpp. The file is the document itself after one comment line that carries its
+// version ("# recourse saved policy document, version: …"), so it is still a TOML file a person
+// can read, and `recourse validate` can check. Copies written before the cache was shared say
+// "# recourse-http-provider etag: …" and are still read with their version.
 #include "document_cache.hpp"
 
 #include <fcntl.h>
@@ -13,10 +14,11 @@
 #include <string>
 #include <string_view>
 
-namespace recourse::plugins::http_provider {
+namespace recourse::plugins {
 namespace {
 
-constexpr std::string_view header = "# recourse-http-provider etag: ";
+constexpr std::string_view header = "# recourse saved policy document, version: ";
+constexpr std::string_view http_provider_header = "# recourse-http-provider etag: ";
 
 std::string failed(std::string_view what, const std::filesystem::path& file) {
   return std::string(what) + " " + file.string() + ": " + std::strerror(errno);
@@ -68,12 +70,15 @@ std::optional<CachedDocument> load_document(const std::filesystem::path& file) {
   bytes << in.rdbuf();
   std::string text = bytes.str();
   CachedDocument document;
-  if (text.starts_with(header)) {
+  for (const std::string_view first_line : {header, http_provider_header}) {
+    if (!text.starts_with(first_line)) continue;
     const auto end = text.find('\n');
-    document.etag = text.substr(header.size(), end == std::string::npos ? std::string::npos : end - header.size());
+    document.etag =
+        text.substr(first_line.size(), end == std::string::npos ? std::string::npos : end - first_line.size());
+    break;
   }
   document.text = std::move(text);  // the comment line stays: TOML ignores it, and lines keep their numbers
   return document;
 }
 
-}  // namespace recourse::plugins::http_provider
+}  // namespace recourse::plugins

@@ -1,16 +1,19 @@
-// The `http` provider's copy of its last good document on disk, so a process that starts while
-// the control plane is down starts from it (source = last_known_good) instead of from nothing.
+// A feed provider's copy of its last good document on disk (`cache_file`), so a process that
+// starts while the control plane (an HTTP server, etcd) is down starts from it (source =
+// last_known_good) instead of from nothing. Shared by the http and etcd providers.
 #pragma once
 
 #include <filesystem>
 #include <optional>
 #include <string>
 
-namespace recourse::plugins::http_provider {
+namespace recourse::plugins {
 
 struct CachedDocument {
   std::string text;
-  std::string etag;  // the version it had, from the first line of the file
+  // The version it had (an HTTP ETag, an etcd mod revision), from the first line of the file.
+  // Named for the first user; PolicyDocument::version is what it becomes.
+  std::string etag;
 };
 
 // Written atomically: a temporary file in the same directory, fsync'd, renamed over the old
@@ -19,4 +22,4 @@ struct CachedDocument {
 std::string save_document(const std::filesystem::path& file, const CachedDocument& document);
 std::optional<CachedDocument> load_document(const std::filesystem::path& file);
 
-}  // namespace recourse::plugins::http_provider
+}  // namespace recourse::plugins
