@@ -49,9 +49,8 @@ class Fleet {
       workers_.push_back(std::make_unique<ChildProcess>(
           RECOURSE_REDIS_FLEET_WORKER, std::vector<std::string>{redis.url(), "fleet:test", std::to_string(batch)},
           true));
-      const auto first = workers_.back()->line();
-      BOOST_REQUIRE_MESSAGE(first && *first == "ready",
-                            "worker " << i << " did not start: " << first.value_or("(eof)"));
+      const std::string first = workers_.back()->line().value_or("(eof)");
+      BOOST_REQUIRE_MESSAGE(first == "ready", "worker " << i << " did not start: " << first);
     }
   }
   ~Fleet() {
@@ -62,9 +61,8 @@ class Fleet {
     for (auto& w : workers_) w->send("run " + std::to_string(calls));
     std::vector<Counts> counts;
     for (auto& w : workers_) {
-      const auto line = w->line();
-      BOOST_REQUIRE_MESSAGE(line.has_value(), "a worker ended");
-      counts.push_back(parse(*line));
+      const std::string line = w->line().value_or("(the worker ended)");
+      counts.push_back(parse(line));
     }
     return counts;
   }
