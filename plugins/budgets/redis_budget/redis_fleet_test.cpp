@@ -86,12 +86,13 @@ BOOST_DATA_TEST_CASE(four_processes_share_one_budget_fall_back_locally_and_come_
   // t runs from before the first request to after the last answer, so it covers every refill
   // the server could have added.
   const auto start = std::chrono::steady_clock::now();
-  int granted = 0, denied = 0, unavailable = 0;
+  int granted = 0, denied = 0, unavailable = 0, local_grants = 0;
   while (std::chrono::steady_clock::now() - start < 1s)
     for (const Counts& c : fleet.run(20)) {
       granted += c.allowed;
       denied += c.denied;
       unavailable += c.unavailable();
+      local_grants += c.unavailable_allowed;
     }
   const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   BOOST_TEST_MESSAGE("batch " << batch << ": " << granted << " granted, " << denied << " denied, " << unavailable
@@ -108,11 +109,16 @@ BOOST_DATA_TEST_CASE(four_processes_share_one_budget_fall_back_locally_and_come_
   for (const Counts& c : fleet.run(20)) {
     BOOST_TEST(c.unavailable() == 20);
     BOOST_TEST(c.shared() == 0);
-    BOOST_TEST(c.unavailable_allowed >= 1);   // its local bucket: 5 tokens and the refill
-    BOOST_TEST(c.unavailable_allowed <= 12);  // 5 + 2.5/s over well under 3 s
     BOOST_TEST(c.first_decision_us >= 0);
     BOOST_TEST(c.first_decision_us < 50'000);  // a 20 ms timeout, with room for a loaded machine
+    local_grants += c.unavailable_allowed;
   }
+  // The local buckets (5 tokens and 2.5/s each) grant; together no more than C + r·t since the
+  // workers started. (One that already spent its bucket on a slow round trip above may grant
+  // none now: the local budget is not refilled by an outage.)
+  const double since_start = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() + 1;
+  BOOST_TEST(local_grants >= 1);
+  BOOST_TEST(local_grants <= capacity + refill * since_start);
 
   // Restarted: each comes back to the shared bucket once its reconnect backoff is over.
   redis.restart();
