@@ -158,7 +158,7 @@ std::expected<std::vector<std::string>, ClientFailure> ScriptClient::run(std::st
   const auto connected = ready(*connection, deadline);
   auto result = connected ? evaluate(*connection, deadline, key, args)
                           : std::expected<std::vector<std::string>, ClientFailure>(std::unexpect, connected.error());
-  if (!result && connection->context == nullptr) broke(*connection, result.error());
+  if (!result && connection->context == nullptr) broke(result.error(), probe);
   else if (probe) came_up();
   return result;
 }
@@ -262,8 +262,9 @@ std::expected<std::vector<std::string>, ClientFailure> ScriptClient::evaluate(Co
 
 // The connection broke (it is closed): the server is down from now on, until a reconnect
 // succeeds. The first failure starts the backoff at its initial interval; each failed
-// reconnect doubles it, up to the cap.
-void ScriptClient::broke(Connection&, const ClientFailure& failure) {
+// reconnect (`probe`) doubles it, up to the cap. A call that began before the server went
+// down and fails after changes nothing: the probe in flight, if any, stays the only one.
+void ScriptClient::broke(const ClientFailure& failure, bool probe) {
   std::string message;
   {
     const std::lock_guard lock(state_mutex_);
@@ -272,13 +273,14 @@ void ScriptClient::broke(Connection&, const ClientFailure& failure) {
       down_ = true;
       ++epoch_;
       backoff_ = settings_.reconnect_initial;
+      retry_at_ = now + backoff_;
       message = "redis budget " + settings_.endpoint.to_string() + " unavailable (" + failure.detail +
                 "); deciding without it, reconnecting in " + std::to_string(backoff_.count()) + "ms";
-    } else if (probing_) {
+    } else if (probe) {
       backoff_ = std::min(settings_.reconnect_max, backoff_ * 2);
+      retry_at_ = now + backoff_;
+      probing_ = false;
     }
-    probing_ = false;
-    retry_at_ = now + backoff_;
   }
   if (!message.empty() && warn_) warn_(message);
 }

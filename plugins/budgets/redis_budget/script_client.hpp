@@ -84,7 +84,7 @@ class ScriptClient {
                                                                   std::string_view key,
                                                                   std::span<const std::string> args);
   std::expected<std::string, ClientFailure> load_script(Connection& connection, Deadline deadline);
-  void broke(Connection& connection, const ClientFailure& failure);
+  void broke(const ClientFailure& failure, bool probe);
   void came_up();
 
   const ClientSettings settings_;
