@@ -53,6 +53,25 @@ BOOST_AUTO_TEST_CASE(every_named_reason_code_is_documented) {
   BOOST_TEST(found >= 25);
 }
 
+BOOST_AUTO_TEST_CASE(every_reason_code_a_plugin_declares_is_documented) {
+  // A plugin's own codes (a budget backend's, BudgetDecision::reason) are declared like the
+  // core's, in a `namespace reason { … }` block of one of its files.
+  static const std::regex block(R"re(namespace reason \{([^}]*)\})re");
+  static const std::regex constant(R"re(inline constexpr std::string_view [a-z_0-9]+ = "([a-z_0-9]+)";)re");
+  int found = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(RECOURSE_SOURCE_DIR "/plugins")) {
+    const auto ext = entry.path().extension();
+    if (!entry.is_regular_file() || (ext != ".cpp" && ext != ".cppm" && ext != ".hpp")) continue;
+    const std::string text = read(entry.path());
+    for (std::sregex_iterator b(text.begin(), text.end(), block), last; b != last; ++b) {
+      const std::string body = (*b)[1];
+      for (std::sregex_iterator it(body.begin(), body.end(), constant); it != last; ++it, ++found)
+        BOOST_TEST(documented((*it)[1]), (*it)[1] << " (" << entry.path() << ") is not in docs/reason-codes.md");
+    }
+  }
+  BOOST_TEST(found >= 1);  // budget_redis_unavailable, at least
+}
+
 BOOST_AUTO_TEST_CASE(reason_families_are_documented_as_patterns) {
   BOOST_TEST(documented("http_<status>"));
   BOOST_TEST(documented("grpc_<code>"));

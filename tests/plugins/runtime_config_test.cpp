@@ -216,7 +216,7 @@ BOOST_AUTO_TEST_CASE(the_budget_plugins_known_are_the_built_in_and_the_loaded_on
   const auto errors = runtime_errors(plugins_table + "[budgets.b]\nplugin = \"nope\"\n");
   BOOST_TEST(contains(errors,
                       "budgets.b.plugin: no budget plugin named \"nope\"; known: concurrency, grpc_throttle, ratio, "
-                      "token_bucket, unlimited"),
+                      "redis_ratio, redis_token_bucket, token_bucket, unlimited"),
              errors.front());
 }
 
