@@ -86,7 +86,7 @@ class EtcdProvider final : public PolicyProvider, public PolicyFeed {
     if (!settings_.cache_file.empty())
       if (auto cached = load_document(settings_.cache_file))
         saved_ =
-            PolicyDocument{cached->text, settings_.cache_file.string(), PolicySource::last_known_good, cached->etag};
+            PolicyDocument{cached->text, settings_.cache_file.string(), PolicySource::last_known_good, cached->version};
   }
 
   ~EtcdProvider() override { stop(); }

@@ -1,7 +1,7 @@
 // document_cache.hpp. The file is the document itself after one comment line that carries its
 // version ("# recourse saved policy document, version: …"), so it is still a TOML file a person
 // can read, and `recourse validate` can check. Copies written before the cache was shared say
-// "# recourse-http-provider etag: …" and are still read with their version.
+// "# recourse-http-provider version: …" and are still read with their version.
 #include "document_cache.hpp"
 
 #include <fcntl.h>
@@ -18,7 +18,7 @@ namespace recourse::plugins {
 namespace {
 
 constexpr std::string_view header = "# recourse saved policy document, version: ";
-constexpr std::string_view http_provider_header = "# recourse-http-provider etag: ";
+constexpr std::string_view http_provider_header = "# recourse-http-provider version: ";
 
 std::string failed(std::string_view what, const std::filesystem::path& file) {
   return std::string(what) + " " + file.string() + ": " + std::strerror(errno);
@@ -41,10 +41,10 @@ std::string save_document(const std::filesystem::path& file, const CachedDocumen
   std::string temp = (dir / ("." + file.filename().string() + ".XXXXXX")).string();
   const int fd = ::mkstemp(temp.data());
   if (fd < 0) return failed("cannot create a temporary file beside", file);
-  std::string etag = document.etag;
-  std::erase(etag, '\n');
+  std::string version = document.version;
+  std::erase(version, '\n');
   const bool written =
-      write_all(fd, std::string(header) + etag + "\n") && write_all(fd, document.text) && ::fsync(fd) == 0;
+      write_all(fd, std::string(header) + version + "\n") && write_all(fd, document.text) && ::fsync(fd) == 0;
   std::string write_error = written ? std::string() : failed("cannot write", temp);
   ::close(fd);
   if (!written) {
@@ -73,7 +73,7 @@ std::optional<CachedDocument> load_document(const std::filesystem::path& file) {
   for (const std::string_view first_line : {header, http_provider_header}) {
     if (!text.starts_with(first_line)) continue;
     const auto end = text.find('\n');
-    document.etag =
+    document.version =
         text.substr(first_line.size(), end == std::string::npos ? std::string::npos : end - first_line.size());
     break;
   }

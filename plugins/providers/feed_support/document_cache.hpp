@@ -12,8 +12,7 @@ namespace recourse::plugins {
 struct CachedDocument {
   std::string text;
   // The version it had (an HTTP ETag, an etcd mod revision), from the first line of the file.
-  // Named for the first user; PolicyDocument::version is what it becomes.
-  std::string etag;
+  std::string version;
 };
 
 // Written atomically: a temporary file in the same directory, fsync'd, renamed over the old

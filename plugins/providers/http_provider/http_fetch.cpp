@@ -6,6 +6,8 @@
 
 #include <curl/curl.h>
 
+#include "feed_support/curl_reason.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <memory>
@@ -64,27 +66,6 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
 
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return static_cast<Transfer*>(user)->request.stop.stop_requested() ? 1 : 0;
-}
-
-std::string reason_of(CURLcode code, bool too_large) {
-  if (too_large) return "too_large";
-  switch (code) {
-    case CURLE_OPERATION_TIMEDOUT: return "timeout";
-    case CURLE_COULDNT_CONNECT: return "connect_failed";
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY: return "dns_failed";
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CERTPROBLEM: return "tls_error";
-    case CURLE_FILESIZE_EXCEEDED: return "too_large";
-    case CURLE_ABORTED_BY_CALLBACK: return "cancelled";
-    case CURLE_GOT_NOTHING:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_PARTIAL_FILE: return "connection_reset";
-    default: return "transport_error";
-  }
 }
 
 struct EasyDeleter {
@@ -146,7 +127,7 @@ std::expected<FetchResponse, FetchFailure> fetch(const FetchSettings& settings, 
     if (transfer.too_large)
       detail = "the document is larger than max_document_bytes (" + std::to_string(settings.max_bytes) + ")";
     return std::unexpected(
-        FetchFailure{reason_of(code, transfer.too_large),
+        FetchFailure{transfer.too_large ? std::string("too_large") : curl_failure_reason(code),
                      "GET " + settings.url + ": " + detail + " (curl " + std::to_string(code) + ")"});
   }
   curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &transfer.response.status);

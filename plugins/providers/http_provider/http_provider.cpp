@@ -146,8 +146,8 @@ class HttpProvider final : public PolicyProvider, public PolicyFeed {
     if (!settings_.cache_file.empty())
       if (auto cached = load_document(settings_.cache_file)) {
         saved_ =
-            PolicyDocument{cached->text, settings_.cache_file.string(), PolicySource::last_known_good, cached->etag};
-        etag_ = cached->etag;
+            PolicyDocument{cached->text, settings_.cache_file.string(), PolicySource::last_known_good, cached->version};
+        etag_ = cached->version;
       }
   }
 

@@ -30,7 +30,11 @@
 
 import recourse.host.runtime;
 
+#include "feed_test_helpers.hpp"
+
 namespace fs = std::filesystem;
+using feed_test::accepted;
+using feed_test::Running;
 using namespace std::chrono_literals;
 
 namespace {
@@ -161,48 +165,6 @@ class RawServer {
   std::thread thread_;
 };
 
-// Every configuration event the runtime's observers hear, to wait on.
-class ConfigEvents final : public recourse::Observer {
- public:
-  void on_config(const recourse::ConfigEvent& event) override {
-    const std::lock_guard lock(mutex_);
-    events_.push_back(event);
-    changed_.notify_all();
-  }
-  std::size_t size() {
-    const std::lock_guard lock(mutex_);
-    return events_.size();
-  }
-  // Waits (bounded: a failure, not a hang) for an event after the first `after` that matches.
-  std::optional<recourse::ConfigEvent> wait_for(std::size_t after,
-                                                const std::function<bool(const recourse::ConfigEvent&)>& match) {
-    std::unique_lock lock(mutex_);
-    std::optional<recourse::ConfigEvent> found;
-    changed_.wait_for(lock, 30s, [&] {
-      for (std::size_t i = after; i < events_.size(); ++i)
-        if (match(events_[i])) {
-          found = events_[i];
-          return true;
-        }
-      return false;
-    });
-    return found;
-  }
-  std::optional<recourse::ConfigEvent> wait_for_error(std::size_t after, std::string_view fragment) {
-    return wait_for(after, [&](const recourse::ConfigEvent& e) {
-      if (e.accepted) return false;
-      for (const std::string& error : e.errors)
-        if (error.find(fragment) != std::string::npos) return true;
-      return false;
-    });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<recourse::ConfigEvent> events_;
-};
-
 struct TempDir {
   fs::path path;
   TempDir() {
@@ -231,37 +193,6 @@ std::string config(const std::string& url, const std::string& extra = "", std::s
          "retry.jitter = \"none\"\n"
          "[defaults]\nretry.max_attempts = 1\n";
 }
-
-struct Running {
-  std::shared_ptr<ConfigEvents> events = std::make_shared<ConfigEvents>();
-  std::unique_ptr<recourse::host::Runtime> runtime;
-
-  explicit Running(const std::string& text, const std::string& label = "rt.toml") {
-    auto parsed = recourse::host::parse_config(text, label);
-    BOOST_REQUIRE_MESSAGE(parsed.has_value(), (parsed ? "" : recourse::host::to_string(parsed.error())));
-    recourse::host::RuntimeOptions options;
-    options.extra_observers.push_back(events);
-    auto built = recourse::host::build_runtime(*parsed, std::move(options));
-    BOOST_REQUIRE_MESSAGE(built.has_value(), (built ? "" : recourse::host::to_string(built.error())));
-    runtime = std::move(*built);
-  }
-
-  // The attempts a failing call of `key` gets: its policy's max_attempts.
-  int attempts(std::string_view key) {
-    auto result = runtime->executor->try_run(
-        key, [](const recourse::Attempt&) -> std::expected<int, int> { return std::unexpected(1); });
-    BOOST_REQUIRE(!result);
-    return result.error().attempts;
-  }
-  recourse::PolicySource source(std::string_view key) {
-    recourse::Timeline timeline;
-    (void)runtime->executor->try_run(key, [](const recourse::Attempt&) { return 1; }, {.timeline = &timeline});
-    return timeline.policy_source;
-  }
-  recourse::FeedStatus status() { return runtime->running()->feed->status(); }
-};
-
-const auto accepted = [](const recourse::ConfigEvent& e) { return e.accepted; };
 
 }  // namespace
 
