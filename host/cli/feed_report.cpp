@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "terminal_text.hpp"
 
@@ -25,7 +26,12 @@ std::optional<FeedReport> feed_report(const host::Config& config) {
   if (!config.provider || config.provider->plugin.empty()) return std::nullopt;
   FeedReport report;
   report.plugin = config.provider->plugin;
-  auto runtime = host::build_runtime(config);
+  // The feed alone: the config's observers would bind the service's metrics port or truncate
+  // its trace file when run beside it (as the runbook suggests), and they tell nothing here.
+  host::Config feed_only = config;
+  std::erase_if(feed_only.components,
+                [](const host::ComponentSpec& spec) { return spec.category == ComponentCategory::observer; });
+  auto runtime = host::build_runtime(feed_only);
   if (!runtime) {
     for (const ConfigError& e : runtime.error().errors) report.errors.push_back(to_string(e));
     return report;

@@ -27,9 +27,9 @@ constexpr std::string_view help = R"(usage: recourse plugins CONFIG [--format te
 
 Loads the plugins CONFIG's [plugins] section names and lists each with its version, build
 fingerprint and components, then each refused file with the reason. When its [provider] is a
-feed (the http provider), the runtime is started once and the feed's state printed: its URL,
-the document's version, the last fetch and how long ago the last good one was, its counters and
-its last error.
+feed (the http or etcd provider), the runtime is started once, without its observers, and the
+feed's state printed: its URL or etcd key, the document's version, the last fetch and how long
+ago the last good one was, its counters and its last error.
 
   --format text|json     text (default) or one JSON object
 

@@ -261,14 +261,12 @@ class Builder {
     return std::make_shared<const FeedDocument>(FeedDocument{std::move(*policies), saved->label, saved->version});
   }
 
-  // The control plane's key keeps the local config's policy for it, or the built-in one.
+  // The control plane's key gets the built-in control plane policy with the local config's entry
+  // for it laid over, and nothing of a document's: were it an entry like any other, a document's
+  // [defaults] and namespaces would fill the fields those two leave unset (a 1 ms per-attempt
+  // timeout, a breaker, hedging) and a document could break its own delivery. So the entry set
+  // here names every field. Never hedged: a feed's attempts share its fetch state.
   void with_control_plane_policy(PolicyTable& policies) const {
-    const std::string key(control_plane_key);
-    policies.exact.erase(key);
-    if (auto local = config_.policies.exact.find(key); local != config_.policies.exact.end()) {
-      policies.exact.emplace(key, local->second);
-      return;
-    }
     static const PolicyPatch builtin = [] {
       auto table = parse_policy_document(
           "[policies.\"recourse.control_plane\"]\n"
@@ -277,7 +275,23 @@ class Builder {
           "the built-in control plane policy");
       return table ? table->exact.begin()->second : PolicyPatch{};
     }();
-    policies.exact.emplace(key, builtin);
+    const std::string key(control_plane_key);
+    PolicyPatch own = builtin;
+    if (auto local = config_.policies.exact.find(key); local != config_.policies.exact.end()) {
+      own.entries.insert(own.entries.end(), local->second.entries.begin(), local->second.entries.end());
+      own.where = local->second.where;
+    }
+    if (const FieldInfo* hedge = find_policy_field("hedge.enabled"))
+      own.entries.push_back(PatchEntry{hedge, FieldValue(false), {}});
+    PolicyTable alone;
+    alone.exact.emplace(key, std::move(own));
+    const ResolvedPolicy resolved = resolve(alone, *Key::parse(key));
+    PolicyPatch complete;
+    complete.where = alone.exact.begin()->second.where;
+    const auto fields = policy_fields();
+    for (std::size_t i = 0; i < fields.size(); ++i)
+      complete.entries.push_back(PatchEntry{&fields[i], fields[i].get(resolved.policy), resolved.origins[i].where});
+    policies.exact.insert_or_assign(key, std::move(complete));
   }
 
   template <class Interface>

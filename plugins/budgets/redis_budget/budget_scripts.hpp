@@ -32,8 +32,10 @@ if tokens == nil or at == nil then
 end
 if now > at then
   tokens = math.min(capacity, tokens + (now - at) * rate / 1000000)
-  at = now
 end
+-- a server clock that went back (a failover to a skewed replica) refills from now on, not
+-- from a future instant it would first have to catch up with
+at = now
 tokens = math.min(capacity, tokens + give_back)
 local granted = 0
 -- 1e-9: small refills of an inexact rate must not leave a due token just short of whole
@@ -43,7 +45,8 @@ if need > 0 and tokens + 1e-9 >= need then
 end
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', string.format('%.0f', at))
 if rate > 0 then
-  redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate * 1000) + 1000)
+  -- kept until a full refill is due, at most a day: a tiny rate must not overflow the argument
+  redis.call('PEXPIRE', KEYS[1], math.min(math.ceil(capacity / rate * 1000), 86400000) + 1000)
 end
 return {granted, string.format('%.17g', tokens)}
 )lua";

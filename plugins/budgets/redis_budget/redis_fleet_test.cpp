@@ -107,10 +107,13 @@ BOOST_DATA_TEST_CASE(four_processes_share_one_budget_fall_back_locally_and_come_
   // Redis killed: within one timeout each process decides locally, and its calls go on.
   redis.kill();
   for (const Counts& c : fleet.run(20)) {
-    BOOST_TEST(c.unavailable() == 20);
-    BOOST_TEST(c.shared() == 0);
+    // Decisions reserved before the kill (batching) are still spent as shared ones, up to
+    // batch - 1 of them; every other decision is made without Redis.
+    BOOST_TEST(c.unavailable() + c.shared() == 20);
+    BOOST_TEST(c.shared() <= batch - 1);
     BOOST_TEST(c.first_decision_us >= 0);
-    BOOST_TEST(c.first_decision_us < 50'000);  // a 20 ms timeout, with room for a loaded machine
+    // A 20 ms timeout, with room for the sanitizer builds on a loaded machine.
+    BOOST_TEST(c.first_decision_us < 200'000);
     local_grants += c.unavailable_allowed;
   }
   // The local buckets (5 tokens and 2.5/s each) grant; together no more than C + r·t since the

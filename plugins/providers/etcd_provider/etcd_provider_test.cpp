@@ -146,7 +146,9 @@ BOOST_AUTO_TEST_CASE(the_document_in_etcd_is_in_force_at_start_and_a_put_is_appl
   running.runtime.reset();
   const auto stop_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stopping).count();
-  BOOST_TEST(stop_ms < 300);
+  // The whole teardown (plugins unloaded too), with room for the sanitizer builds: a watch left
+  // to curl's idle callback would take up to a second on its own.
+  BOOST_TEST(stop_ms < 700);
 }
 
 BOOST_AUTO_TEST_CASE(a_bad_document_is_refused_with_its_location_and_the_running_generation_stays) {

@@ -394,6 +394,29 @@ BOOST_AUTO_TEST_CASE(a_reload_that_changes_the_provider_stops_the_old_feed_while
   BOOST_TEST(first_plane.request_count() > first_requests);
 }
 
+// A document cannot break its own delivery: its [defaults] and namespaces reach every key but
+// the control plane's, whose policy is the local entry over the built-in one, whole.
+BOOST_AUTO_TEST_CASE(a_documents_defaults_do_not_reach_the_control_planes_own_key) {
+  ControlPlane plane;
+  plane.serve(document(3) +
+                  "[defaults]\ncircuit.enabled = true\ncircuit.threshold = 1\nretry.max_attempts = 7\n"
+                  "[policies.\"recourse.*\"]\nretry.per_attempt_timeout = \"1ms\"\n",
+              "\"v1\"");
+  ControlPlaneServer server(plane);
+  Running running(config(server.url()));
+  BOOST_REQUIRE(running.runtime->executor->generation() == 2u);
+  BOOST_TEST(running.attempts("other.Key") == 7);  // the document's defaults are in force...
+  // ...but not for the control plane's key: the local entry's 2 attempts, and no breaker (with
+  // the document's threshold of 1, the second failed call would be refused with 0 attempts).
+  BOOST_TEST(running.attempts("recourse.control_plane") == 2);
+  BOOST_TEST(running.attempts("recourse.control_plane") == 2);
+  // The feed still fetches: a new document is taken (a 1 ms per-attempt timeout would fail it).
+  const std::size_t before = running.events->size();
+  plane.serve(document(5), "\"v2\"");
+  BOOST_REQUIRE(running.events->wait_for(before, accepted));
+  BOOST_TEST(running.attempts("svc.Get") == 5);
+}
+
 // The prometheus observer publishes the feed's state (PluginContext::feeds): which feed and
 // document, how stale it is, what its fetches did — scraped over HTTP like Prometheus would.
 BOOST_AUTO_TEST_CASE(the_metrics_show_the_feeds_staleness_and_fetches) {
@@ -446,15 +469,26 @@ BOOST_AUTO_TEST_CASE(the_metrics_show_the_feeds_staleness_and_fetches) {
   }
   const std::size_t before = running.events->size();
   BOOST_REQUIRE(running.events->wait_for_error(before, "provider_error http_503"));
+  // From here every poll fails: the last good fetch stays where it is, and staleness grows.
   const auto stale_at = running.status().last_good;
+  BOOST_REQUIRE(stale_at.has_value());
+  const double stale_at_seconds = std::chrono::duration<double>(stale_at->time_since_epoch()).count();
   text = scrape();
   BOOST_TEST(value(text, "recourse_policy_feed_fetches_total" + labels + ",result=\"failed\"}").value_or(0) >= 1.0,
              text);
   const auto stale = value(text, "recourse_policy_feed_staleness_seconds" + labels + "}");
   BOOST_REQUIRE(stale.has_value());
-  BOOST_TEST(*stale >= *fresh);
+  BOOST_TEST(value(text, "recourse_policy_feed_last_good_timestamp_seconds" + labels + "}").value_or(0) ==
+             stale_at_seconds);
+  const std::size_t failed = running.events->size();
+  BOOST_REQUIRE(running.events->wait_for_error(failed, "provider_error http_503"));  // another poll, failed
+  text = scrape();
+  const auto staler = value(text, "recourse_policy_feed_staleness_seconds" + labels + "}");
+  BOOST_REQUIRE(staler.has_value());
+  BOOST_TEST(*staler > *stale);
+  BOOST_TEST(value(text, "recourse_policy_feed_last_good_timestamp_seconds" + labels + "}").value_or(0) ==
+             stale_at_seconds);
   BOOST_TEST((running.status().last_good == stale_at));
-  BOOST_TEST(value(text, "recourse_policy_feed_last_good_timestamp_seconds" + labels + "}").value_or(0) >= *last_good);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
