@@ -108,6 +108,12 @@ struct Running {
     BOOST_REQUIRE(!result);
     return result.error().attempts;
   }
+  // One failing call of `key`, for threads other than the test's: Boost.Test's macros are not
+  // thread-safe (their checkpoint is a shared string), so nothing here asserts.
+  void call(std::string_view key) {
+    (void)runtime->executor->try_run(
+        key, [](const recourse::Attempt&) -> std::expected<int, int> { return std::unexpected(1); });
+  }
   recourse::PolicySource source(std::string_view key) {
     recourse::Timeline timeline;
     (void)runtime->executor->try_run(key, [](const recourse::Attempt&) { return 1; }, {.timeline = &timeline});

@@ -364,7 +364,7 @@ BOOST_AUTO_TEST_CASE(a_reload_that_changes_the_key_stops_the_old_watch_while_cal
 
   std::atomic<bool> stop{false};
   std::thread caller([&] {
-    while (!stop.load()) (void)running.attempts("svc.Get");
+    while (!stop.load()) running.call("svc.Get");
   });
   for (int round = 0; round < 4; ++round) {
     const std::string_view next = round % 2 == 0 ? "/recourse/b" : "/recourse/a";

@@ -102,6 +102,22 @@ class EtcdServer {
   // Starts etcd on its data directory (a restart keeps what it held), serving clients on
   // `client_port` (0: the port it had, or a new one the first time); returns once it answers.
   void start(int client_port = 0) {
+    // A port found free may be taken before etcd binds it (an outgoing connection's ephemeral
+    // port): on a first start, whose ports nothing depends on yet, etcd is tried on new ones.
+    const bool first = client_port == 0 && client_port_ == 0;
+    for (int tries = first ? 5 : 1; tries > 0; --tries) {
+      if (spawn(client_port, tries > 1)) return;
+      client_port_ = 0;
+      peer_port_ = free_port();
+      std::error_code ignored;
+      fs::remove_all(dir_ / "data", ignored);
+    }
+  }
+
+ private:
+  // Starts etcd and waits until it answers (true), or until it exited at once (false, with
+  // `may_fail`: the caller retries) — failing the test otherwise.
+  bool spawn(int client_port, bool may_fail) {
     BOOST_REQUIRE(pid_ == 0);
     client_port_ = client_port != 0 ? client_port : client_port_ != 0 ? client_port_ : free_port();
     const std::string client = "http://127.0.0.1:" + std::to_string(client_port_);
@@ -130,12 +146,18 @@ class EtcdServer {
     while (true) {
       if (auto answer = health.Get("/health");
           answer && answer->status == 200 && answer->body.find("\"true\"") != std::string::npos)
-        return;
+        return true;
+      int status = 0;
+      if (may_fail && ::waitpid(pid_, &status, WNOHANG) == pid_) {  // exited: its port was taken
+        pid_ = 0;
+        return false;
+      }
       BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < until, "etcd did not become healthy; see " << log);
       std::this_thread::sleep_for(20ms);
     }
   }
 
+ public:
   // SIGKILL: etcd goes away as in a crash, its connections reset.
   void kill() {
     if (pid_ == 0) return;

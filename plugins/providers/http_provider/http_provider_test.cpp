@@ -373,7 +373,7 @@ BOOST_AUTO_TEST_CASE(a_reload_that_changes_the_provider_stops_the_old_feed_while
 
   std::atomic<bool> stop{false};
   std::thread caller([&] {
-    while (!stop.load()) (void)running.attempts("svc.Get");
+    while (!stop.load()) running.call("svc.Get");
   });
   for (int round = 0; round < 4; ++round) {
     const auto& url = round % 2 == 0 ? second.url() : first.url();
