@@ -140,8 +140,8 @@ int validate_command(std::span<const std::string_view> raw) {
   if (const auto text = args.value("--max-keys-per-namespace")) {
     const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), max_keys);
     if (ec != std::errc{} || end != text->data() + text->size() || max_keys == 0)
-      return usage_error("validate", fmt::format("--max-keys-per-namespace needs a positive integer, got \"{}\"", *text),
-                         help);
+      return usage_error("validate",
+                         fmt::format("--max-keys-per-namespace needs a positive integer, got \"{}\"", *text), help);
   }
 
   const std::string_view file = args.positional[0];

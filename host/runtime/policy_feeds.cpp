@@ -69,12 +69,49 @@ class Runtime::FeedHost final : public PolicyFeedHost {
   Runtime& runtime_;
 };
 
-ReloadResult Runtime::offer(const PolicyFeed& from, const PolicyDocument& document) {
+std::expected<std::shared_ptr<const FeedDocument>, ConfigErrors> read_feed_document(const PolicyDocument& document) {
   auto policies = parse_policy_document(document.text, document.label);
-  if (!policies) return refused(std::move(policies.error()), document_refused);
+  if (!policies) return std::unexpected(std::move(policies.error()));
   policies->source = document.source;
-  auto offered =
-      std::make_shared<const FeedDocument>(FeedDocument{std::move(*policies), document.label, document.version});
+  return std::make_shared<const FeedDocument>(FeedDocument{std::move(*policies), document.label, document.version});
+}
+
+// The control plane's key gets the built-in control plane policy with the local config's entry
+// for it laid over, and nothing of a document's: were it an entry like any other, a document's
+// [defaults] and namespaces would fill the fields those two leave unset (a 1 ms per-attempt
+// timeout, a breaker, hedging) and a document could break its own delivery. So the entry set
+// here names every field. Never hedged: a feed's attempts share its fetch state.
+void with_control_plane_policy(PolicyTable& policies, const PolicyTable& local) {
+  static const PolicyPatch builtin = [] {
+    auto table = parse_policy_document(
+        "[policies.\"recourse.control_plane\"]\n"
+        "retry.max_attempts = 4\nretry.initial_backoff = \"500ms\"\nretry.max_backoff = \"10s\"\n"
+        "retry.jitter = \"full\"\nretry.overall_timeout = \"30s\"\n",
+        "the built-in control plane policy");
+    return table ? table->exact.begin()->second : PolicyPatch{};
+  }();
+  const std::string key(control_plane_key);
+  PolicyPatch own = builtin;
+  if (auto entry = local.exact.find(key); entry != local.exact.end()) {
+    own.entries.insert(own.entries.end(), entry->second.entries.begin(), entry->second.entries.end());
+    own.where = entry->second.where;
+  }
+  if (const FieldInfo* hedge = find_policy_field("hedge.enabled"))
+    own.entries.push_back(PatchEntry{hedge, FieldValue(false), {}});
+  PolicyTable alone;
+  alone.exact.emplace(key, std::move(own));
+  const ResolvedPolicy resolved = resolve(alone, *Key::parse(key));
+  PolicyPatch complete;
+  complete.where = alone.exact.begin()->second.where;
+  const auto fields = policy_fields();
+  for (std::size_t i = 0; i < fields.size(); ++i)
+    complete.entries.push_back(PatchEntry{&fields[i], fields[i].get(resolved.policy), resolved.origins[i].where});
+  policies.exact.insert_or_assign(key, std::move(complete));
+}
+
+ReloadResult Runtime::offer(const PolicyFeed& from, const PolicyDocument& document) {
+  auto offered = read_feed_document(document);
+  if (!offered) return refused(std::move(offered.error()), document_refused);
   detail::MutexLock lock(applying_);
   if (assembly_->feed != &from) {
     ReloadResult stale{.generation = executor->generation()};
@@ -82,7 +119,7 @@ ReloadResult Runtime::offer(const PolicyFeed& from, const PolicyDocument& docume
     return stale;
   }
   Config config = assembly_->config;
-  return apply_locked(config, std::move(offered));
+  return apply_locked(config, std::move(*offered));
 }
 
 void Runtime::switch_feeds() {

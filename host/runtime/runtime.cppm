@@ -209,3 +209,24 @@ struct Runtime {
 std::expected<std::unique_ptr<Runtime>, ConfigErrors> build_runtime(const Config& config, RuntimeOptions options = {});
 
 }  // namespace recourse::host
+
+// The runtime's own, between its units.
+namespace recourse::host {
+
+// The next generation's options from `config` (assembly_builder.cpp), or every error: nothing
+// is changed either way. `previous`: the running generation's assembly, whose unchanged
+// components are kept; `offered`: a feed's document to take the policies from.
+std::expected<ExecutorOptions, ConfigErrors> assemble(const Runtime& runtime, const Config& config,
+                                                      const Assembly* previous,
+                                                      std::shared_ptr<const FeedDocument> offered = nullptr);
+// The Assembly an ExecutorOptions made by assemble() holds.
+const Assembly& assembly_of(const ExecutorOptions& options);
+
+// A feed's document read with the strict loader (policies only), marked with its source.
+std::expected<std::shared_ptr<const FeedDocument>, ConfigErrors> read_feed_document(const PolicyDocument& document);
+
+// Sets the control plane key's entry in `policies` (a feed generation's): the built-in control
+// plane policy with `local`'s entry for that key laid over it, every field named.
+void with_control_plane_policy(PolicyTable& policies, const PolicyTable& local);
+
+}  // namespace recourse::host

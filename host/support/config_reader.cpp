@@ -1,6 +1,8 @@
 // ConfigReader (see config_reader.cppm): ConfigView's getters, with the errors kept.
 module;
+#include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
@@ -42,6 +44,22 @@ std::optional<std::string> ConfigReader::string(std::string_view key, std::optio
 }
 std::optional<Duration> ConfigReader::duration(std::string_view key, std::optional<Required> need) {
   return take(key, view_.duration(key), need);
+}
+std::optional<Duration> ConfigReader::duration(std::string_view key, Duration min, Duration max,
+                                               std::optional<Required> need) {
+  const std::optional<Duration> d = duration(key, need);
+  if (!d || (*d >= min && *d <= max)) return d;
+  const auto ms = [](Duration v) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(v).count());
+  };
+  fail(key, "must be between " + ms(min) + "ms and " + ms(max) + "ms");
+  return std::nullopt;
+}
+std::optional<std::filesystem::path> ConfigReader::path(std::string_view key, std::optional<Required> need) {
+  std::optional<std::string> text = string(key, need);
+  if (!text) return std::nullopt;
+  std::filesystem::path file(std::move(*text));
+  return file.is_relative() ? std::filesystem::path(view_.where().file).parent_path() / file : file;
 }
 std::optional<std::vector<std::string>> ConfigReader::strings(std::string_view key, std::optional<Required> need) {
   return take(key, view_.strings(key), need);

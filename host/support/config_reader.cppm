@@ -12,6 +12,7 @@
 // Only std and recourse types in the interface, so any plugin may import it.
 module;
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
@@ -44,6 +45,11 @@ class ConfigReader {
   std::optional<double> number(std::string_view key, double min, double max, std::optional<Required> need = {});
   std::optional<std::string> string(std::string_view key, std::optional<Required> need = {});
   std::optional<Duration> duration(std::string_view key, std::optional<Required> need = {});
+  // A duration that must lie in [min, max] ("must be between 1ms and 60000ms" otherwise).
+  std::optional<Duration> duration(std::string_view key, Duration min, Duration max, std::optional<Required> need = {});
+  // A string naming a file: a relative one is taken relative to the config file's directory
+  // (a service's config and the files it names travel together).
+  std::optional<std::filesystem::path> path(std::string_view key, std::optional<Required> need = {});
   std::optional<std::vector<std::string>> strings(std::string_view key, std::optional<Required> need = {});
 
   // An error of the component's own, at `key` when it is present, else at the table.

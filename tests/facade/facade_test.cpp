@@ -42,9 +42,13 @@ struct TempDir {
     std::error_code ignored;
     fs::remove_all(path, ignored);
   }
+  // Written whole and renamed into place, as editors save: a watch that reads the file while a
+  // write in place is under way could see it empty (docs/status.md).
   fs::path write(const std::string& name, const std::string& text) const {
     const fs::path file = path / name;
-    std::ofstream(file) << text;
+    const fs::path temporary = path / (name + ".tmp");
+    std::ofstream(temporary) << text;
+    fs::rename(temporary, file);
     return file;
   }
 };

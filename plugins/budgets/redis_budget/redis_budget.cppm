@@ -3,8 +3,10 @@
 // fields that say where Redis is and what to do without it, read by one function — and the
 // factories the descriptor (redis_budget_plugin.cpp) lists.
 module;
+#include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -53,6 +55,28 @@ inline constexpr std::string_view fleet_fields[]{"plugin",
 // in `in`. The default key is "recourse:budget:<plugin>:<instance name>": every process that
 // names the budget alike shares it, and the two backends never read each other's state.
 FleetSettings read_fleet_settings(support::ConfigReader& in, std::string_view plugin, std::string_view instance);
+
+// Where a grant came from, kept in its token, so release() gives an unused one back to the
+// right place: the token bucket's token is this value, the ratio's puts it in the top byte.
+enum GrantSource : std::uint64_t { shared = 1, local = 2, allowed_blind = 3 };
+
+// A backend's client: lazy (no connection before the first decision, so a budget a reload
+// replaces with one that takes over its client never connects), its reconnect backoff on the
+// host clock, its warnings to the host's logger.
+std::shared_ptr<ScriptClient> make_script_client(const FleetSettings& fleet, std::string_view script,
+                                                 const ComponentContext& context);
+
+// A number as a script argument, exactly: std::to_string keeps 6 decimals, and a refill of
+// 1e-7 tokens per second would be 0.
+std::string script_number(double value);
+
+// A field of a script's reply (decimal text) as a number; 0 when it is not one.
+template <class T>
+T reply_number(const std::string& text) {
+  T value{};
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
 
 // "redis://host[:port][/db]" into an endpoint; an error message when it is not one.
 std::string parse_redis_url(std::string_view url, RedisEndpoint& endpoint);

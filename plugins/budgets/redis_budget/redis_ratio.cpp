@@ -62,24 +62,10 @@ RatioParams parse(const ComponentContext& context) {
   return p;
 }
 
-std::string exact(double value) {
-  char buffer[32];
-  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return std::string(buffer, ec == std::errc() ? end : buffer);
-}
-
-template <class T>
-T parsed(const std::string& text) {
-  T value{};
-  std::from_chars(text.data(), text.data() + text.size(), value);
-  return value;
-}
-
 // A token: where the retry was counted (the high byte) and, for the shared window or the local
 // one, the bucket index that counted it.
 constexpr std::uint64_t index_bits = (std::uint64_t{1} << 56) - 1;
-enum Source : std::uint64_t { shared = 1, local = 2, allowed_blind = 3 };
-std::uint64_t token_of(Source source, std::int64_t index) {
+std::uint64_t token_of(GrantSource source, std::int64_t index) {
   return (std::uint64_t{source} << 56) | (static_cast<std::uint64_t>(index) & index_bits);
 }
 
@@ -104,13 +90,7 @@ class RedisRatio final : public Budget {
         reserve_(100 * params_.min_per_second * std::chrono::duration<double>(params_.window).count()),
         fallback_(params_.percent, reserve_ / params_.fleet.fleet_size, bucket_width_) {
     if (clock_ == nullptr) throw std::invalid_argument("the redis_ratio budget needs the host clock");
-    Clock* clock = clock_;
-    Logger* logger = context.host.logger;
-    client_ = std::make_shared<ScriptClient>(
-        params_.fleet.client, std::string(ratio_script), [clock] { return clock->now(); },
-        [logger](const std::string& message) {
-          if (logger != nullptr) logger->log(LogLevel::warn, message);
-        });
+    client_ = make_script_client(params_.fleet, ratio_script, context);
   }
 
   // Calls not yet counted and retries reserved but unused reach Redis, best effort.
@@ -169,7 +149,7 @@ class RedisRatio final : public Budget {
   // bucket still counts its slice of time.
   void release(const BudgetRequest& request, std::uint64_t token) noexcept override {
     if (!request.unused) return;
-    const auto source = static_cast<Source>(token >> 56);
+    const auto source = static_cast<GrantSource>(token >> 56);
     const auto index = static_cast<std::int64_t>(token & index_bits);
     const std::lock_guard lock(mutex_);
     if (source == shared) uncount(index, 1);
@@ -231,14 +211,15 @@ class RedisRatio final : public Budget {
   std::optional<Reply> round_trip(int want, const Pending& pending) {
     std::vector<std::string> args{
         std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(bucket_width_).count()),
-        exact(params_.percent), exact(reserve_), std::to_string(pending.calls), std::to_string(want)};
+        script_number(params_.percent), script_number(reserve_), std::to_string(pending.calls), std::to_string(want)};
     for (const auto& [index, n] : pending.uncounts) {
       args.push_back(std::to_string(index));
       args.push_back(std::to_string(n));
     }
     const auto reply = client_->run(params_.fleet.key, args);
     if (!reply || reply->size() < 3) return std::nullopt;
-    return Reply{parsed<std::int64_t>((*reply)[0]), parsed<std::int64_t>((*reply)[1]), parsed<double>((*reply)[2])};
+    return Reply{reply_number<std::int64_t>((*reply)[0]), reply_number<std::int64_t>((*reply)[1]),
+                 reply_number<double>((*reply)[2])};
   }
 
   BudgetDecision unavailable(TimePoint at) {

@@ -32,22 +32,13 @@
 #include <thread>
 #include <vector>
 
+#include "loopback.hpp"
+
 namespace redis_test {
 
 using namespace std::chrono_literals;
 
-// A port of 127.0.0.1 that was free a moment ago (the kernel's choice for port 0).
-inline int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
+using loopback::free_port;
 
 // The absolute path of `program` on PATH (found before fork: the child only execs).
 inline std::string on_path(const std::string& program) {
@@ -235,17 +226,7 @@ class RedisTestServer {
 // connects and writes, and then waits for a reply that never comes.
 class SilentListener {
  public:
-  SilentListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    ::listen(fd_, 64);
-    socklen_t length = sizeof address;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-  }
+  SilentListener() : fd_(loopback::bound_socket(64)), port_(loopback::port_of(fd_)) {}
   ~SilentListener() { ::close(fd_); }
   SilentListener(const SilentListener&) = delete;
   SilentListener& operator=(const SilentListener&) = delete;

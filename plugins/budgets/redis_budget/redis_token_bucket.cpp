@@ -58,23 +58,6 @@ BucketParams parse(const ComponentContext& context) {
   return p;
 }
 
-double number(const std::string& text) {
-  double value = 0;
-  std::from_chars(text.data(), text.data() + text.size(), value);
-  return value;
-}
-
-// std::to_string(double) keeps 6 decimals: a refill of 1e-7 tokens per second would be 0.
-std::string exact(double value) {
-  char buffer[32];
-  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return std::string(buffer, ec == std::errc() ? end : buffer);
-}
-
-// Where a grant came from, in its token, so release() gives an unused one back to the right
-// place.
-enum Source : std::uint64_t { shared = 1, local = 2, allowed_blind = 3 };
-
 }  // namespace
 
 class RedisTokenBucket final : public Budget {
@@ -86,15 +69,7 @@ class RedisTokenBucket final : public Budget {
                   params_.refill_per_second / params_.fleet.fleet_size,
                   static_cast<double>(params_.initial) / params_.fleet.fleet_size, now()) {
     if (clock_ == nullptr) throw std::invalid_argument("the redis_token_bucket budget needs the host clock");
-    Clock* clock = clock_;
-    Logger* logger = context.host.logger;
-    // Lazy: no connection is made until the first decision, so a budget a reload replaces
-    // with one that takes over its client (carry_from) never connects at all.
-    client_ = std::make_shared<ScriptClient>(
-        params_.fleet.client, std::string(token_bucket_script), [clock] { return clock->now(); },
-        [logger](const std::string& message) {
-          if (logger != nullptr) logger->log(LogLevel::warn, message);
-        });
+    client_ = make_script_client(params_.fleet, token_bucket_script, context);
   }
 
   // Unused tokens go back to the bucket, best effort (one bounded round trip).
@@ -184,14 +159,14 @@ class RedisTokenBucket final : public Budget {
   // {granted, tokens left} from the script, or nullopt without Redis.
   std::optional<std::pair<double, double>> round_trip(double need, double want, double back) {
     const std::string args[]{std::to_string(params_.capacity),
-                             exact(params_.refill_per_second),
+                             script_number(params_.refill_per_second),
                              std::to_string(params_.initial),
-                             exact(need),
-                             exact(want),
-                             exact(back)};
+                             script_number(need),
+                             script_number(want),
+                             script_number(back)};
     const auto reply = client_->run(params_.fleet.key, args);
     if (!reply || reply->size() < 2) return std::nullopt;
-    return std::pair{number((*reply)[0]), number((*reply)[1])};
+    return std::pair{reply_number<double>((*reply)[0]), reply_number<double>((*reply)[1])};
   }
 
   BudgetDecision unavailable(double cost, TimePoint at) {

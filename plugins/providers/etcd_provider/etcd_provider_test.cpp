@@ -76,11 +76,17 @@ void wait_until_watching(Running& running, const EtcdServer& etcd, const std::st
   BOOST_REQUIRE(eventually([&] { return running.status().unchanged > unchanged; }));
 }
 
-// A client port for etcd other than `port` (which the feed keeps trying).
-int another_port(int port) {
+// Changes etcd while the feed cannot watch it: etcd comes back on a client port the feed does
+// not know, `change` runs against it, and it goes again — then it is back where the feed looks.
+void change_unseen(EtcdServer& etcd, const std::function<void()>& change) {
+  const int port = etcd.port();
   int other = etcd_test::free_port();
   while (other == port) other = etcd_test::free_port();
-  return other;
+  etcd.kill();
+  etcd.start(other);
+  change();
+  etcd.kill();
+  etcd.start(port);
 }
 
 // Waits for the generation to move past `generation`; the new one, or 0 when it did not.
@@ -218,21 +224,16 @@ BOOST_AUTO_TEST_CASE(while_etcd_is_down_the_last_good_generation_stays_and_the_w
 BOOST_AUTO_TEST_CASE(a_put_made_while_the_watch_was_down_arrives_when_it_resumes) {
   EtcdServer etcd;
   etcd.put(std::string(key), document(3));
-  const int port = etcd.port();
   Running running(key_config(etcd));
   BOOST_REQUIRE(running.attempts("svc.Get") == 3);
   const std::uint64_t generation = running.generation();
 
-  // etcd comes back on a port the feed does not know, takes a put there, and goes again: the
-  // put happened while the feed could not watch.
-  etcd.kill();
-  etcd.start(another_port(port));
-  etcd.put(std::string(key), document(8));
-  const std::int64_t put_at = etcd.mod_revision(std::string(key));
-  etcd.kill();
-  BOOST_TEST(running.generation() == generation);
-
-  etcd.start(port);
+  std::int64_t put_at = 0;
+  change_unseen(etcd, [&] {
+    etcd.put(std::string(key), document(8));
+    put_at = etcd.mod_revision(std::string(key));
+    BOOST_TEST(running.generation() == generation);
+  });
   BOOST_REQUIRE(next_generation(running, generation) == generation + 1);
   BOOST_TEST(running.attempts("svc.Get") == 8);
   BOOST_TEST(settles([&] { return running.status().version == std::to_string(put_at); }), running.status().version);
@@ -241,22 +242,19 @@ BOOST_AUTO_TEST_CASE(a_put_made_while_the_watch_was_down_arrives_when_it_resumes
 BOOST_AUTO_TEST_CASE(a_compaction_past_the_last_seen_revision_is_read_again) {
   EtcdServer etcd;
   etcd.put(std::string(key), document(3));
-  const int port = etcd.port();
   Running running(key_config(etcd));
   BOOST_REQUIRE(running.attempts("svc.Get") == 3);
   const std::uint64_t generation = running.generation();
 
   // While the feed cannot watch: two puts, then the history compacted past both. The revision
   // the watch would resume from is gone; only a new read finds the latest document.
-  etcd.kill();
-  etcd.start(another_port(port));
-  etcd.put(std::string(key), document(4));
-  etcd.put(std::string(key), document(5));
-  const std::int64_t latest = etcd.mod_revision(std::string(key));
-  etcd.compact(etcd.revision());
-  etcd.kill();
-
-  etcd.start(port);
+  std::int64_t latest = 0;
+  change_unseen(etcd, [&] {
+    etcd.put(std::string(key), document(4));
+    etcd.put(std::string(key), document(5));
+    latest = etcd.mod_revision(std::string(key));
+    etcd.compact(etcd.revision());
+  });
   BOOST_REQUIRE(next_generation(running, generation) == generation + 1);
   BOOST_TEST(running.attempts("svc.Get") == 5);
   BOOST_TEST(settles([&] { return running.status().version == std::to_string(latest); }), running.status().version);

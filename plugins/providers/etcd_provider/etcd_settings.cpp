@@ -66,38 +66,24 @@ Settings parse_settings(const ConfigView& config) {
     s.range = under_prefix(*prefix);
     s.prefix = true;
   }
-  const auto bounded = [&](std::string_view field, Duration fallback, Duration min, Duration max) {
-    const Duration d = in.duration(field).value_or(fallback);
-    if (d < min || d > max) {
-      in.fail(field, "must be between " + std::to_string(to_ms(min).count()) + "ms and " +
-                         std::to_string(to_ms(max).count()) + "ms");
-      return fallback;
-    }
-    return d;
-  };
   using namespace std::chrono_literals;
-  s.transport.connect_timeout = to_ms(bounded("connect_timeout", 1s, 1ms, 60s));
-  s.timeout = to_ms(bounded("timeout", 5s, 1ms, 300s));
+  s.transport.connect_timeout = to_ms(in.duration("connect_timeout", 1ms, 60s).value_or(1s));
+  s.timeout = to_ms(in.duration("timeout", 1ms, 300s).value_or(5s));
   s.max_document_bytes =
       static_cast<std::size_t>(in.integer("max_document_bytes", 1, std::int64_t{1} << 30).value_or(4 << 20));
-  s.reconnect_backoff = bounded("reconnect_backoff", 200ms, 1ms, 60s);
-  s.max_reconnect_backoff = bounded("max_reconnect_backoff", 10s, 1ms, 3600s);
+  s.reconnect_backoff = in.duration("reconnect_backoff", 1ms, 60s).value_or(200ms);
+  s.max_reconnect_backoff = in.duration("max_reconnect_backoff", 1ms, 3600s).value_or(10s);
   if (s.max_reconnect_backoff < s.reconnect_backoff)
     in.fail("max_reconnect_backoff", "must not be shorter than reconnect_backoff");
   s.transport.verify_tls = in.boolean("verify_tls").value_or(true);
-  const std::filesystem::path base = std::filesystem::path(config.where().file).parent_path();
-  const auto relative = [&](std::string value) {
-    std::filesystem::path path(std::move(value));
-    return path.is_relative() ? base / path : path;
-  };
-  if (auto file = in.string("ca_file")) s.transport.ca_file = relative(*file).string();
-  if (auto file = in.string("cert_file")) s.transport.cert_file = relative(*file).string();
-  if (auto file = in.string("key_file")) s.transport.key_file = relative(*file).string();
+  if (auto file = in.path("ca_file")) s.transport.ca_file = file->string();
+  if (auto file = in.path("cert_file")) s.transport.cert_file = file->string();
+  if (auto file = in.path("key_file")) s.transport.key_file = file->string();
   if (s.transport.cert_file.empty() != s.transport.key_file.empty())
     in.fail(s.transport.cert_file.empty() ? "key_file" : "cert_file",
             "a client certificate needs both cert_file and key_file");
-  if (auto cache = in.string("cache_file")) s.cache_file = relative(*cache);
-  s.initial_wait = bounded("initial_wait", 2s, 0s, 300s);
+  s.cache_file = in.path("cache_file").value_or("");
+  s.initial_wait = in.duration("initial_wait", 0s, 300s).value_or(2s);
   in.finish();
   return s;
 }

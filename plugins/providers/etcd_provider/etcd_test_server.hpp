@@ -28,23 +28,14 @@
 
 extern char** environ;
 
+#include "loopback.hpp"
+
 namespace etcd_test {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// A loopback port nothing listens on now (the kernel's pick for a socket bound to port 0).
-inline int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
+using loopback::free_port;
 
 // Runs a program found on PATH with ETCDCTL_API=3 added to the environment; its stdout.
 inline std::string run(const std::vector<std::string>& args, int* exit_code = nullptr) {

@@ -76,37 +76,23 @@ Settings parse(const ConfigView& config) {
       in.fail("url", "expected an http:// or https:// URL, got \"" + *url + "\"");
     s.fetch.url = *url;
   }
-  const auto bounded = [&](std::string_view key, Duration fallback, Duration min, Duration max) {
-    const Duration d = in.duration(key).value_or(fallback);
-    if (d < min || d > max) {
-      in.fail(key, "must be between " + std::to_string(to_ms(min).count()) + "ms and " +
-                       std::to_string(to_ms(max).count()) + "ms");
-      return fallback;
-    }
-    return d;
-  };
   using namespace std::chrono_literals;
-  s.interval = bounded("interval", 30s, 10ms, std::chrono::hours(24));
+  s.interval = in.duration("interval", 10ms, std::chrono::hours(24)).value_or(30s);
   s.jitter = in.number("jitter", 0, 1).value_or(0.2);
-  s.fetch.connect_timeout = to_ms(bounded("connect_timeout", 1s, 1ms, 60s));
-  s.fetch.timeout = to_ms(bounded("timeout", 5s, 1ms, 300s));
+  s.fetch.connect_timeout = to_ms(in.duration("connect_timeout", 1ms, 60s).value_or(1s));
+  s.fetch.timeout = to_ms(in.duration("timeout", 1ms, 300s).value_or(5s));
   s.fetch.max_bytes = static_cast<std::size_t>(in.integer("max_document_bytes", 1, 1 << 30).value_or(4 << 20));
   s.fetch.verify_tls = in.boolean("verify_tls").value_or(true);
-  const std::filesystem::path base = std::filesystem::path(config.where().file).parent_path();
-  const auto relative = [&](std::string value) {
-    std::filesystem::path path(std::move(value));
-    return path.is_relative() ? base / path : path;
-  };
-  if (auto ca = in.string("ca_file")) s.fetch.ca_file = relative(*ca).string();
+  if (auto ca = in.path("ca_file")) s.fetch.ca_file = ca->string();
   s.token_env = in.string("token_env").value_or("");
-  if (auto file = in.string("token_file")) s.token_file = relative(*file);
+  s.token_file = in.path("token_file").value_or("");
   s.inline_token = in.string("token").value_or("");
   if (static_cast<int>(!s.token_env.empty()) + static_cast<int>(!s.token_file.empty()) +
           static_cast<int>(!s.inline_token.empty()) >
       1)
     in.fail("token_env", "give the bearer token one way: token_env, token_file or token");
-  if (auto cache = in.string("cache_file")) s.cache_file = relative(*cache);
-  s.initial_wait = bounded("initial_wait", 2s, 0s, 300s);
+  s.cache_file = in.path("cache_file").value_or("");
+  s.initial_wait = in.duration("initial_wait", 0s, 300s).value_or(2s);
   in.finish();
   return s;
 }

@@ -31,6 +31,7 @@
 import recourse.host.runtime;
 
 #include "feed_test_helpers.hpp"
+#include "loopback.hpp"
 
 namespace fs = std::filesystem;
 using feed_test::accepted;
@@ -130,16 +131,8 @@ class ControlPlaneServer {
 // reset: no response at all) or answered with bytes that are not HTTP.
 class RawServer {
  public:
-  explicit RawServer(std::string answer) : answer_(std::move(answer)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    ::listen(fd_, 16);
-    socklen_t length = sizeof address;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
+  explicit RawServer(std::string answer)
+      : answer_(std::move(answer)), fd_(loopback::bound_socket(16)), port_(loopback::port_of(fd_)) {
     thread_ = std::thread([this] {
       while (true) {
         const int client = ::accept(fd_, nullptr, nullptr);
@@ -423,17 +416,7 @@ BOOST_AUTO_TEST_CASE(the_metrics_show_the_feeds_staleness_and_fetches) {
   ControlPlane plane;
   plane.serve(document(3), "\"v1\"");
   ControlPlaneServer server(plane);
-  const int port = [] {  // a free port: bound to 0, read back, closed
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    socklen_t length = sizeof address;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    ::close(fd);
-    return static_cast<int>(ntohs(address.sin_port));
-  }();
+  const int port = loopback::free_port();
   Running running(config(server.url()) + "[observers.metrics]\nplugin = \"prometheus\"\nlisten = \"127.0.0.1:" +
                   std::to_string(port) + "\"\n");
   const auto scrape = [&] {
