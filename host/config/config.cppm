@@ -108,6 +108,12 @@ std::expected<Config, ConfigErrors> parse_config(std::string_view toml_text, std
 // an error here, as is a document with neither. Every error located against `label`.
 std::expected<PolicyTable, ConfigErrors> parse_policy_document(std::string_view toml_text, std::string label);
 
+// A per-key control plane's policy for one key (KeyedPolicyFeed): the body of its
+// [policies."<key>"] table — policy fields only, at least one — its errors located against
+// `label` and named under policies."<key>".
+std::expected<PolicyPatch, ConfigErrors> parse_policy_entry(std::string_view toml_text, std::string label,
+                                                            std::string_view key);
+
 // Reads and parses a file; an unreadable file, or one that is not a regular file or is larger
 // than max_config_bytes, is a ConfigError too.
 std::expected<Config, ConfigErrors> load_config(const std::filesystem::path& file,

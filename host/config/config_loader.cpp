@@ -440,3 +440,34 @@ std::expected<PolicyTable, ConfigErrors> parse_policy_document(std::string_view 
 }
 
 }  // namespace recourse::host
+
+namespace recourse::host {
+
+std::expected<PolicyPatch, ConfigErrors> parse_policy_entry(std::string_view toml_text, std::string label,
+                                                            std::string_view key) {
+  ConfigErrors errors;
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, label);
+  } catch (const toml::parse_error& e) {
+    errors.errors.push_back(syntax_error(e, label));
+    return std::unexpected(std::move(errors));
+  }
+  // Named as the table it stands for, so its errors read like the local file's.
+  const std::string path = "policies." + path_segment_quoted(key);
+  std::vector<ConfigError> copying;
+  const ConfigNode body = to_config_node(root, path, label, copying);
+  if (body.fields.empty()) {
+    errors.errors.push_back(ConfigError{SourceLocation{label, 1, 1}, path,
+                                        "an empty policy entry: a key the control plane has no policy for is a 404"});
+    return std::unexpected(std::move(errors));
+  }
+  PolicyPatchReader reader(label, errors.errors, copying);
+  PolicyPatch patch = reader.read(body);
+  patch.where = SourceLocation{label, 1, 1};
+  for (ConfigError& e : copying) errors.errors.push_back(std::move(e));
+  if (!errors.errors.empty()) return std::unexpected(ConfigErrors{in_file_order(std::move(errors.errors))});
+  return patch;
+}
+
+}  // namespace recourse::host

@@ -199,7 +199,17 @@ class Builder {
       else if (create) assembly_.provider = kept_or_made_provider(spec);
     }
     assembly_.feed = dynamic_cast<PolicyFeed*>(assembly_.provider.get());
-    if (assembly_.feed != nullptr) {
+    auto* keyed = dynamic_cast<KeyedPolicyFeed*>(assembly_.provider.get());
+    if (assembly_.feed != nullptr && keyed != nullptr) {
+      // Per key: the file's policies, each answered key's answer over them.
+      const bool kept = previous_ != nullptr && previous_->feed == assembly_.feed && previous_->keyed_answers;
+      assembly_.keyed_answers = kept ? previous_->keyed_answers : std::make_shared<KeyedAnswers>();
+      PolicyTable local = config_.policies;
+      with_control_plane_policy(local, config_.policies);
+      auto served = std::make_shared<KeyedFeedProvider>(std::move(local), assembly_.keyed_answers, *keyed);
+      assembly_.keyed_provider = served;
+      options_.provider = std::move(served);
+    } else if (assembly_.feed != nullptr) {
       const bool kept = previous_ != nullptr && previous_->feed == assembly_.feed;
       assembly_.document = offered ? std::move(offered) : kept ? previous_->document : saved_document();
       PolicyTable policies = assembly_.document ? assembly_.document->policies : config_.policies;

@@ -36,6 +36,13 @@ class Runtime::FeedHost final : public PolicyFeedHost {
     return errors;
   }
 
+  std::vector<std::string> offer_key(const KeyPolicy& policy) override {
+    const ReloadResult result = runtime_.offer_key(*feed, policy);
+    std::vector<std::string> errors;
+    for (const ConfigError& e : result.errors.errors) errors.push_back(to_string(e));
+    return errors;
+  }
+
   void report_error(std::string_view reason, std::string_view detail) noexcept override {
     try {
       const std::string message = "provider_error " + std::string(reason) + ": " + std::string(detail);
@@ -120,6 +127,32 @@ ReloadResult Runtime::offer(const PolicyFeed& from, const PolicyDocument& docume
   }
   Config config = assembly_->config;
   return apply_locked(config, std::move(*offered));
+}
+
+ReloadResult Runtime::offer_key(const PolicyFeed& from, const KeyPolicy& policy) {
+  KeyedAnswers::Answer answer{.text = policy.text, .version = policy.version};
+  if (policy.key == control_plane_key) {
+    ConfigErrors errors;
+    errors.errors.push_back(ConfigError{SourceLocation{policy.label, 1, 1}, "policies.\"" + policy.key + "\"",
+                                        "the control plane's own key takes its policy from the local config only"});
+    return refused(std::move(errors), document_refused);
+  }
+  if (policy.text) {
+    auto patch = parse_policy_entry(*policy.text, policy.label, policy.key);
+    if (!patch) return refused(std::move(patch.error()), document_refused);
+    answer.patch = std::move(*patch);
+  }
+  detail::MutexLock lock(applying_);
+  if (assembly_->feed != &from || assembly_->keyed_answers == nullptr) {
+    ReloadResult stale{.generation = executor->generation()};
+    stale.errors.errors.push_back(ConfigError{{}, "provider", "an answer from a feed the config no longer has"});
+    return stale;
+  }
+  const AnswerLedger* running = assembly_->keyed_provider ? &assembly_->keyed_provider->ledger() : nullptr;
+  if (!assembly_->keyed_answers->store(policy.key, std::move(answer), running))
+    return ReloadResult{.accepted = true, .generation = executor->generation()};
+  Config config = assembly_->config;
+  return apply_locked(config, nullptr);
 }
 
 void Runtime::switch_feeds() {

@@ -27,6 +27,7 @@ export import recourse.host.config;
 export import recourse.host.plugins;
 export import :catalogue;
 export import :changes;
+import :keyed_policies;
 
 export namespace recourse::host {
 
@@ -67,6 +68,10 @@ struct Assembly {
   // The feed's document this generation runs (null: none has come, and no saved copy was good;
   // the file's own policies serve until one does).
   std::shared_ptr<const FeedDocument> document;
+  // A per-key feed (KeyedPolicyFeed): the answers it gave, kept while the feed is, and this
+  // generation's provider, which serves them (the executor's provider).
+  std::shared_ptr<KeyedAnswers> keyed_answers;
+  std::shared_ptr<const KeyedFeedProvider> keyed_provider;
 };
 
 // What Runtime::apply or reload did. Refused, nothing changed: the running generation stays.
@@ -176,6 +181,10 @@ struct Runtime {
   // only) and made the next generation, with the file as it was; refused, nothing changes and
   // observers hear why. A document from a feed a reload has replaced is refused.
   ReloadResult offer(const PolicyFeed& from, const PolicyDocument& document);
+  // A per-key feed's answer for one key: read with the strict loader and kept; a new
+  // generation is made when the running one already answered the key otherwise. Refused (a
+  // bad body, the control plane's own key, a feed a reload replaced), the key keeps what it had.
+  ReloadResult offer_key(const PolicyFeed& from, const KeyPolicy& policy);
   // Starts the running generation's feed if it is not the one started last, stopping that one
   // (not under any lock: a feed's thread may be offering). build_runtime and every accepted
   // apply call it; the destructor stops the last.

@@ -70,7 +70,8 @@ ExecutorState::ExecutorState(ExecutorOptions opts, std::uint64_t number, Carried
                                     : std::make_shared<HedgePool>(work, options.hedge_threads, options.hedge_queue)),
       membership(carried.membership ? carried.membership : std::make_shared<ObserverMembership>()),
       slot_numbers(carried.slot_numbers ? carried.slot_numbers : std::make_shared<KeySlotNumbers>()),
-      carried_(std::move(carried)) {
+      carried_(std::move(carried)),
+      preparing_(dynamic_cast<PreparingPolicyProvider*>(options.provider.get())) {
   if (default_classifier == nullptr) default_classifier = options.classifiers.find(builtin::always);
   {
     MutexLock lock(membership->mutex);
@@ -148,6 +149,7 @@ const CompiledPolicy* ExecutorState::compile_once(const Key& key, Find find_publ
   const CompiledPolicy* policy;
   bool report = false;
   bool report_full = false;
+  if (preparing_ != nullptr) preparing_->prepare(key);  // may wait (bounded): not under the lock
   {
     MutexLock lock(mutex_);
     if (const CompiledPolicy* raced = find_published()) return raced;

@@ -179,6 +179,8 @@ struct ExecutorState : GenerationHead {
 
   mutable Mutex mutex_;  // circuit_state_of() reads under it too
   const CarriedState carried_;
+  // options.provider, when it must prepare a key before it answers for it (else null).
+  PreparingPolicyProvider* const preparing_;
   // Distinct canonical keys compiled here.
   std::map<std::string, const CompiledPolicy*, std::less<>> by_key_ RECOURSE_GUARDED_BY(mutex_);
   // Keys holding a max_keys slot: the ones carried in and the ones compiled here.

@@ -33,5 +33,6 @@ void Observer::on_hedge(const CallInfo&, const HedgeEvent&) {}
 void Observer::on_config(const ConfigEvent&) {}
 void Observer::flush() noexcept {}
 PolicyProvider::~PolicyProvider() = default;
+PreparingPolicyProvider::~PreparingPolicyProvider() = default;
 
 }  // namespace recourse

@@ -161,4 +161,16 @@ class RECOURSE_API PolicyProvider {
   virtual std::optional<ResolvedPolicy> policy_for(const Key& key) const = 0;
 };
 
+// A provider that may have to fetch a key's policy before it can answer for it (a per-key
+// control plane). The executor finds it with dynamic_cast (ABI 4.4) and calls prepare() on a
+// key's first use in a generation, before it takes the lock it compiles under: the wait,
+// bounded by the provider, holds up only that key's first callers, never the compilation of
+// other keys. policy_for() then answers from what prepare() brought, without waiting.
+class RECOURSE_API PreparingPolicyProvider {
+ public:
+  virtual ~PreparingPolicyProvider();
+  // Thread-safe; may block, for a bounded time. Never throws.
+  virtual void prepare(const Key& key) noexcept = 0;
+};
+
 }  // namespace recourse

@@ -34,7 +34,9 @@ inline constexpr std::uint32_t plugin_abi_major = 4;  // a change that breaks lo
 // 4.2: PolicyFeed and PolicyFeedHost (a provider that derives from PolicyFeed gets documents
 // applied as reloads; an older provider is never cast to it).
 // 4.3: PluginContext::feeds (FeedStatusSource) appended: what an exporter shows of the feed.
-inline constexpr std::uint32_t plugin_abi_minor = 3;  // an addition old plugins survive
+// 4.4: PreparingPolicyProvider, KeyedPolicyFeed and PolicyFeedHost::offer_key (appended; only
+// the host implements PolicyFeedHost): a control plane asked for each key on its first use.
+inline constexpr std::uint32_t plugin_abi_minor = 4;  // an addition old plugins survive
 inline constexpr std::string_view version = "0.1.0";
 
 enum class ComponentCategory : std::uint32_t { classifier, backoff, budget, observer, provider, trigger };

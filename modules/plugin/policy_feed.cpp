@@ -10,6 +10,7 @@ namespace recourse {
 PolicyFeedHost::~PolicyFeedHost() = default;
 PolicyFeed::~PolicyFeed() = default;
 FeedStatusSource::~FeedStatusSource() = default;
+KeyedPolicyFeed::~KeyedPolicyFeed() = default;
 std::optional<PolicyDocument> PolicyFeed::saved() const { return std::nullopt; }
 
 }  // namespace recourse

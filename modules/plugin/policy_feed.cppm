@@ -37,6 +37,15 @@ struct PolicyDocument {
   std::string version;                         // the ETag, the revision: shown in status
 };
 
+// A per-key control plane's answer for one key: the body of its [policies."<key>"] table
+// (`retry.max_attempts = 3` and the like), or none.
+struct KeyPolicy {
+  std::string key;                  // canonical key text
+  std::optional<std::string> text;  // nullopt: the control plane has no policy for the key (404)
+  std::string label;                // names it in errors: the key's URL
+  std::string version;              // the ETag
+};
+
 // What `recourse plugins`, `explain` and the metrics show of a feed.
 struct FeedStatus {
   std::string target;                 // the URL, the etcd key
@@ -68,6 +77,11 @@ class RECOURSE_API PolicyFeedHost {
   // max_attempts, deadline_exceeded, cancelled…). `stop` cancels it, backoff included.
   virtual std::string run(std::string_view key, const std::function<std::string(const Attempt&)>& attempt,
                           std::stop_token stop) = 0;
+  // A KeyedPolicyFeed's answer for one key (ABI 4.4): read with the host's strict loader and
+  // laid over the local policies for that key, or refused (the key keeps what it had: last-
+  // known-good). A new generation is made only when the running one already answered the key
+  // otherwise. Returns every reason it was refused, located; empty when it was accepted.
+  virtual std::vector<std::string> offer_key(const KeyPolicy& policy) = 0;
 };
 
 // The feed of a host's running generation, as exporters see it (FeedStatusSource).
@@ -97,6 +111,19 @@ class RECOURSE_API PolicyFeed {
   // Stops following and joins the feed's thread. Called once, before the host goes away.
   virtual void stop() noexcept = 0;
   virtual FeedStatus status() const = 0;
+};
+
+// A feed asked for each key on the key's first use (the http provider's per-key mode, ABI
+// 4.4), found by dynamic_cast beside PolicyFeed. It answers through PolicyFeedHost::offer_key,
+// from its own threads, and goes on answering as its answers expire and change.
+class RECOURSE_API KeyedPolicyFeed {
+ public:
+  virtual ~KeyedPolicyFeed();
+  // The host has no answer for `key`: fetch it — one request however many callers ask at
+  // once — and return once its answer was offered, or its failure reported, or the feed's own
+  // bound on a first wait has passed, or the feed cannot take more keys. Only a key's first
+  // fetch is waited for. Thread-safe; never throws.
+  virtual void request(std::string_view key) noexcept = 0;
 };
 
 }  // namespace recourse

@@ -1,16 +1,24 @@
-// The `http` policy provider: a policy document ([defaults] and [policies."…"], the local
-// file's schema) fetched from a control plane and polled. Each new document is offered to the
-// host, which makes it the next generation or refuses it (the running one stays: last-known-
-// good); an unchanged one costs a 304 (If-None-Match / If-Modified-Since). Every fetch is a
-// call of `recourse.control_plane` through the host's executor, so its retries, backoff and
-// timeouts are recourse's own and show in timelines and metrics. The last good document is
-// saved to `cache_file`, and a process that starts while the control plane is down starts from
-// it. Components ([classifiers.x], budgets, …) stay in the local file: a document that defines
-// any is refused.
+// The `http` policy provider, in one of two modes.
+//
+// A document (`url`): a policy document ([defaults] and [policies."…"], the local file's
+// schema) fetched from a control plane and polled. Each new document is offered to the host,
+// which makes it the next generation or refuses it (the running one stays: last-known-good);
+// an unchanged one costs a 304 (If-None-Match / If-Modified-Since). The last good document is
+// saved to `cache_file`, and a process that starts while the control plane is down starts
+// from it.
+//
+// A policy per key (`base_url`): `GET {base_url}/{key}` on a key's first use, the body that
+// key's [policies."<key>"] table, laid over the local policies (key_feed.hpp).
+//
+// Either way every fetch is a call of `recourse.control_plane` through the host's executor, so
+// its retries, backoff and timeouts are recourse's own and show in timelines and metrics.
+// Components ([classifiers.x], budgets, …) stay in the local file.
 //
 // [provider]
 // plugin = "http"
 // url = "https://control-plane.internal/recourse/checkout.toml"
+//   # or base_url = "https://control-plane.internal/recourse/keys" (found_ttl = "60s",
+//   # missing_ttl = "10s", first_wait = "250ms", max_keys = 10000, fetchers = 2)
 // interval = "30s"              # between polls, each ± jitter × interval
 // jitter = 0.2
 // connect_timeout = "1s"        # per request
@@ -23,103 +31,30 @@
 // initial_wait = "2s"           # how long loading waits for the first document
 #include <recourse/plugin.h>
 
+#include "control_plane_get.hpp"
 #include "feed_support/document_cache.hpp"
-#include "http_fetch.hpp"
+#include "http_settings.hpp"
+#include "key_feed.hpp"
 
-#include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <condition_variable>
-#include <cstdint>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <optional>
-#include <sstream>
+#include <stdexcept>
 #include <stop_token>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
 
 import recourse.plugin;
-import recourse.support.config;
 
 namespace recourse::plugins::http_provider {
-namespace {
 
-using std::chrono::milliseconds;
-
-struct Settings {
-  FetchSettings fetch;
-  Duration interval = std::chrono::seconds(30);
-  double jitter = 0.2;
-  std::string token_env;
-  std::filesystem::path token_file;
-  std::string inline_token;
-  std::filesystem::path cache_file;
-  Duration initial_wait = std::chrono::seconds(2);
-};
-
-milliseconds to_ms(Duration d) { return std::chrono::duration_cast<milliseconds>(d); }
-
-Settings parse(const ConfigView& config) {
-  static constexpr std::string_view known[]{
-      "plugin",     "url",     "interval",  "jitter",     "connect_timeout", "timeout",    "max_document_bytes",
-      "verify_tls", "ca_file", "token_env", "token_file", "token",           "cache_file", "initial_wait"};
-  support::ConfigReader in(config, known);
-  Settings s;
-  if (auto url = in.string("url", support::required("the policy document's http:// or https:// URL"))) {
-    if (!url->starts_with("http://") && !url->starts_with("https://"))
-      in.fail("url", "expected an http:// or https:// URL, got \"" + *url + "\"");
-    s.fetch.url = *url;
-  }
-  using namespace std::chrono_literals;
-  s.interval = in.duration("interval", 10ms, std::chrono::hours(24)).value_or(30s);
-  s.jitter = in.number("jitter", 0, 1).value_or(0.2);
-  s.fetch.connect_timeout = to_ms(in.duration("connect_timeout", 1ms, 60s).value_or(1s));
-  s.fetch.timeout = to_ms(in.duration("timeout", 1ms, 300s).value_or(5s));
-  s.fetch.max_bytes = static_cast<std::size_t>(in.integer("max_document_bytes", 1, 1 << 30).value_or(4 << 20));
-  s.fetch.verify_tls = in.boolean("verify_tls").value_or(true);
-  if (auto ca = in.path("ca_file")) s.fetch.ca_file = ca->string();
-  s.token_env = in.string("token_env").value_or("");
-  s.token_file = in.path("token_file").value_or("");
-  s.inline_token = in.string("token").value_or("");
-  if (static_cast<int>(!s.token_env.empty()) + static_cast<int>(!s.token_file.empty()) +
-          static_cast<int>(!s.inline_token.empty()) >
-      1)
-    in.fail("token_env", "give the bearer token one way: token_env, token_file or token");
-  s.cache_file = in.path("cache_file").value_or("");
-  s.initial_wait = in.duration("initial_wait", 0s, 300s).value_or(2s);
-  in.finish();
-  return s;
-}
-
-// The bearer token, read for every request: a rotated secret file or variable is picked up.
-std::string bearer_token(const Settings& s) {
-  if (!s.inline_token.empty()) return s.inline_token;
-  if (!s.token_env.empty()) {
-    const char* value = std::getenv(s.token_env.c_str());
-    return value != nullptr ? value : "";
-  }
-  if (!s.token_file.empty()) {
-    std::ifstream in(s.token_file);
-    std::string token;
-    std::getline(in, token);
-    while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
-    return token;
-  }
-  return {};
-}
-
-}  // namespace
-
-class HttpProvider final : public PolicyProvider, public PolicyFeed {
+// What both modes share: the settings, the host's services, the status.
+class HttpFeed : public PolicyProvider, public PolicyFeed {
  public:
-  explicit HttpProvider(const ComponentContext& context)
-      : settings_(parse(context.config)),
+  HttpFeed(const ComponentContext& context, Settings settings)
+      : settings_(std::move(settings)),
         clock_(context.host.clock),
         random_(context.host.random),
         logger_(context.host.logger) {
@@ -128,6 +63,28 @@ class HttpProvider final : public PolicyProvider, public PolicyFeed {
       logger_->log(LogLevel::warn,
                    "provider http: the bearer token is written in the config (token = …); "
                    "use token_env or token_file");
+  }
+
+  // The host reads the documents (and the per-key answers); it never asks a feed for a key.
+  std::optional<ResolvedPolicy> policy_for(const Key&) const override { return std::nullopt; }
+
+  FeedStatus status() const override {
+    const std::lock_guard lock(mutex_);
+    return status_;
+  }
+
+ protected:
+  const Settings settings_;
+  Clock* const clock_;
+  RandomSource* const random_;
+  Logger* const logger_;
+  mutable std::mutex mutex_;
+  FeedStatus status_;  // under mutex_
+};
+
+class DocumentFeed final : public HttpFeed {
+ public:
+  DocumentFeed(const ComponentContext& context, Settings settings) : HttpFeed(context, std::move(settings)) {
     status_.target = settings_.fetch.url;
     if (!settings_.cache_file.empty())
       if (auto cached = load_document(settings_.cache_file)) {
@@ -137,10 +94,7 @@ class HttpProvider final : public PolicyProvider, public PolicyFeed {
       }
   }
 
-  ~HttpProvider() override { stop(); }
-
-  // The host reads the documents; it never asks a feed for a key.
-  std::optional<ResolvedPolicy> policy_for(const Key&) const override { return std::nullopt; }
+  ~DocumentFeed() override { stop(); }
 
   std::optional<PolicyDocument> saved() const override { return saved_; }
 
@@ -155,11 +109,6 @@ class HttpProvider final : public PolicyProvider, public PolicyFeed {
     if (!thread_.joinable()) return;
     thread_.request_stop();
     thread_.join();
-  }
-
-  FeedStatus status() const override {
-    const std::lock_guard lock(mutex_);
-    return status_;
   }
 
  private:
@@ -183,45 +132,25 @@ class HttpProvider final : public PolicyProvider, public PolicyFeed {
   }
 
   void poll(const std::stop_token& stop) {
-    std::optional<FetchResponse> response;
-    FetchFailure failure;
-    const std::string reason = host_->run(
-        control_plane_key,
-        [&](const Attempt& attempt) -> std::string {
-          {
-            const std::lock_guard lock(mutex_);
-            ++status_.fetches;
-          }
-          FetchRequest request{.if_none_match = etag_,
-                               .if_modified_since = last_modified_,
-                               .bearer_token = bearer_token(settings_),
-                               .stop = attempt.stop};
-          if (attempt.deadline != TimePoint::max())
-            request.time_left = std::max(milliseconds(1), to_ms(attempt.deadline - clock_->now()));
-          auto fetched = fetch(settings_.fetch, request);
-          if (!fetched) {
-            failure = std::move(fetched.error());
-            return failure.reason;
-          }
-          if (fetched->status != 200 && fetched->status != 304) {
-            failure = {"http_" + std::to_string(fetched->status),
-                       "GET " + settings_.fetch.url + ": HTTP " + std::to_string(fetched->status)};
-            return failure.reason;
-          }
-          response = std::move(*fetched);
-          return {};
-        },
-        stop);
+    const auto count_request = [&] {
+      const std::lock_guard lock(mutex_);
+      ++status_.fetches;
+    };
+    auto response = get_through_host(
+        *host_, *clock_, settings_.fetch,
+        FetchRequest{
+            .if_none_match = etag_, .if_modified_since = last_modified_, .bearer_token = bearer_token(settings_)},
+        {200, 304}, stop, count_request);
     const WallTime now = clock_->wall_now();
-    if (!reason.empty()) {
+    if (!response) {
       if (stop.stop_requested()) return;  // stopping: not a control plane failure
       {
         const std::lock_guard lock(mutex_);
         status_.last_fetch = now;
         ++status_.failures;
-        status_.last_error = reason + ": " + (failure.detail.empty() ? reason : failure.detail);
+        status_.last_error = response.error().reason + ": " + response.error().detail;
       }
-      host_->report_error(reason, failure.detail.empty() ? reason : failure.detail);
+      host_->report_error(response.error().reason, response.error().detail);
       return;
     }
     if (response->status == 304) {
@@ -252,23 +181,41 @@ class HttpProvider final : public PolicyProvider, public PolicyFeed {
     }
   }
 
-  const Settings settings_;
-  Clock* const clock_;
-  RandomSource* const random_;
-  Logger* const logger_;
   std::optional<PolicyDocument> saved_;
   PolicyFeedHost* host_ = nullptr;
   // The document in force, as the control plane named it: written by the feed's thread only.
   std::string etag_;
   std::string last_modified_;
-  mutable std::mutex mutex_;
   std::condition_variable first_done_;
   bool first_fetch_done_ = false;  // under mutex_
-  FeedStatus status_;              // under mutex_
   std::jthread thread_;            // last: joined before the members it uses go
 };
+
+class PerKeyFeed final : public HttpFeed, public KeyedPolicyFeed {
+ public:
+  PerKeyFeed(const ComponentContext& context, Settings settings)
+      : HttpFeed(context, std::move(settings)), keys_(settings_, *clock_, logger_, status_, mutex_) {
+    status_.target = settings_.keys.base_url + "/{key}";
+  }
+  ~PerKeyFeed() override { stop(); }
+
+  void start(PolicyFeedHost& host) override { keys_.start(host); }
+  void stop() noexcept override { keys_.stop(); }
+  void request(std::string_view key) noexcept override { keys_.request(key); }
+
+ private:
+  KeyFeed keys_;
+};
+
+PolicyProvider* make_http_provider(const ComponentContext& context) {
+  Settings settings = parse_settings(context.config);
+  if (settings.per_key()) return new PerKeyFeed(context, std::move(settings));
+  return new DocumentFeed(context, std::move(settings));
+}
 
 }  // namespace recourse::plugins::http_provider
 
 RECOURSE_DECLARE_PLUGIN("http_provider", "1.0.0",
-                        recourse::provider_component<recourse::plugins::http_provider::HttpProvider>("http"))
+                        recourse::PluginComponent{recourse::ComponentCategory::provider,
+                                                  "http",
+                                                  {.provider = &recourse::plugins::http_provider::make_http_provider}})

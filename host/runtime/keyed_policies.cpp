@@ -1,0 +1,77 @@
+// The per-key control plane's answers and the provider that serves them (keyed_policies.cppm).
+module;
+#include "recourse/mutex.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+module recourse.host.runtime;
+
+namespace recourse::host {
+
+using detail::MutexLock;
+
+bool KeyedAnswers::has(std::string_view key) const {
+  MutexLock lock(mutex_);
+  return answers_.contains(key);
+}
+
+std::shared_ptr<const KeyedAnswers::Answer> KeyedAnswers::take(std::string_view key, AnswerLedger& ledger) {
+  MutexLock lock(mutex_);
+  const auto it = answers_.find(key);
+  std::shared_ptr<const Answer> answer = it != answers_.end() ? it->second : nullptr;
+  ledger.answered.insert_or_assign(std::string(key), answer ? answer->change : 0);
+  return answer;
+}
+
+bool KeyedAnswers::store(const std::string& key, Answer answer, const AnswerLedger* running) {
+  MutexLock lock(mutex_);
+  const auto kept = answers_.find(key);
+  // "None" and "no answer yet" resolve alike (the local layers), so they are equal here.
+  const std::optional<std::string> before = kept != answers_.end() ? kept->second->text : std::nullopt;
+  if (kept != answers_.end() && before == answer.text && kept->second->version == answer.version) return false;
+  if (before == answer.text && kept != answers_.end()) {  // the same policy under a new ETag
+    answer.change = kept->second->change;
+    kept->second = std::make_shared<const Answer>(std::move(answer));
+    return false;
+  }
+  answer.change = ++changes_;
+  const bool differs = before != answer.text;
+  answers_.insert_or_assign(key, std::make_shared<const Answer>(std::move(answer)));
+  return differs && running != nullptr && running->answered.contains(key);
+}
+
+KeyedFeedProvider::KeyedFeedProvider(PolicyTable local, std::shared_ptr<KeyedAnswers> answers, KeyedPolicyFeed& feed)
+    : local_(std::move(local)), answers_(std::move(answers)), feed_(feed) {}
+
+void KeyedFeedProvider::prepare(const Key& key) noexcept {
+  // The control plane's own key is never fetched: its policy is what fetches.
+  if (key.str() == control_plane_key || answers_->has(key.str())) return;
+  feed_.request(key.str());
+}
+
+std::optional<ResolvedPolicy> KeyedFeedProvider::policy_for(const Key& key) const {
+  const std::shared_ptr<const KeyedAnswers::Answer> answer =
+      key.str() == control_plane_key ? nullptr : answers_->take(key.str(), ledger_);
+  if (answer == nullptr || !answer->patch) {
+    ResolvedPolicy resolved = resolve(local_, key);
+    if (resolved.layers.empty()) return std::nullopt;
+    return resolved;
+  }
+  // The local layers that match, and the answer laid over the key's own local entry.
+  PolicyTable table;
+  table.source = PolicySource::remote;
+  table.defaults = local_.defaults;
+  table.namespaces = local_.namespaces;
+  PolicyPatch exact = *answer->patch;
+  if (const auto own = local_.exact.find(key.str()); own != local_.exact.end())
+    exact.entries.insert(exact.entries.begin(), own->second.entries.begin(), own->second.entries.end());
+  table.exact.emplace(key.str(), std::move(exact));
+  return resolve(table, key);
+}
+
+}  // namespace recourse::host
