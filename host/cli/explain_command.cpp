@@ -293,7 +293,10 @@ int explain_command(std::span<const std::string_view> raw) {
   const host::Config* config = &check.reading.config;
   const host::PluginSet plugins = config->plugins.present ? host::PluginSet::load(config->plugins) : host::PluginSet();
   // With a feed, the keys get the document in force, not the file's policies.
-  const std::optional<FeedReport> feed = check.errors.empty() ? feed_report(*config) : std::nullopt;
+  std::optional<Key> asked;
+  if (args.positional.size() == 2)
+    if (auto key = Key::parse(args.positional[1])) asked = *key;
+  const std::optional<FeedReport> feed = check.errors.empty() ? feed_report(*config, asked) : std::nullopt;
   const PolicyTable& policies = feed && feed->document ? feed->document->policies : config->policies;
 
   std::vector<Explained> explained;
@@ -327,8 +330,12 @@ int explain_command(std::span<const std::string_view> raw) {
   print_plugins_text(*config, plugins);
   if (feed) {
     print_feed_text(*feed);
-    line("policies: {}", feed->document ? "from the document " + feed->document->label
-                                        : std::string("the file's own (no document in force)"));
+    if (feed->per_key)
+      line("policies: {}", feed->document ? "the file's, with the control plane's answer for the key"
+                                          : std::string("the file's own (no answer for the key)"));
+    else
+      line("policies: {}", feed->document ? "from the document " + feed->document->label
+                                          : std::string("the file's own (no document in force)"));
     fmt::print("\n");
   }
   for (const Explained& e : explained) print_text(e);

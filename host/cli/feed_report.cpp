@@ -22,7 +22,7 @@ std::string when(const std::optional<WallTime>& time) {
 
 }  // namespace
 
-std::optional<FeedReport> feed_report(const host::Config& config) {
+std::optional<FeedReport> feed_report(const host::Config& config, const std::optional<Key>& key) {
   if (!config.provider || config.provider->plugin.empty()) return std::nullopt;
   FeedReport report;
   report.plugin = config.provider->plugin;
@@ -38,6 +38,14 @@ std::optional<FeedReport> feed_report(const host::Config& config) {
   }
   const auto running = (*runtime)->running();
   if (running->feed == nullptr) return std::nullopt;  // a plain provider: nothing to follow
+  if (running->keyed_provider) {
+    report.per_key = true;
+    if (key) {
+      running->keyed_provider->prepare(*key);
+      if (auto table = running->keyed_provider->answered_table(*key))
+        report.document = host::FeedDocument{std::move(*table), running->feed->status().target, {}};
+    }
+  }
   report.status = running->feed->status();
   report.generation = (*runtime)->executor->generation();
   if (running->document) report.document = *running->document;
@@ -55,8 +63,9 @@ void print_feed_text(const FeedReport& feed) {
   }
   const FeedStatus& s = feed.status;
   fmt::print("{}\n", printable(fmt::format("provider {} (a feed): {}", feed.plugin, s.target)));
-  std::string document = "none yet (the file's policies serve)";
-  if (feed.document)
+  std::string document = feed.per_key ? "per key (answers laid over the file's policies)"
+                                      : "none yet (the file's policies serve)";
+  if (feed.document && !feed.per_key)
     document = fmt::format("{}{}", feed.document->label,
                            feed.document->version.empty() ? "" : ", version " + feed.document->version);
   fmt::print("{}\n", printable(fmt::format("  document   {}, generation {}", document, feed.generation)));
@@ -68,6 +77,7 @@ void print_feed_text(const FeedReport& feed) {
 
 void print_feed_json(JsonOutput& json, const FeedReport& feed) {
   json.key("provider").begin_object().key("plugin").string(feed.plugin);
+  json.key("mode").string(feed.per_key ? "per_key" : "document");
   json.key("errors").begin_array();
   for (const std::string& e : feed.errors) json.string(e);
   json.end_array();

@@ -20,10 +20,13 @@ struct FeedReport {
   std::optional<double> seconds_since_good;  // staleness; none before the first good document
   std::vector<std::string> errors;           // why the runtime did not start
   std::optional<host::FeedDocument> document;  // the document in force (fetched or saved), if any
+  // A per-key feed: `document` is the policies of the key asked for, when the feed answered it.
+  bool per_key = false;
 };
 
-// Nothing when the config has no [provider] or its provider is not a feed.
-std::optional<FeedReport> feed_report(const host::Config& config);
+// Nothing when the config has no [provider] or its provider is not a feed. A per-key feed is
+// asked for `key` (waiting its first_wait, as a first call does), when one is given.
+std::optional<FeedReport> feed_report(const host::Config& config, const std::optional<Key>& key = std::nullopt);
 
 void print_feed_text(const FeedReport& feed);
 // A "provider" member of the object being written.

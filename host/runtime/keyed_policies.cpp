@@ -62,16 +62,27 @@ std::optional<ResolvedPolicy> KeyedFeedProvider::policy_for(const Key& key) cons
     if (resolved.layers.empty()) return std::nullopt;
     return resolved;
   }
-  // The local layers that match, and the answer laid over the key's own local entry.
+  return resolve(with_answer(key, *answer->patch), key);
+}
+
+std::optional<PolicyTable> KeyedFeedProvider::answered_table(const Key& key) const {
+  AnswerLedger unnoted;
+  const std::shared_ptr<const KeyedAnswers::Answer> answer = answers_->take(key.str(), unnoted);
+  if (answer == nullptr || !answer->patch) return std::nullopt;
+  return with_answer(key, *answer->patch);
+}
+
+// The local layers that can match, and the answer laid over the key's own local entry.
+PolicyTable KeyedFeedProvider::with_answer(const Key& key, const PolicyPatch& answer) const {
   PolicyTable table;
   table.source = PolicySource::remote;
   table.defaults = local_.defaults;
   table.namespaces = local_.namespaces;
-  PolicyPatch exact = *answer->patch;
+  PolicyPatch exact = answer;
   if (const auto own = local_.exact.find(key.str()); own != local_.exact.end())
     exact.entries.insert(exact.entries.begin(), own->second.entries.begin(), own->second.entries.end());
   table.exact.emplace(key.str(), std::move(exact));
-  return resolve(table, key);
+  return table;
 }
 
 }  // namespace recourse::host

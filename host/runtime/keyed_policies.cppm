@@ -62,6 +62,10 @@ class KeyedFeedProvider final : public PolicyProvider, public PreparingPolicyPro
   // No answer yet: the feed fetches the key, and this waits for up to the feed's first_wait.
   void prepare(const Key& key) noexcept override;
   std::optional<ResolvedPolicy> policy_for(const Key& key) const override;
+  // The policies `key` resolves against when the feed answered it (the local layers that can
+  // match it, the answer over its own entry); nullopt when it has no answer. Not noted in the
+  // ledger: for tools (`recourse explain`), not for compiling.
+  std::optional<PolicyTable> answered_table(const Key& key) const;
 
   const PolicyTable& local() const noexcept { return local_; }
   const std::shared_ptr<KeyedAnswers>& answers() const noexcept { return answers_; }
@@ -69,6 +73,8 @@ class KeyedFeedProvider final : public PolicyProvider, public PreparingPolicyPro
   const AnswerLedger& ledger() const noexcept { return ledger_; }
 
  private:
+  PolicyTable with_answer(const Key& key, const PolicyPatch& answer) const;
+
   const PolicyTable local_;
   const std::shared_ptr<KeyedAnswers> answers_;
   KeyedPolicyFeed& feed_;

@@ -71,7 +71,7 @@ struct Assembly {
   // A per-key feed (KeyedPolicyFeed): the answers it gave, kept while the feed is, and this
   // generation's provider, which serves them (the executor's provider).
   std::shared_ptr<KeyedAnswers> keyed_answers;
-  std::shared_ptr<const KeyedFeedProvider> keyed_provider;
+  std::shared_ptr<KeyedFeedProvider> keyed_provider;
 };
 
 // What Runtime::apply or reload did. Refused, nothing changed: the running generation stays.
