@@ -465,6 +465,10 @@ std::expected<PolicyPatch, ConfigErrors> parse_policy_entry(std::string_view tom
   PolicyPatchReader reader(label, errors.errors, copying);
   PolicyPatch patch = reader.read(body);
   patch.where = SourceLocation{label, 1, 1};
+  if (patch.entries.empty() && errors.errors.empty() && copying.empty())
+    errors.errors.push_back(ConfigError{SourceLocation{label, 1, 1}, path,
+                                        "a policy entry without a field: a key the control plane has no policy for "
+                                        "is a 404"});
   for (ConfigError& e : copying) errors.errors.push_back(std::move(e));
   if (!errors.errors.empty()) return std::unexpected(ConfigErrors{in_file_order(std::move(errors.errors))});
   return patch;

@@ -201,8 +201,12 @@ class Builder {
     assembly_.feed = dynamic_cast<PolicyFeed*>(assembly_.provider.get());
     auto* keyed = dynamic_cast<KeyedPolicyFeed*>(assembly_.provider.get());
     if (assembly_.feed != nullptr && keyed != nullptr) {
-      // Per key: the file's policies, each answered key's answer over them.
-      const bool kept = previous_ != nullptr && previous_->feed == assembly_.feed && previous_->keyed_answers;
+      // Per key: the file's policies, each answered key's answer over them. The answers are
+      // kept while the feed is, and across a reload that remade it for the same base_url (a
+      // new timeout or token): the keys need not be fetched again, nor lose their last good
+      // answers while the control plane is down.
+      const bool kept = previous_ != nullptr && previous_->keyed_answers &&
+                        (previous_->feed == assembly_.feed || same_per_key_source(*previous_));
       assembly_.keyed_answers = kept ? previous_->keyed_answers : std::make_shared<KeyedAnswers>();
       PolicyTable local = config_.policies;
       with_control_plane_policy(local, config_.policies);
@@ -223,6 +227,21 @@ class Builder {
   }
 
  private:
+  // The previous generation's per-key feed asked the same plugin at the same base_url.
+  bool same_per_key_source(const Assembly& previous) const {
+    if (!previous.config.provider || !config_.provider) return false;
+    const ComponentSpec& before = *previous.config.provider;
+    const ComponentSpec& now = *config_.provider;
+    const auto base_url = [](const ComponentSpec& spec) -> const ConfigNode* {
+      for (const ConfigField& field : spec.table.fields)
+        if (field.name == "base_url") return &field.value;
+      return nullptr;
+    };
+    const ConfigNode* a = base_url(before);
+    const ConfigNode* b = base_url(now);
+    return before.plugin == now.plugin && a != nullptr && b != nullptr && same_settings(*a, *b);
+  }
+
   std::shared_ptr<PolicyProvider> kept_or_made_provider(const ComponentSpec& spec) {
     if (previous_ != nullptr && previous_->provider && previous_->config.provider) {
       const ComponentSpec& before = *previous_->config.provider;

@@ -28,30 +28,37 @@ std::shared_ptr<const KeyedAnswers::Answer> KeyedAnswers::take(std::string_view 
   return answer;
 }
 
-bool KeyedAnswers::store(const std::string& key, Answer answer, const AnswerLedger* running) {
+KeyedAnswers::Stored KeyedAnswers::store(const std::string& key, Answer answer, const AnswerLedger* running) {
   MutexLock lock(mutex_);
   const auto kept = answers_.find(key);
+  std::shared_ptr<const Answer> previous = kept != answers_.end() ? kept->second : nullptr;
   // "None" and "no answer yet" resolve alike (the local layers), so they are equal here.
-  const std::optional<std::string> before = kept != answers_.end() ? kept->second->text : std::nullopt;
-  if (kept != answers_.end() && before == answer.text && kept->second->version == answer.version) return false;
-  if (before == answer.text && kept != answers_.end()) {  // the same policy under a new ETag
-    answer.change = kept->second->change;
+  const std::optional<std::string> before = previous ? previous->text : std::nullopt;
+  if (previous && before == answer.text) {  // the same policy, perhaps under a new ETag
+    answer.change = previous->change;
     kept->second = std::make_shared<const Answer>(std::move(answer));
-    return false;
+    return {};
   }
   answer.change = ++changes_;
   const bool differs = before != answer.text;
   answers_.insert_or_assign(key, std::make_shared<const Answer>(std::move(answer)));
-  return differs && running != nullptr && running->answered.contains(key);
+  return {differs && running != nullptr && running->answered.contains(key), std::move(previous)};
+}
+
+void KeyedAnswers::put_back(const std::string& key, std::shared_ptr<const Answer> previous) {
+  MutexLock lock(mutex_);
+  if (previous) answers_.insert_or_assign(key, std::move(previous));
+  else answers_.erase(key);
 }
 
 KeyedFeedProvider::KeyedFeedProvider(PolicyTable local, std::shared_ptr<KeyedAnswers> answers, KeyedPolicyFeed& feed)
     : local_(std::move(local)), answers_(std::move(answers)), feed_(feed) {}
 
 void KeyedFeedProvider::prepare(const Key& key) noexcept {
-  // The control plane's own key is never fetched: its policy is what fetches.
-  if (key.str() == control_plane_key || answers_->has(key.str())) return;
-  feed_.request(key.str());
+  // The control plane's own key is never fetched: its policy is what fetches. A key with an
+  // answer (carried over a reload that replaced the feed) is followed without waiting.
+  if (key.str() == control_plane_key) return;
+  feed_.request(key.str(), !answers_->has(key.str()));
 }
 
 std::optional<ResolvedPolicy> KeyedFeedProvider::policy_for(const Key& key) const {

@@ -40,10 +40,17 @@ class KeyedAnswers {
   bool has(std::string_view key) const;
   // The answer for `key` now (null: none), noted in `ledger` as what its generation answered.
   std::shared_ptr<const Answer> take(std::string_view key, AnswerLedger& ledger);
-  // Keeps `answer` for `key`. True when `running` (the running generation's ledger) answered
-  // the key with something else, so the running generation must be replaced for the key to
-  // see it; an answer equal to the one kept (or "none" for a key without one) changes nothing.
-  bool store(const std::string& key, Answer answer, const AnswerLedger* running);
+  struct Stored {
+    // `running` (the running generation's ledger) answered the key with something else: the
+    // running generation must be replaced for the key to see it.
+    bool replaces_running = false;
+    std::shared_ptr<const Answer> previous;  // to put back if that replacement is refused
+  };
+  // Keeps `answer` for `key`; an answer equal to the one kept (or "none" for a key without
+  // one) changes nothing.
+  Stored store(const std::string& key, Answer answer, const AnswerLedger* running);
+  // Undoes a store whose new generation was refused: the running one still has `previous`.
+  void put_back(const std::string& key, std::shared_ptr<const Answer> previous);
 
  private:
   mutable detail::Mutex mutex_;

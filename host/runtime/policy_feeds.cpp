@@ -148,11 +148,16 @@ ReloadResult Runtime::offer_key(const PolicyFeed& from, const KeyPolicy& policy)
     stale.errors.errors.push_back(ConfigError{{}, "provider", "an answer from a feed the config no longer has"});
     return stale;
   }
+  const std::shared_ptr<KeyedAnswers> answers = assembly_->keyed_answers;
   const AnswerLedger* running = assembly_->keyed_provider ? &assembly_->keyed_provider->ledger() : nullptr;
-  if (!assembly_->keyed_answers->store(policy.key, std::move(answer), running))
-    return ReloadResult{.accepted = true, .generation = executor->generation()};
+  KeyedAnswers::Stored stored = answers->store(policy.key, std::move(answer), running);
+  if (!stored.replaces_running) return ReloadResult{.accepted = true, .generation = executor->generation()};
   Config config = assembly_->config;
-  return apply_locked(config, nullptr);
+  ReloadResult result = apply_locked(config, nullptr);
+  // Refused, the running generation keeps the key's previous answer, and so must the answers:
+  // else the same answer fetched again would look like no change and never be applied.
+  if (!result.accepted) answers->put_back(policy.key, std::move(stored.previous));
+  return result;
 }
 
 void Runtime::switch_feeds() {

@@ -149,7 +149,7 @@ const CompiledPolicy* ExecutorState::compile_once(const Key& key, Find find_publ
   const CompiledPolicy* policy;
   bool report = false;
   bool report_full = false;
-  if (preparing_ != nullptr) preparing_->prepare(key);  // may wait (bounded): not under the lock
+  if (preparing_ != nullptr && wants_slot(key)) preparing_->prepare(key);  // may wait (bounded): not under the lock
   {
     MutexLock lock(mutex_);
     if (const CompiledPolicy* raced = find_published()) return raced;
@@ -195,6 +195,13 @@ const CompiledPolicy* ExecutorState::policy_for(KeyHandle handle) {
   return compile_once(
       handle.key(), [&] { return find(handle); },
       [&](const CompiledPolicy* p) { indexes.handles.insert(handle.id(), p); });
+}
+
+// A key past max_keys is never published, so it reaches compile_once on every call: the
+// provider is not asked to prepare it (a per-key control plane would fetch every generated key).
+bool ExecutorState::wants_slot(const Key& key) const {
+  MutexLock lock(mutex_);
+  return slot_keys_.size() < options.max_keys || slot_keys_.contains(key.str());
 }
 
 std::optional<ResolvedPolicy> ExecutorState::ask_provider(const Key& key) const {

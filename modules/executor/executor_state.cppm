@@ -161,6 +161,8 @@ struct ExecutorState : GenerationHead {
   template <class Find, class Publish>
   const CompiledPolicy* compile_once(const Key& key, Find find_published, Publish publish);
   const CompiledPolicy* compile_locked(const Key& key) RECOURSE_REQUIRES(mutex_);
+  // Whether `key` holds a max_keys slot or could take one.
+  bool wants_slot(const Key& key) const RECOURSE_EXCLUDES(mutex_);
   // The provider's policy for `key`; one that throws has none. Under the lock: PolicyProvider
   // promises no thread safety, so it is asked one call at a time.
   std::optional<ResolvedPolicy> ask_provider(const Key& key) const RECOURSE_REQUIRES(mutex_);

@@ -119,11 +119,13 @@ class RECOURSE_API PolicyFeed {
 class RECOURSE_API KeyedPolicyFeed {
  public:
   virtual ~KeyedPolicyFeed();
-  // The host has no answer for `key`: fetch it — one request however many callers ask at
-  // once — and return once its answer was offered, or its failure reported, or the feed's own
-  // bound on a first wait has passed, or the feed cannot take more keys. Only a key's first
-  // fetch is waited for. Thread-safe; never throws.
-  virtual void request(std::string_view key) noexcept = 0;
+  // `key` is being compiled: follow it (fetch it, and again as its answer expires; one request
+  // however many callers ask at once). With `wait` (the host has no answer for it), return once
+  // its answer was offered, or its failure reported, or the feed's own bound on a first wait
+  // has passed, or the feed cannot take more keys; only a key's first fetch is waited for.
+  // Without (an answer carried from a feed a reload replaced), return at once. Thread-safe;
+  // never throws.
+  virtual void request(std::string_view key, bool wait) noexcept = 0;
 };
 
 }  // namespace recourse

@@ -43,6 +43,7 @@ struct KeyPlane {
   std::map<std::string, Answer> answers;  // a key not here: 404
   std::map<std::string, int> requests;
   std::map<std::string, int> not_modified;
+  std::vector<std::string> targets;  // as sent, before the server decoded them
   std::string held;
   int waiting = 0;  // requests being held
   bool ending = false;
@@ -83,6 +84,7 @@ class KeyPlaneServer {
       const std::string key = request.matches[1];
       std::unique_lock lock(plane_.mutex);
       ++plane_.requests[key];
+      plane_.targets.push_back(request.target);
       if (key == plane_.held) {
         ++plane_.waiting;
         plane_.released.wait(lock, [&] { return plane_.held != key || plane_.ending; });
@@ -148,7 +150,7 @@ BOOST_AUTO_TEST_SUITE(http_provider_per_key)
 BOOST_AUTO_TEST_CASE(a_keys_first_call_waits_for_its_policy_and_runs_on_it) {
   KeyPlane plane;
   plane.set("svc.Get", {200, attempts(4), "\"g1\""});
-  plane.set("svc.Layered", {200, "retry.initial_backoff = \"0s\"\n", "\"l1\""});
+  plane.set("svc.Layered", {200, "retry.max_attempts = 5\nretry.initial_backoff = \"0s\"\n", "\"l1\""});
   KeyPlaneServer server(plane);
   Running running(config(server.base(), "first_wait = \"10s\"") +
                   "[policies.\"svc.Layered\"]\nretry.max_attempts = 3\n");
@@ -156,8 +158,9 @@ BOOST_AUTO_TEST_CASE(a_keys_first_call_waits_for_its_policy_and_runs_on_it) {
 
   BOOST_TEST(running.attempts("svc.Get") == 4);
   BOOST_TEST((running.source("svc.Get") == recourse::PolicySource::remote));
-  // The answer is laid over the key's local entry: its own fields win, the rest stay.
-  BOOST_TEST(running.attempts("svc.Layered") == 3);
+  // The answer is laid over the key's local entry: its fields win (the rest stay: the CLI's
+  // explain test shows both origins).
+  BOOST_TEST(running.attempts("svc.Layered") == 5);
   BOOST_TEST((running.source("svc.Layered") == recourse::PolicySource::remote));
   // A 404: the local layers (here [defaults]) decide.
   BOOST_TEST(running.attempts("svc.Unknown") == 1);
@@ -252,9 +255,11 @@ BOOST_AUTO_TEST_CASE(failures_and_bad_bodies_keep_a_keys_last_good_answer_and_sa
   KeyPlane plane;
   plane.set("svc.A", {200, attempts(3), "\"a1\""});
   KeyPlaneServer server(plane);
-  Running running(config(server.base(), "first_wait = \"10s\"\nfound_ttl = \"20ms\"\nmissing_ttl = \"20ms\""));
+  const std::string text =
+      config(server.base(), "first_wait = \"10s\"\nfound_ttl = \"20ms\"\nmissing_ttl = \"20ms\"");
+  Running running(text);
   BOOST_REQUIRE(running.attempts("svc.A") == 3);
-  const std::uint64_t generation = running.generation();
+  std::uint64_t generation = running.generation();
   const std::string url = server.base() + "/svc.A";
   const auto expect_refused = [&](Answer answer, const std::string& fragment) {
     const std::size_t before = running.events->size();
@@ -263,6 +268,10 @@ BOOST_AUTO_TEST_CASE(failures_and_bad_bodies_keep_a_keys_last_good_answer_and_sa
     BOOST_TEST(event.has_value(), "no refusal naming \"" << fragment << "\"");
     BOOST_TEST(running.generation() == generation);
     BOOST_TEST(running.attempts("svc.A") == 3);  // the last good answer still serves
+    // …and is still the one kept: a new generation compiles the key again from it.
+    BOOST_REQUIRE(running.runtime->apply(text, "rt.toml").accepted);
+    generation = running.generation();
+    BOOST_TEST(running.attempts("svc.A") == 3);
   };
   expect_refused({503, "busy", ""}, "provider_error http_503");
   expect_refused({200, "retry.max_attempts = \"many\"\n", "\"x1\""},
@@ -295,7 +304,30 @@ BOOST_AUTO_TEST_CASE(a_key_is_one_url_path_segment) {
   plane.set("team a/svc.Get", {200, attempts(2), ""});
   KeyPlaneServer server(plane);
   Running running(config(server.base(), "first_wait = \"10s\""));
-  BOOST_TEST(running.attempts("team a/svc.Get") == 2);  // sent as team%20a%2Fsvc.Get
+  BOOST_TEST(running.attempts("team a/svc.Get") == 2);
+  const std::lock_guard lock(plane.mutex);
+  BOOST_TEST(plane.targets.back() == "/keys/team%20a%2Fsvc.Get");
+}
+
+BOOST_AUTO_TEST_CASE(a_reload_that_remakes_the_feed_for_the_same_base_url_keeps_the_answers) {
+  KeyPlane plane;
+  plane.set("svc.A", {200, attempts(3), "\"a1\""});
+  KeyPlaneServer server(plane);
+  Running running(config(server.base(), "first_wait = \"10s\"\nmissing_ttl = \"20ms\""));
+  BOOST_REQUIRE(running.attempts("svc.A") == 3);
+  const recourse::PolicyFeed* before = running.runtime->running()->feed;
+  plane.set("svc.A", {503, "down", ""});  // the control plane goes down
+  // Another fetcher count remakes the feed: the key keeps its answer, and the new feed follows it.
+  const auto result = running.runtime->apply(
+      config(server.base(), "first_wait = \"10s\"\nmissing_ttl = \"20ms\"\nfetchers = 3"), "rt.toml");
+  BOOST_REQUIRE(result.accepted);
+  BOOST_TEST(running.runtime->running()->feed != before);
+  const int requests = plane.requests_for("svc.A");
+  BOOST_TEST(running.attempts("svc.A") == 3);
+  BOOST_TEST(eventually([&] { return plane.requests_for("svc.A") > requests; }));
+  // Another base_url is another control plane: nothing carried.
+  BOOST_REQUIRE(running.runtime->apply(config(server.base() + "/elsewhere", "first_wait = \"10s\""), "rt.toml").accepted);
+  BOOST_TEST(running.attempts("svc.A") == 1);
 }
 
 BOOST_AUTO_TEST_CASE(the_mode_is_one_or_the_other) {

@@ -18,7 +18,7 @@
 // plugin = "http"
 // url = "https://control-plane.internal/recourse/checkout.toml"
 //   # or base_url = "https://control-plane.internal/recourse/keys" (found_ttl = "60s",
-//   # missing_ttl = "10s", first_wait = "250ms", max_keys = 10000, fetchers = 2)
+//   # missing_ttl = "10s", first_wait = "250ms", max_keys = 1000, fetchers = 2)
 // interval = "30s"              # between polls, each ± jitter × interval
 // jitter = 0.2
 // connect_timeout = "1s"        # per request
@@ -201,7 +201,7 @@ class PerKeyFeed final : public HttpFeed, public KeyedPolicyFeed {
 
   void start(PolicyFeedHost& host) override { keys_.start(host); }
   void stop() noexcept override { keys_.stop(); }
-  void request(std::string_view key) noexcept override { keys_.request(key); }
+  void request(std::string_view key, bool wait) noexcept override { keys_.request(key, wait); }
 
  private:
   KeyFeed keys_;

@@ -69,7 +69,7 @@ Settings parse_settings(const ConfigView& config) {
   s.keys.found_ttl = in.duration("found_ttl", 10ms, std::chrono::hours(24)).value_or(60s);
   s.keys.missing_ttl = in.duration("missing_ttl", 10ms, std::chrono::hours(24)).value_or(10s);
   s.keys.first_wait = in.duration("first_wait", 0s, 60s).value_or(250ms);
-  s.keys.max_keys = static_cast<std::size_t>(in.integer("max_keys", 1, 10'000'000).value_or(10000));
+  s.keys.max_keys = static_cast<std::size_t>(in.integer("max_keys", 1, 10'000'000).value_or(1000));
   s.keys.fetchers = static_cast<std::size_t>(in.integer("fetchers", 1, 64).value_or(2));
   in.finish();
   return s;

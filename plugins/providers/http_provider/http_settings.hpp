@@ -19,7 +19,7 @@ struct KeyModeSettings {
   Duration found_ttl = std::chrono::seconds(60);    // a found key's policy is fetched again after this
   Duration missing_ttl = std::chrono::seconds(10);  // a 404, or a fetch that failed, after this
   Duration first_wait = std::chrono::milliseconds(250);  // a key's first callers wait this, at most
-  std::size_t max_keys = 10000;  // keys past this are not fetched: they run on the local policies
+  std::size_t max_keys = 1000;   // keys past this are not fetched: they run on the local policies
   std::size_t fetchers = 2;      // requests in flight at once
 };
 

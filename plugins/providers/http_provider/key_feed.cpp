@@ -57,7 +57,7 @@ void KeyFeed::stop() noexcept {
   threads_.clear();  // joins
 }
 
-void KeyFeed::request(std::string_view key) noexcept {
+void KeyFeed::request(std::string_view key, bool wait) noexcept {
   try {
     std::unique_lock lock(mutex_);
     auto it = keys_.find(key);
@@ -70,9 +70,10 @@ void KeyFeed::request(std::string_view key) noexcept {
         return;
       }
       it = keys_.emplace(std::string(key), Key{.queued = true}).first;
-      queue_.push_back(it->first);
+      first_.push_back(it->first);
       changed_.notify_all();
     }
+    if (!wait) return;
     // Only a key's first fetch is waited for: after it, the key has its answer (or its failure
     // was reported) and later fetches refresh it in the background.
     const auto until = std::chrono::steady_clock::now() + settings_.keys.first_wait;
@@ -88,9 +89,10 @@ void KeyFeed::fetch_keys(const std::stop_token& stop) {
     std::string etag;
     {
       std::unique_lock lock(mutex_);
-      if (!changed_.wait(lock, stop, [&] { return !queue_.empty(); })) return;
-      key = std::move(queue_.front());
-      queue_.pop_front();
+      if (!changed_.wait(lock, stop, [&] { return !first_.empty() || !refresh_.empty(); })) return;
+      std::deque<std::string>& next = !first_.empty() ? first_ : refresh_;
+      key = std::move(next.front());
+      next.pop_front();
       etag = keys_.find(key)->second.etag;
     }
     fetch(key, etag, stop);
@@ -141,12 +143,12 @@ void KeyFeed::fetch(const std::string& key, const std::string& etag, const std::
     }
   }
   const std::lock_guard lock(mutex_);
+  // A refused body is asked for again as soon as a failure is: the fix may be on its way.
   const std::string none;
   const bool found = got->status != 404;
-  finished(key, found ? settings_.keys.found_ttl : settings_.keys.missing_ttl,
-           !refused.empty() || got->status == 304 ? nullptr
-           : found                                ? &got->etag
-                                                  : &none);
+  const bool good = refused.empty();
+  const std::string* kept_etag = !good || got->status == 304 ? nullptr : found ? &got->etag : &none;
+  finished(key, found && good ? settings_.keys.found_ttl : settings_.keys.missing_ttl, kept_etag);
 }
 
 void KeyFeed::finished(const std::string& key, Duration ttl, const std::string* etag) {
@@ -174,10 +176,10 @@ void KeyFeed::schedule_refreshes(const std::stop_token& stop) {
       while (!due_.empty() && due_.begin()->first <= now) {
         Key& entry = keys_.find(due_.begin()->second)->second;
         entry.queued = true;
-        queue_.push_back(std::move(due_.begin()->second));
+        refresh_.push_back(std::move(due_.begin()->second));
         due_.erase(due_.begin());
       }
-      if (!queue_.empty()) changed_.notify_all();
+      if (!refresh_.empty()) changed_.notify_all();
       next = due_.empty() ? now + std::chrono::hours(1) : due_.begin()->first;
       next_wake_ = next;
       wake_scheduler_ = wake;

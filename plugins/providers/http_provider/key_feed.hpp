@@ -32,7 +32,7 @@ class KeyFeed {
 
   void start(PolicyFeedHost& host);
   void stop() noexcept;
-  void request(std::string_view key) noexcept;
+  void request(std::string_view key, bool wait) noexcept;
 
  private:
   struct Key {
@@ -59,7 +59,10 @@ class KeyFeed {
   std::mutex mutex_;
   std::condition_variable_any changed_;  // a key queued, a fetch finished
   std::map<std::string, Key, std::less<>> keys_;
-  std::deque<std::string> queue_;
+  // Keys to fetch: first fetches before refreshes, so a new key's first callers never wait
+  // behind the refresh of keys that already have an answer.
+  std::deque<std::string> first_;
+  std::deque<std::string> refresh_;
   std::multimap<TimePoint, std::string> due_;  // each fetched key once, by when it is due again
   bool stopping_ = false;
   bool full_logged_ = false;
