@@ -255,8 +255,7 @@ BOOST_AUTO_TEST_CASE(failures_and_bad_bodies_keep_a_keys_last_good_answer_and_sa
   KeyPlane plane;
   plane.set("svc.A", {200, attempts(3), "\"a1\""});
   KeyPlaneServer server(plane);
-  const std::string text =
-      config(server.base(), "first_wait = \"10s\"\nfound_ttl = \"20ms\"\nmissing_ttl = \"20ms\"");
+  const std::string text = config(server.base(), "first_wait = \"10s\"\nfound_ttl = \"20ms\"\nmissing_ttl = \"20ms\"");
   Running running(text);
   BOOST_REQUIRE(running.attempts("svc.A") == 3);
   std::uint64_t generation = running.generation();
@@ -326,7 +325,8 @@ BOOST_AUTO_TEST_CASE(a_reload_that_remakes_the_feed_for_the_same_base_url_keeps_
   BOOST_TEST(running.attempts("svc.A") == 3);
   BOOST_TEST(eventually([&] { return plane.requests_for("svc.A") > requests; }));
   // Another base_url is another control plane: nothing carried.
-  BOOST_REQUIRE(running.runtime->apply(config(server.base() + "/elsewhere", "first_wait = \"10s\""), "rt.toml").accepted);
+  BOOST_REQUIRE(
+      running.runtime->apply(config(server.base() + "/elsewhere", "first_wait = \"10s\""), "rt.toml").accepted);
   BOOST_TEST(running.attempts("svc.A") == 1);
 }
 
