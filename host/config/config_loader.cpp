@@ -408,15 +408,24 @@ std::expected<Config, ConfigErrors> parse_config(std::string_view toml_text, std
   return std::move(reading.config);
 }
 
-std::expected<PolicyTable, ConfigErrors> parse_policy_document(std::string_view toml_text, std::string label) {
-  ConfigErrors errors;
-  toml::table root;
+namespace {
+
+// A control plane's text as TOML, or its syntax error (located against `label`).
+std::expected<toml::table, ConfigErrors> parse_toml(std::string_view toml_text, const std::string& label) {
   try {
-    root = toml::parse(toml_text, label);
+    return toml::parse(toml_text, label);
   } catch (const toml::parse_error& e) {
-    errors.errors.push_back(syntax_error(e, label));
-    return std::unexpected(std::move(errors));
+    return std::unexpected(ConfigErrors{{syntax_error(e, label)}});
   }
+}
+
+}  // namespace
+
+std::expected<PolicyTable, ConfigErrors> parse_policy_document(std::string_view toml_text, std::string label) {
+  auto parsed = parse_toml(toml_text, label);
+  if (!parsed) return std::unexpected(std::move(parsed.error()));
+  const toml::table root = std::move(*parsed);
+  ConfigErrors errors;
   std::vector<ConfigError> copying;
   const ConfigNode document = to_config_node(root, "", label, copying);
   bool has_policies = false;
@@ -445,14 +454,10 @@ namespace recourse::host {
 
 std::expected<PolicyPatch, ConfigErrors> parse_policy_entry(std::string_view toml_text, std::string label,
                                                             std::string_view key) {
+  auto parsed = parse_toml(toml_text, label);
+  if (!parsed) return std::unexpected(std::move(parsed.error()));
+  const toml::table root = std::move(*parsed);
   ConfigErrors errors;
-  toml::table root;
-  try {
-    root = toml::parse(toml_text, label);
-  } catch (const toml::parse_error& e) {
-    errors.errors.push_back(syntax_error(e, label));
-    return std::unexpected(std::move(errors));
-  }
   // Named as the table it stands for, so its errors read like the local file's.
   const std::string path = "policies." + path_segment_quoted(key);
   std::vector<ConfigError> copying;
