@@ -54,6 +54,22 @@ void BM_ThreeFailingAttemptsVirtualTime(benchmark::State& state) {
 }
 BENCHMARK(BM_ThreeFailingAttemptsVirtualTime);
 
+// A per-attempt and an overall timeout, the call succeeding first try: its deadline timer is
+// armed and cancelled every call (the real clock: SystemClock's timer queue).
+void BM_RunWithTimeouts(benchmark::State& state) {
+  recourse::PolicyPatch patch;
+  patch.entries.push_back({recourse::find_policy_field("retry.per_attempt_timeout"), recourse::Duration(1s), {}});
+  patch.entries.push_back({recourse::find_policy_field("retry.overall_timeout"), recourse::Duration(2s), {}});
+  recourse::PolicyTable table;
+  table.exact.emplace("bench.Timed", std::move(patch));
+  recourse::ExecutorOptions options;
+  options.provider = std::make_shared<recourse::StaticPolicyProvider>(std::move(table));
+  recourse::Executor executor(std::move(options));
+  static const auto key = *recourse::KeyHandle::intern("bench.Timed");
+  for (auto _ : state) benchmark::DoNotOptimize(executor.run(key, work));
+}
+BENCHMARK(BM_RunWithTimeouts);
+
 void BM_RunWithTimeline(benchmark::State& state) {
   auto& executor = shared_executor();
   recourse::Timeline timeline;

@@ -21,6 +21,10 @@ struct SystemClock::Timers {
   detail::Mutex mutex;
   std::condition_variable_any wake;  // the timer thread: new earliest timer, or stop
   detail::TimerQueue queue RECOURSE_GUARDED_BY(mutex);
+  // When the timer thread looks at the queue next by itself (max: only when woken). A timer
+  // due no earlier needs no wake-up: a deadline armed and cancelled within a call — the common
+  // case, every attempt with a timeout — costs the queue and never the thread.
+  TimePoint looks_at RECOURSE_GUARDED_BY(mutex) = TimePoint::max();
   std::jthread thread;
 
   void run(std::stop_token stop) RECOURSE_EXCLUDES(mutex) {
@@ -28,9 +32,11 @@ struct SystemClock::Timers {
     while (!stop.stop_requested()) {
       const std::optional<TimePoint> due = queue.earliest();
       if (!due) {
+        looks_at = TimePoint::max();
         // The predicates run with the lock held, which the analysis cannot see through the wait.
         wake.wait(lock.native(), stop, [&]() RECOURSE_NO_THREAD_SAFETY_ANALYSIS { return !queue.empty(); });
       } else if (std::chrono::steady_clock::now() < *due) {
+        looks_at = *due;
         wake.wait_until(lock.native(), stop, *due,
                         [&]() RECOURSE_NO_THREAD_SAFETY_ANALYSIS { return queue.empty() || *queue.earliest() < *due; });
       } else {
@@ -66,7 +72,10 @@ TimerId SystemClock::schedule(TimePoint when, std::function<void()> fire) {
   if (!timers_->thread.joinable())
     timers_->thread = std::jthread([t = timers_.get()](std::stop_token stop) { t->run(stop); });
   const TimerId id = timers_->queue.add(when, std::move(fire));
-  timers_->wake.notify_all();
+  if (when < timers_->looks_at) {
+    timers_->looks_at = when;  // told once: later timers before the thread runs need not be
+    timers_->wake.notify_all();
+  }
   return id;
 }
 

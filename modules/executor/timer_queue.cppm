@@ -11,10 +11,10 @@ module;
 
 #include <condition_variable>
 #include <functional>
-#include <map>
+#include <cstdint>
+#include <vector>
 #include <optional>
 #include <thread>
-#include <unordered_map>
 #include <utility>
 
 export module recourse.executor:timer_queue;
@@ -26,7 +26,7 @@ namespace recourse::detail {
 class RECOURSE_API TimerQueue {
  public:
   TimerId add(TimePoint when, std::function<void()> fire);
-  bool empty() const noexcept { return queue_.empty(); }
+  bool empty() const noexcept { return heap_.empty(); }
   // When the earliest timer is due; nullopt when none waits.
   std::optional<TimePoint> earliest() const noexcept;
   // Takes the earliest timer out and runs it with `lock` released, then takes the lock again. A
@@ -39,10 +39,27 @@ class RECOURSE_API TimerQueue {
   void cancel(TimerId id, UniqueLock& lock) noexcept;
 
  private:
-  using Queue = std::multimap<TimePoint, std::pair<TimerId, std::function<void()>>>;
-  Queue queue_;
-  std::unordered_map<TimerId, Queue::iterator> index_;  // cancel in O(1); multimap iterators are stable
-  TimerId next_id_ = 1;
+  // A timer lives in a slot, reused once it fired or was cancelled, and the heap orders slot
+  // numbers by (due time, order of adding): after the first timers, adding and cancelling one
+  // allocates nothing (a call with a deadline arms and cancels one every attempt).
+  struct Slot {
+    TimePoint when{};
+    std::uint64_t order = 0;         // ties at one due time fire in the order they were added
+    TimerId id = 0;                  // 0: the slot is free
+    std::size_t heap_index = 0;      // where the slot is in heap_
+    std::function<void()> fire;
+  };
+  bool before(std::uint32_t a, std::uint32_t b) const noexcept;
+  void place(std::size_t index, std::uint32_t slot) noexcept;
+  void sift_up(std::size_t index) noexcept;
+  void sift_down(std::size_t index) noexcept;
+  // Takes the slot out of the heap and frees it; its callback is moved out first by the caller.
+  void remove(std::uint32_t slot) noexcept;
+
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_;  // free slot numbers
+  std::vector<std::uint32_t> heap_;  // slot numbers, a binary min-heap
+  std::uint64_t added_ = 0;          // counts additions: ids and tie order
   TimerId firing_ = 0;
   std::thread::id firing_thread_;
   std::condition_variable settled_;  // the callback cancel() waits for has returned

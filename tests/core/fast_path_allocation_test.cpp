@@ -3,6 +3,7 @@
 // interned key handles.
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdlib>
 #include <expected>
@@ -67,6 +68,26 @@ BOOST_AUTO_TEST_CASE(try_run_and_expected_results_allocate_nothing_either) {
   recourse::Executor executor;
   const auto op = [](const recourse::Attempt&) -> std::expected<int, int> { return 2; };
   BOOST_TEST(allocations_of([&] { (void)executor.try_run("svc.Op", op); }) == 0u);
+}
+
+// A call with a per-attempt and an overall timeout arms a deadline timer and cancels it when the
+// attempt returns: after the first calls, the timer queue reuses its slots and nothing else
+// allocates but the attempt's stop state (std::stop_source: one allocation, shared with the
+// token the operation holds, and not safely reusable while an operation may keep it).
+BOOST_AUTO_TEST_CASE(first_try_success_with_timeouts_allocates_only_the_attempts_stop_state) {
+  using namespace std::chrono_literals;
+  recourse::PolicyPatch patch;
+  patch.entries.push_back({recourse::find_policy_field("retry.per_attempt_timeout"), recourse::Duration(1s), {}});
+  patch.entries.push_back({recourse::find_policy_field("retry.overall_timeout"), recourse::Duration(2s), {}});
+  recourse::PolicyTable table;
+  table.exact.emplace("svc.Timed", std::move(patch));
+  recourse::ExecutorOptions options;
+  options.provider = std::make_shared<recourse::StaticPolicyProvider>(std::move(table));
+  recourse::Executor executor(std::move(options));
+  const auto key = *recourse::KeyHandle::intern("svc.Timed");
+  int sum = 0;
+  BOOST_TEST(allocations_of([&] { sum += executor.run(key, [](const recourse::Attempt&) { return 1; }); }) == 100u);
+  BOOST_TEST(sum == 101);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
