@@ -323,18 +323,24 @@ BOOST_AUTO_TEST_CASE(the_bearer_token_comes_from_the_environment_or_a_file) {
   plane.required_token = "s3cret";
   ControlPlaneServer server(plane);
 
+  // The environment is changed only while no feed runs: a feed's thread reads it (getenv) at
+  // every poll, and setenv beside a getenv is a data race.
   ::setenv("RECOURSE_TEST_CP_TOKEN", "s3cret", 1);
-  Running from_env(config(server.url(), "token_env = \"RECOURSE_TEST_CP_TOKEN\""));
-  BOOST_TEST(from_env.attempts("svc.Get") == 2);
+  {
+    Running from_env(config(server.url(), "token_env = \"RECOURSE_TEST_CP_TOKEN\""));
+    BOOST_TEST(from_env.attempts("svc.Get") == 2);
+  }
 
   std::ofstream(dir.path / "token") << "s3cret\n";
   Running from_file(config(server.url(), "token_file = \"" + (dir.path / "token").string() + "\""));
   BOOST_TEST(from_file.attempts("svc.Get") == 2);
 
   ::setenv("RECOURSE_TEST_CP_TOKEN", "wrong", 1);
-  Running refused(config(server.url(), "token_env = \"RECOURSE_TEST_CP_TOKEN\"\ninitial_wait = \"0s\""));
-  BOOST_TEST(refused.events->wait_for_error(0, "provider_error http_401").has_value());
-  BOOST_TEST(refused.attempts("svc.Get") == 1);
+  {
+    Running refused(config(server.url(), "token_env = \"RECOURSE_TEST_CP_TOKEN\"\ninitial_wait = \"0s\""));
+    BOOST_TEST(refused.events->wait_for_error(0, "provider_error http_401").has_value());
+    BOOST_TEST(refused.attempts("svc.Get") == 1);
+  }
   ::unsetenv("RECOURSE_TEST_CP_TOKEN");
 }
 
