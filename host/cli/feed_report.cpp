@@ -38,15 +38,12 @@ std::optional<FeedReport> feed_report(const host::Config& config, const std::opt
   }
   const auto running = (*runtime)->running();
   if (running->feed == nullptr) return std::nullopt;  // a plain provider: nothing to follow
-  if (running->keyed_provider) {
-    report.per_key = true;
-    if (key) {
-      running->keyed_provider->prepare(*key);
-      if (auto table = running->keyed_provider->answered_table(*key))
-        report.document = host::FeedDocument{std::move(*table), running->feed->status().target, {}};
-    }
-  }
+  report.per_key = running->keyed_provider != nullptr;
+  if (report.per_key && key) running->keyed_provider->prepare(*key);  // fetched before the status is read
   report.status = running->feed->status();
+  if (report.per_key && key)
+    if (auto table = running->keyed_provider->answered_table(*key))
+      report.document = host::FeedDocument{std::move(*table), report.status.target, {}};
   report.generation = (*runtime)->executor->generation();
   if (running->document) report.document = *running->document;
   if (report.status.last_good)
@@ -63,8 +60,8 @@ void print_feed_text(const FeedReport& feed) {
   }
   const FeedStatus& s = feed.status;
   fmt::print("{}\n", printable(fmt::format("provider {} (a feed): {}", feed.plugin, s.target)));
-  std::string document = feed.per_key ? "per key (answers laid over the file's policies)"
-                                      : "none yet (the file's policies serve)";
+  std::string document =
+      feed.per_key ? "per key (answers laid over the file's policies)" : "none yet (the file's policies serve)";
   if (feed.document && !feed.per_key)
     document = fmt::format("{}{}", feed.document->label,
                            feed.document->version.empty() ? "" : ", version " + feed.document->version);

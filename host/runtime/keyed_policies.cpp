@@ -64,11 +64,7 @@ void KeyedFeedProvider::prepare(const Key& key) noexcept {
 std::optional<ResolvedPolicy> KeyedFeedProvider::policy_for(const Key& key) const {
   const std::shared_ptr<const KeyedAnswers::Answer> answer =
       key.str() == control_plane_key ? nullptr : answers_->take(key.str(), ledger_);
-  if (answer == nullptr || !answer->patch) {
-    ResolvedPolicy resolved = resolve(local_, key);
-    if (resolved.layers.empty()) return std::nullopt;
-    return resolved;
-  }
+  if (answer == nullptr || !answer->patch) return local_.policy_for(key);
   return resolve(with_answer(key, *answer->patch), key);
 }
 
@@ -81,12 +77,13 @@ std::optional<PolicyTable> KeyedFeedProvider::answered_table(const Key& key) con
 
 // The local layers that can match, and the answer laid over the key's own local entry.
 PolicyTable KeyedFeedProvider::with_answer(const Key& key, const PolicyPatch& answer) const {
+  const PolicyTable& local = local_.table();
   PolicyTable table;
   table.source = PolicySource::remote;
-  table.defaults = local_.defaults;
-  table.namespaces = local_.namespaces;
+  table.defaults = local.defaults;
+  table.namespaces = local.namespaces;
   PolicyPatch exact = answer;
-  if (const auto own = local_.exact.find(key.str()); own != local_.exact.end())
+  if (const auto own = local.exact.find(key.str()); own != local.exact.end())
     exact.entries.insert(exact.entries.begin(), own->second.entries.begin(), own->second.entries.end());
   table.exact.emplace(key.str(), std::move(exact));
   return table;

@@ -74,7 +74,7 @@ class KeyedFeedProvider final : public PolicyProvider, public PreparingPolicyPro
   // ledger: for tools (`recourse explain`), not for compiling.
   std::optional<PolicyTable> answered_table(const Key& key) const;
 
-  const PolicyTable& local() const noexcept { return local_; }
+  const PolicyTable& local() const noexcept { return local_.table(); }
   const std::shared_ptr<KeyedAnswers>& answers() const noexcept { return answers_; }
   // Read and written under answers()'s lock only.
   const AnswerLedger& ledger() const noexcept { return ledger_; }
@@ -82,7 +82,7 @@ class KeyedFeedProvider final : public PolicyProvider, public PreparingPolicyPro
  private:
   PolicyTable with_answer(const Key& key, const PolicyPatch& answer) const;
 
-  const PolicyTable local_;
+  const StaticPolicyProvider local_;  // what a key without an answer resolves against
   const std::shared_ptr<KeyedAnswers> answers_;
   KeyedPolicyFeed& feed_;
   mutable AnswerLedger ledger_;

@@ -7,6 +7,7 @@
 module;
 #include "recourse/mutex.h"
 
+#include <cstdint>
 #include <expected>
 #include <functional>
 #include <memory>
@@ -22,6 +23,24 @@ module recourse.host.runtime;
 
 namespace recourse::host {
 
+namespace {
+
+// What a feed is told of a refusal: each error as text, located.
+std::vector<std::string> error_texts(const ReloadResult& result) {
+  std::vector<std::string> errors;
+  for (const ConfigError& e : result.errors.errors) errors.push_back(to_string(e));
+  return errors;
+}
+
+// An offer from a feed that a reload has since replaced: nothing changes.
+ReloadResult from_replaced_feed(std::uint64_t generation, std::string what) {
+  ReloadResult stale{.generation = generation};
+  stale.errors.errors.push_back(ConfigError{{}, "provider", std::move(what) + " from a feed the config no longer has"});
+  return stale;
+}
+
+}  // namespace
+
 class Runtime::FeedHost final : public PolicyFeedHost {
  public:
   explicit FeedHost(Runtime& runtime) : runtime_(runtime) {}
@@ -30,17 +49,11 @@ class Runtime::FeedHost final : public PolicyFeedHost {
   const PolicyFeed* feed = nullptr;
 
   std::vector<std::string> offer(const PolicyDocument& document) override {
-    const ReloadResult result = runtime_.offer(*feed, document);
-    std::vector<std::string> errors;
-    for (const ConfigError& e : result.errors.errors) errors.push_back(to_string(e));
-    return errors;
+    return error_texts(runtime_.offer(*feed, document));
   }
 
   std::vector<std::string> offer_key(const KeyPolicy& policy) override {
-    const ReloadResult result = runtime_.offer_key(*feed, policy);
-    std::vector<std::string> errors;
-    for (const ConfigError& e : result.errors.errors) errors.push_back(to_string(e));
-    return errors;
+    return error_texts(runtime_.offer_key(*feed, policy));
   }
 
   void report_error(std::string_view reason, std::string_view detail) noexcept override {
@@ -120,11 +133,7 @@ ReloadResult Runtime::offer(const PolicyFeed& from, const PolicyDocument& docume
   auto offered = read_feed_document(document);
   if (!offered) return refused(std::move(offered.error()), document_refused);
   detail::MutexLock lock(applying_);
-  if (assembly_->feed != &from) {
-    ReloadResult stale{.generation = executor->generation()};
-    stale.errors.errors.push_back(ConfigError{{}, "provider", "a document from a feed the config no longer has"});
-    return stale;
-  }
+  if (assembly_->feed != &from) return from_replaced_feed(executor->generation(), "a document");
   Config config = assembly_->config;
   return apply_locked(config, std::move(*offered));
 }
@@ -143,11 +152,8 @@ ReloadResult Runtime::offer_key(const PolicyFeed& from, const KeyPolicy& policy)
     answer.patch = std::move(*patch);
   }
   detail::MutexLock lock(applying_);
-  if (assembly_->feed != &from || assembly_->keyed_answers == nullptr) {
-    ReloadResult stale{.generation = executor->generation()};
-    stale.errors.errors.push_back(ConfigError{{}, "provider", "an answer from a feed the config no longer has"});
-    return stale;
-  }
+  if (assembly_->feed != &from || assembly_->keyed_answers == nullptr)
+    return from_replaced_feed(executor->generation(), "an answer");
   const std::shared_ptr<KeyedAnswers> answers = assembly_->keyed_answers;
   const AnswerLedger* running = assembly_->keyed_provider ? &assembly_->keyed_provider->ledger() : nullptr;
   KeyedAnswers::Stored stored = answers->store(policy.key, std::move(answer), running);

@@ -22,6 +22,7 @@
 import recourse.host.runtime;
 
 #include "feed_test_helpers.hpp"
+#include "loopback_http_server.hpp"
 
 using feed_test::accepted;
 using feed_test::eventually;
@@ -80,7 +81,7 @@ struct KeyPlane {
 class KeyPlaneServer {
  public:
   explicit KeyPlaneServer(KeyPlane& plane) : plane_(plane) {
-    server_.Get(R"(/keys/(.+))", [this](const httplib::Request& request, httplib::Response& response) {
+    http_.server().Get(R"(/keys/(.+))", [this](const httplib::Request& request, httplib::Response& response) {
       const std::string key = request.matches[1];
       std::unique_lock lock(plane_.mutex);
       ++plane_.requests[key];
@@ -105,9 +106,7 @@ class KeyPlaneServer {
       if (!answer.etag.empty()) response.set_header("ETag", answer.etag);
       response.set_content(answer.body, "application/toml");
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::yield();
+    http_.start();
   }
   ~KeyPlaneServer() {
     {
@@ -115,16 +114,12 @@ class KeyPlaneServer {
       plane_.ending = true;
     }
     plane_.released.notify_all();
-    server_.stop();
-    thread_.join();
   }
-  std::string base() const { return "http://127.0.0.1:" + std::to_string(port_) + "/keys"; }
+  std::string base() const { return "http://127.0.0.1:" + std::to_string(http_.port()) + "/keys"; }
 
  private:
   KeyPlane& plane_;
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  LoopbackHttpServer http_;  // last: stopped before the plane it answers from
 };
 
 std::string attempts(int n) {

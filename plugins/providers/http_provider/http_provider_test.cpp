@@ -32,6 +32,7 @@ import recourse.host.runtime;
 
 #include "feed_test_helpers.hpp"
 #include "loopback.hpp"
+#include "loopback_http_server.hpp"
 
 namespace fs = std::filesystem;
 using feed_test::accepted;
@@ -71,7 +72,7 @@ struct ControlPlane {
 class ControlPlaneServer {
  public:
   explicit ControlPlaneServer(ControlPlane& plane) : plane_(plane) {
-    server_.Get("/policies.toml", [this](const httplib::Request& request, httplib::Response& response) {
+    http_.server().Get("/policies.toml", [this](const httplib::Request& request, httplib::Response& response) {
       std::unique_lock lock(plane_.mutex);
       ++plane_.requests;
       const std::string if_none_match = request.get_header_value("If-None-Match");
@@ -105,9 +106,7 @@ class ControlPlaneServer {
       if (!plane_.etag.empty()) response.set_header("ETag", plane_.etag);
       response.set_content(plane_.body, "application/toml");
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::yield();
+    http_.start();
   }
   ~ControlPlaneServer() {
     {
@@ -115,16 +114,12 @@ class ControlPlaneServer {
       plane_.ending = true;
     }
     plane_.released.notify_all();
-    server_.stop();
-    thread_.join();
   }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/policies.toml"; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(http_.port()) + "/policies.toml"; }
 
  private:
   ControlPlane& plane_;
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  LoopbackHttpServer http_;  // last: stopped before the plane it answers from
 };
 
 // A loopback listener that misbehaves: every connection is read, then closed at once (a

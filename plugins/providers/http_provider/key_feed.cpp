@@ -156,10 +156,10 @@ void KeyFeed::finished(const std::string& key, Duration ttl, const std::string* 
   entry.queued = false;
   ++entry.fetched;
   if (etag != nullptr) entry.etag = *etag;
-  entry.due = clock_.now() + ttl;
-  due_.emplace(entry.due, key);
-  if (entry.due < next_wake_) {
-    next_wake_ = entry.due;
+  const TimePoint due = clock_.now() + ttl;
+  due_.emplace(due, key);
+  if (due < next_wake_) {
+    next_wake_ = due;
     wake_scheduler_.request_stop();
   }
   changed_.notify_all();

@@ -37,7 +37,6 @@ class KeyFeed {
  private:
   struct Key {
     std::string etag;           // of the answer in force
-    TimePoint due{};            // when it is fetched again (after its first fetch)
     bool queued = false;        // waiting for a fetcher, or being fetched
     std::uint64_t fetched = 0;  // fetches finished, however they ended
   };
