@@ -77,6 +77,7 @@ void BM_RunWithTimeline(benchmark::State& state) {
 }
 BENCHMARK(BM_RunWithTimeline);
 
+// A plain Observer: told every event, with whole timelines and times.
 class CountingObserver final : public recourse::Observer {
  public:
   void on_attempt(const recourse::CallInfo&, const recourse::AttemptRecord&) override { ++attempts; }
@@ -92,6 +93,26 @@ void BM_RunWithObserver(benchmark::State& state) {
   benchmark::DoNotOptimize(observer->attempts);
 }
 BENCHMARK(BM_RunWithObserver);
+
+// The same observer, saying it wants only attempts (SelectiveObserver): no timeline is built
+// and the clock is not read for it.
+class SelectiveCountingObserver final : public recourse::SelectiveObserver {
+ public:
+  recourse::ObserverEvents events() const noexcept override { return recourse::ObserverEvent::attempt; }
+  void on_attempt(const recourse::CallInfo&, const recourse::AttemptRecord&) override { ++attempts; }
+  long attempts = 0;
+};
+
+void BM_RunWithCountingObserver(benchmark::State& state) {
+  recourse::ExecutorOptions options;
+  auto observer = std::make_shared<SelectiveCountingObserver>();
+  options.observers.push_back(observer);
+  recourse::Executor executor(std::move(options));
+  static const auto key = *recourse::KeyHandle::intern("bench.Counted");
+  for (auto _ : state) benchmark::DoNotOptimize(executor.run(key, work));
+  benchmark::DoNotOptimize(observer->attempts);
+}
+BENCHMARK(BM_RunWithCountingObserver);
 
 // Scaling: the same key from 1 and 2 threads; items/s per thread count is the comparison.
 void BM_RunOneKeyThreads(benchmark::State& state) {

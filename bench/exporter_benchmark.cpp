@@ -45,8 +45,9 @@ void calls(benchmark::State& state, recourse::Runtime& r) {
   for (auto _ : state) benchmark::DoNotOptimize(executor.run("bench.Get", work));
 }
 
-class CountingObserver final : public recourse::Observer {
+class CountingObserver final : public recourse::SelectiveObserver {
  public:
+  recourse::ObserverEvents events() const noexcept override { return recourse::ObserverEvent::attempt; }
   void on_attempt(const recourse::CallInfo&, const recourse::AttemptRecord&) override { ++attempts; }
   long attempts = 0;
 };

@@ -15,9 +15,15 @@ import recourse.core;
 
 namespace recourse::host::simulate {
 
-class RunObserver final : public Observer {
+class RunObserver final : public SelectiveObserver {
  public:
   RunObserver(Clock& clock, TimePoint origin) : clock_(clock), origin_(origin) {}
+
+  // A hedge's win is read from the timeline; no event needs its times.
+  ObserverEvents events() const noexcept override {
+    return ObserverEvent::budget_decision | ObserverEvent::hedge | ObserverEvent::timeline |
+           ObserverEvent::circuit_transition;
+  }
 
   void on_budget_decision(const CallInfo&, const BudgetEvent& event) override {
     if (!event.allowed) budget_denials.fetch_add(1, std::memory_order_relaxed);

@@ -19,6 +19,16 @@ import :state;
 namespace recourse::detail {
 namespace {
 
+// The timeline a call builds for its observers when its caller passed none: one per thread,
+// reused, so its strings and vectors keep their capacity and a steady stream of calls allocates
+// nothing. A call that begins while another on this thread holds it (an operation, or an
+// observer, calling an executor) builds its own.
+struct SpareTimeline {
+  Timeline timeline;
+  bool taken = false;
+};
+thread_local SpareTimeline spare_timeline;
+
 // The documented reason for a classifier answer that gave none.
 std::string_view default_reason(OutcomeKind kind) noexcept {
   switch (kind) {
@@ -38,6 +48,17 @@ CallState::CallState(ExecutorState& executor, const CallOptions& options) noexce
 // failing to move, an allocation). The dependency's health is unknown, so the breaker ignores it.
 CallState::~CallState() {
   if (!settled_) settle(CallVerdict::ignored);
+  if (spare_taken_) spare_timeline.taken = false;
+}
+
+bool CallState::observed(ObserverEvent event) const noexcept { return executor_.roster.wants(event); }
+bool CallState::recording() const noexcept { return whole_timeline_ || observed(ObserverEvent::attempt); }
+
+Timeline* CallState::observers_timeline() {
+  SpareTimeline& spare = spare_timeline;
+  if (spare.taken) return &own_timeline_.emplace();
+  spare.taken = spare_taken_ = true;
+  return &spare.timeline;
 }
 
 void CallState::settle(CallVerdict verdict) noexcept {
@@ -67,11 +88,13 @@ void CallState::begin(KeyHandle key, const PolicyHead* found) {
 
 void CallState::open(const CompiledPolicy* policy) {
   policy_ = policy;
-  const bool observed = !executor_.observers.empty();
+  // The caller's timeline is whole; one built for observers holds only what they asked for.
   timeline_ = options_.timeline;
-  if (timeline_ == nullptr && observed) timeline_ = &own_timeline_.emplace();
+  whole_timeline_ = timeline_ != nullptr || observed(ObserverEvent::timeline);
+  timing_ = timeline_ != nullptr || observed(ObserverEvent::times);
+  if (timeline_ == nullptr && observed(ObserverEvent::outcome)) timeline_ = observers_timeline();
   timed_ = policy != nullptr && policy->timed;
-  if (timed_ || timeline_ != nullptr || observed ||
+  if (timed_ || timing_ ||
       (policy != nullptr && (policy->retry_gate.budget() != nullptr || policy->breaker != nullptr)))
     call_start_ = executor_.clock.now();
   if (policy != nullptr) {
@@ -79,22 +102,10 @@ void CallState::open(const CompiledPolicy* policy) {
     const Duration overall = policy->resolved.policy.retry.overall_timeout;
     if (overall > Duration::zero()) overall_deadline_ = saturating_add(call_start_, overall);
   }
-  if (timeline_ != nullptr) {
-    Timeline& t = *timeline_;
-    t = Timeline{};
-    t.key = key_text_;
-    t.start = call_start_;
-    if (policy != nullptr) {
-      t.policy_id = policy->resolved.policy.id;
-      t.policy_source = policy->resolved.policy.source;
-      t.normalization = policy->resolved.policy.normalized;
-      t.modes_used = policy->modes_used;
-      t.cardinality_limited = policy->cardinality_limited;
-    }
-  }
-  if (observed) {
+  if (timeline_ != nullptr) start_timeline();
+  if (observed(ObserverEvent::start)) {
     const CallInfo info = this->info();
-    executor_.notify([&](Observer& o) { o.on_start(info); });
+    executor_.notify(ObserverEvent::start, [&](Observer& o) { o.on_start(info); });
   }
   if (policy != nullptr && !policy->refusal.empty()) refuse(policy->refusal);
   // Cancelled before it began: not one attempt (Polly and the Go library make zero calls), and
@@ -113,6 +124,38 @@ void CallState::open(const CompiledPolicy* policy) {
     for (Budget* budget : policy->budgets())
       if (budget != nullptr) budget->call_started(policy->key, call_start_);
     budget_calls_open_ = true;
+  }
+}
+
+// Every field is assigned, none reset by a new Timeline: a reused timeline keeps the capacity
+// of its strings and vectors, and a steady stream of calls allocates nothing.
+void CallState::start_timeline() {
+  Timeline& t = *timeline_;
+  t.key.assign(key_text_);
+  t.start = call_start_;
+  t.end = TimePoint{};
+  t.attempts.clear();
+  t.final_reason = {};
+  t.circuit_state = CircuitState::closed;
+  t.circuit_probe = false;
+  if (policy_ == nullptr) {
+    t.policy_id.clear();
+    t.policy_source = PolicySource::builtin_default;
+    t.normalization.clear();
+    t.modes_used.clear();
+    t.cardinality_limited = false;
+    return;
+  }
+  const Policy& policy = policy_->resolved.policy;
+  t.policy_id.assign(policy.id);
+  t.policy_source = policy.source;
+  t.cardinality_limited = policy_->cardinality_limited;
+  if (whole_timeline_) {
+    t.normalization = policy.normalized;
+    t.modes_used = policy_->modes_used;
+  } else {
+    t.normalization.clear();
+    t.modes_used.clear();
   }
 }
 
@@ -139,9 +182,10 @@ void CallState::admit_through_circuit() {
     timeline_->circuit_state = admission.state;
     timeline_->circuit_probe = admission.probe;
   }
-  if (admission.transition && !executor_.observers.empty()) {
+  if (admission.transition && observed(ObserverEvent::circuit_transition)) {
     const CallInfo call = info();
-    executor_.notify([&](Observer& o) { o.on_circuit_transition(call, *admission.transition); });
+    executor_.notify(ObserverEvent::circuit_transition,
+                     [&](Observer& o) { o.on_circuit_transition(call, *admission.transition); });
   }
   if (!admission.allowed) {
     refuse(admission.reason);
@@ -161,9 +205,10 @@ void CallState::finish_circuit(CallVerdict verdict) noexcept {
     const TimePoint now = executor_.clock.now();
     const auto transition =
         policy_->breaker->finish(circuit_probe_, circuit_generation_, verdict, now - call_start_, now);
-    if (transition && !executor_.observers.empty()) {
+    if (transition && observed(ObserverEvent::circuit_transition)) {
       const CallInfo call = info();
-      executor_.notify([&](Observer& o) { o.on_circuit_transition(call, *transition); });
+      executor_.notify(ObserverEvent::circuit_transition,
+                       [&](Observer& o) { o.on_circuit_transition(call, *transition); });
     }
   } catch (...) {
   }
@@ -200,8 +245,8 @@ Attempt CallState::number_attempt(TimePoint now) noexcept {
 
 void CallState::count_cancelled_hedge(const AttemptFacts& facts, TimePoint end) {
   ++attempts_done_;
-  if (capturing() || !executor_.observers.empty())
-    record_attempt(facts, OutcomeKind::unknown, reason::hedge_cancelled, end);
+  last_end_ = end;
+  if (recording()) record_attempt(facts, OutcomeKind::unknown, reason::hedge_cancelled, end);
 }
 
 TimePoint CallState::attempt_deadline(TimePoint start) const noexcept {
@@ -215,7 +260,7 @@ const Attempt& CallState::start_attempt() {
   attempt_.retry_index = groups_done_;
   if (!timed_) {
     attempt_.stop = options_.stop;
-    if (capturing()) attempt_start_ = executor_.clock.now();
+    if (timing_) attempt_start_ = executor_.clock.now();
     return attempt_;
   }
   attempt_start_ = executor_.clock.now();
@@ -265,13 +310,14 @@ Outcome CallState::timed_out(const AttemptView& view) noexcept {
 
 Verdict CallState::finish_attempt(AttemptView& view, const Outcome* classified) {
   TimePoint end{};
-  if (timed_ || capturing() || policy_->retry_gate.budget() != nullptr) end = executor_.clock.now();
+  if (timed_ || timing_ || policy_->retry_gate.budget() != nullptr) end = executor_.clock.now();
   const Outcome outcome = judge(primary_facts(), view, end, classified);
   return decide(outcome, view, end);
 }
 
 Outcome CallState::judge(const AttemptFacts& facts, AttemptView& view, TimePoint end, const Outcome* classified) {
   ++attempts_done_;
+  last_end_ = end;
   view.attempt_index = facts.attempt->index;
   view.call_idempotent = options_.idempotent;
   view.cancelled = options_.stop.stop_requested();
@@ -279,7 +325,7 @@ Outcome CallState::judge(const AttemptFacts& facts, AttemptView& view, TimePoint
   Outcome outcome = classified != nullptr ? validated(*classified) : classify(view);
   if (view.deadline_exceeded && !view.cancelled && outcome.kind != OutcomeKind::success) outcome = timed_out(view);
   record_to_budgets(outcome, end);
-  if (capturing() || !executor_.observers.empty()) record_attempt(facts, outcome.kind, outcome.reason, end);
+  if (recording()) record_attempt(facts, outcome.kind, outcome.reason, end);
   if (outcome.kind == OutcomeKind::success && policy_->latencies) policy_->latencies->record(end - facts.start);
   return outcome;
 }
@@ -320,10 +366,10 @@ void CallState::record_attempt(const AttemptFacts& facts, OutcomeKind kind, std:
   record.deadline_overrun = timed_ && facts.stopped_at != TimePoint::max() &&
                             end - facts.stopped_at > executor_.options.deadline_overrun_grace;
   record.classifier_fallback = policy_->classifier_fallback;
-  if (timeline_ != nullptr) timeline_->attempts.push_back(record);
-  if (!executor_.observers.empty()) {
+  if (capturing()) timeline_->attempts.push_back(record);
+  if (observed(ObserverEvent::attempt)) {
     const CallInfo info = this->info();
-    executor_.notify([&](Observer& o) { o.on_attempt(info, record); });
+    executor_.notify(ObserverEvent::attempt, [&](Observer& o) { o.on_attempt(info, record); });
   }
 }
 
@@ -360,10 +406,10 @@ bool CallState::ask_budget(TimePoint now) {
   const CompiledPolicy& p = *policy_;
   const BudgetAnswer answer = p.retry_gate.ask(p.key, attempts_started_, now, reservation_);
   admitted_by_ = answer.reason;
-  if (!executor_.observers.empty()) {
+  if (observed(ObserverEvent::budget_decision)) {
     const CallInfo info = this->info();
     const BudgetEvent event{attempts_started_, false, p.retry_gate.name(), answer.allowed, answer.reason};
-    executor_.notify([&](Observer& o) { o.on_budget_decision(info, event); });
+    executor_.notify(ObserverEvent::budget_decision, [&](Observer& o) { o.on_budget_decision(info, event); });
   }
   return answer.allowed || end_with(answer.reason);
 }
@@ -399,12 +445,18 @@ void CallState::release_budget() noexcept {
 void CallState::succeed() {
   settle(CallVerdict::success);
   if (timeline_ == nullptr) return;
-  timeline_->end = timeline_->attempts.empty() ? call_start_ : timeline_->attempts.back().end;
+  // Untimed (an observer's summary without times), the call takes no time rather than
+  // mixing a start read for a budget with an end never read.
+  timeline_->end = timing_ && attempts_done_ > 0 ? last_end_ : call_start_;
   timeline_->final_reason = reason::success;
-  if (!executor_.observers.empty()) {
-    const CallInfo info = this->info();
-    executor_.notify([&](Observer& o) { o.on_success(info, *timeline_); });
-  }
+  tell_outcome(true);
+}
+
+void CallState::tell_outcome(bool succeeded) {
+  if (!observed(ObserverEvent::outcome)) return;
+  const CallInfo info = this->info();
+  if (succeeded) executor_.notify(ObserverEvent::outcome, [&](Observer& o) { o.on_success(info, *timeline_); });
+  else executor_.notify(ObserverEvent::outcome, [&](Observer& o) { o.on_failure(info, *timeline_); });
 }
 
 Failure CallState::fail() {
@@ -417,12 +469,9 @@ Failure CallState::fail() {
       attempts_done_ == 0 || final_reason_ == reason::cancelled || last_outcome_.kind == OutcomeKind::abort;
   settle(says_nothing ? CallVerdict::ignored : CallVerdict::failure);
   if (timeline_ != nullptr) {
-    timeline_->end = executor_.clock.now();
+    timeline_->end = timing_ ? executor_.clock.now() : call_start_;
     timeline_->final_reason = final_reason_;
-    if (!executor_.observers.empty()) {
-      const CallInfo info = this->info();
-      executor_.notify([&](Observer& o) { o.on_failure(info, *timeline_); });
-    }
+    tell_outcome(false);
   }
   return Failure{final_reason_,         attempts_done_ ? last_outcome_.kind : OutcomeKind::unknown,
                  attempts_done_,        std::move(last_exception_),

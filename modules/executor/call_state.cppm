@@ -180,14 +180,24 @@ class RECOURSE_API CallState {
   void close_budget_call() noexcept;
   void admit_through_circuit();
   void finish_circuit(CallVerdict verdict) noexcept;
-  inline bool capturing() const noexcept { return timeline_ != nullptr; }
+  // Attempts go into the timeline (the caller's, or whole for an observer that wants it).
+  inline bool capturing() const noexcept { return whole_timeline_; }
+  // Each attempt is recorded: for the timeline or for an observer of attempts.
+  bool recording() const noexcept;
+  bool observed(ObserverEvent event) const noexcept;  // some observer wants it
+  Timeline* observers_timeline();
+  void start_timeline();
+  void tell_outcome(bool succeeded);
 
   ExecutorState& executor_;
   const CallOptions& options_;
   const CompiledPolicy* policy_ = nullptr;
   std::string_view key_text_;
-  Timeline* timeline_ = nullptr;
-  std::optional<Timeline> own_timeline_;  // when observers need one and the caller gave none
+  Timeline* timeline_ = nullptr;  // the caller's, or one for the observers of outcomes
+  std::optional<Timeline> own_timeline_;  // for them, when this thread's spare is taken
+  bool spare_taken_ = false;              // timeline_ is this thread's spare
+  bool whole_timeline_ = false;           // timeline_ gets every attempt, not only the summary
+  bool timing_ = false;   // times are recorded: the caller's timeline, or an observer of times
   bool refused_ = false;
   bool timed_ = false;  // the clock is read: a deadline applies, or hedges are timed
 
@@ -197,6 +207,7 @@ class RECOURSE_API CallState {
   int groups_done_ = 0;  // attempts without hedging; with it, groups (a primary and its hedges)
   TimePoint call_start_{};
   TimePoint attempt_start_{};
+  TimePoint last_end_{};  // when the last judged attempt ended
   TimePoint overall_deadline_ = TimePoint::max();
   AttemptControl control_;
 

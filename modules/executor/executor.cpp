@@ -30,7 +30,9 @@ void destroy_generation(void* state) noexcept { delete static_cast<detail::Execu
 Executor::Executor(ExecutorOptions options)
     : current_(new detail::ExecutorState(std::move(options), 1)), replacing_(std::make_unique<detail::Mutex>()) {
   const ConfigEvent first{1, true, {}, {}, {}};
-  current_.load(std::memory_order_relaxed)->state->notify([&](Observer& o) { o.on_config(first); });
+  current_.load(std::memory_order_relaxed)->state->notify(ObserverEvent::config, [&](Observer& o) {
+    o.on_config(first);
+  });
 }
 
 // Its observers are flushed as the last generation holding each goes.
@@ -59,7 +61,7 @@ Replacement Executor::replace(ExecutorOptions next, std::vector<std::string> cha
     current_.store(made, std::memory_order_release);
   }
   detail::retire(detail::Retired{destroy_generation, old, this, 0});
-  made->notify([&](Observer& o) { o.on_config(event); });
+  made->notify(ObserverEvent::config, [&](Observer& o) { o.on_config(event); });
   return result;
 }
 
@@ -68,7 +70,7 @@ void Executor::report_refused(ConfigEvent event) noexcept {
   detail::ExecutorState& state = *current_.load(std::memory_order_acquire)->state;
   event.accepted = false;
   event.generation = state.number;
-  state.notify([&](Observer& o) { o.on_config(event); });
+  state.notify(ObserverEvent::config, [&](Observer& o) { o.on_config(event); });
 }
 
 std::uint64_t Executor::generation() const noexcept {

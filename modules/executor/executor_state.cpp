@@ -59,6 +59,7 @@ ExecutorState::ExecutorState(ExecutorOptions opts, std::uint64_t number, Carried
     : GenerationHead(opts.max_keys * 4, this, number),
       options(with_defaults(std::move(opts), carried)),
       observers(options.observers),
+      roster(observers),
       clock(*options.clock),
       work(work_accounting_of(clock)),
       random(*options.random),
@@ -168,11 +169,11 @@ const CompiledPolicy* ExecutorState::compile_once(const Key& key, Find find_publ
   return policy;
 }
 
-// Observers hear of each key once; without observers the logger does, so an overflow is
+// Observers hear of each key once; without an observer that wants it the logger does, so an overflow is
 // never silent (and the counter is there either way).
 void ExecutorState::report_over_limit(std::string_view key, std::string_view layer, bool last) noexcept {
-  if (!observers.empty()) {
-    notify([&](Observer& o) { o.on_cardinality_exceeded(key); });
+  if (roster.wants(ObserverEvent::cardinality_exceeded)) {
+    notify(ObserverEvent::cardinality_exceeded, [&](Observer& o) { o.on_cardinality_exceeded(key); });
     return;
   }
   if (!options.logger) return;
@@ -343,7 +344,7 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
     c->clock = &clock;
   }
   const bool plain =
-      !c->timed && c->refusal.empty() && !c->retry_gate.named() && !c->cardinality_limited && observers.empty();
+      !c->timed && c->refusal.empty() && !c->retry_gate.named() && !c->cardinality_limited && !roster.watches_calls();
   if (plain) c->fast_classifier = c->classifier;
   c->plain_value_succeeds = dynamic_cast<const AlwaysClassifier*>(c->classifier) != nullptr ||
                             dynamic_cast<const NeverClassifier*>(c->classifier) != nullptr;

@@ -28,6 +28,7 @@ import :hedge_pool;
 import :budget_gate;
 import :jittered_backoff;
 import :work_accounting;
+import :observer_roster;
 
 namespace recourse::detail {
 
@@ -134,10 +135,11 @@ struct ExecutorState : GenerationHead {
     return static_cast<const CompiledPolicy*>(indexes.handles.find(key.id()));
   }
 
-  // Observer fan-out with containment: an observer that throws is counted, nothing more.
+  // Observer fan-out to those that want `kind`, with containment: an observer that throws is
+  // counted, nothing more.
   template <class Event>
-  void notify(Event&& event) noexcept {
-    for (const auto& observer : observers) {
+  void notify(ObserverEvent kind, Event&& event) noexcept {
+    for (Observer* observer : roster.of(kind)) {
       try {
         event(*observer);
       } catch (...) {
@@ -148,6 +150,7 @@ struct ExecutorState : GenerationHead {
 
   ExecutorOptions options;
   const std::vector<std::shared_ptr<Observer>>& observers;
+  const ObserverRoster roster;  // who of them is told what
   Clock& clock;
   WorkAccounting& work;  // the clock's (virtual time must know about hedge threads)
   RandomSource& random;

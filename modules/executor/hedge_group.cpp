@@ -156,11 +156,11 @@ void HedgeGroup::run_hedge(Slot& slot) noexcept {
   bool runs;
   {
     MutexLock lock(mutex_);
-    if (!call_.executor().observers.empty()) {
+    if (call_.executor().roster.wants(ObserverEvent::budget_decision)) {
       const CallInfo info = call_.info();
       const BudgetEvent event{call_.attempts_started(), true, call_.policy().hedge_gate.name(), allowed,
                               slot.budget_reason};
-      call_.executor().notify([&](Observer& o) { o.on_budget_decision(info, event); });
+      call_.executor().notify(ObserverEvent::budget_decision, [&](Observer& o) { o.on_budget_decision(info, event); });
     }
     runs = allowed && !closed_;
     if (runs) {
@@ -297,11 +297,11 @@ void HedgeGroup::release_hedge_budget(Slot& slot) noexcept {
 }
 
 void HedgeGroup::hedge_event(HedgeEventKind kind, const Slot& slot, std::string_view why) {
-  if (call_.executor().observers.empty()) return;
+  if (!call_.executor().roster.wants(ObserverEvent::hedge)) return;
   const CallInfo info = call_.info();
   const HedgeEvent event{kind,   slot.index, kind == HedgeEventKind::not_started ? -1 : slot.attempt.index,
                          group_, clock_.now(), why};
-  call_.executor().notify([&](Observer& o) { o.on_hedge(info, event); });
+  call_.executor().notify(ObserverEvent::hedge, [&](Observer& o) { o.on_hedge(info, event); });
 }
 
 std::optional<Duration> HedgeGroup::custom_delay() const noexcept {

@@ -32,6 +32,11 @@ HedgeTrigger::~HedgeTrigger() = default;
 void Observer::on_hedge(const CallInfo&, const HedgeEvent&) {}
 void Observer::on_config(const ConfigEvent&) {}
 void Observer::flush() noexcept {}
+SelectiveObserver::~SelectiveObserver() = default;
+ObserverEvents events_of(const Observer& observer) noexcept {
+  const auto* selective = dynamic_cast<const SelectiveObserver*>(&observer);
+  return selective != nullptr ? selective->events() : ObserverEvents::all();
+}
 PolicyProvider::~PolicyProvider() = default;
 PreparingPolicyProvider::~PreparingPolicyProvider() = default;
 

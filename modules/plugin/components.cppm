@@ -127,6 +127,68 @@ class RECOURSE_API Observer {
   virtual void flush() noexcept;
 };
 
+// What an observer is told (ABI 4.5). Each event but the last two is a callback. `timeline` and
+// `times` say what the callbacks carry: without `timeline`, on_success and on_failure get the
+// call's summary — key, policy, source, final reason, circuit state — with `attempts`,
+// `normalization` and `modes_used` empty; without `times`, the start and end times in CallInfo,
+// AttemptRecord, HedgeEvent and the Timeline may be zero (the clock is read only when a policy
+// or another observer needs it: each read is tens of nanoseconds, more than a counter's add).
+enum class ObserverEvent : std::uint32_t {
+  start = 1u << 0,                  // on_start
+  attempt = 1u << 1,                // on_attempt
+  budget_decision = 1u << 2,        // on_budget_decision
+  outcome = 1u << 3,                // on_success, on_failure
+  cardinality_exceeded = 1u << 4,   // on_cardinality_exceeded
+  circuit_transition = 1u << 5,     // on_circuit_transition
+  hedge = 1u << 6,                  // on_hedge
+  config = 1u << 7,                 // on_config
+  timeline = 1u << 8,               // on_success/on_failure carry the whole timeline (implies outcome)
+  times = 1u << 9,                  // events carry their times
+};
+
+inline constexpr std::size_t observer_event_count = 10;
+
+// A set of ObserverEvent: `ObserverEvent::attempt | ObserverEvent::outcome`.
+class ObserverEvents {
+ public:
+  constexpr ObserverEvents() noexcept = default;
+  constexpr ObserverEvents(ObserverEvent event) noexcept : bits_(static_cast<std::uint32_t>(event)) {}
+  static constexpr ObserverEvents all() noexcept { return from_bits((1u << observer_event_count) - 1); }
+  static constexpr ObserverEvents from_bits(std::uint32_t bits) noexcept {
+    ObserverEvents events;
+    events.bits_ = bits & ((1u << observer_event_count) - 1);
+    return events;
+  }
+  constexpr bool has(ObserverEvent event) const noexcept { return (bits_ & static_cast<std::uint32_t>(event)) != 0; }
+  constexpr std::uint32_t bits() const noexcept { return bits_; }
+  constexpr bool empty() const noexcept { return bits_ == 0; }
+  friend constexpr ObserverEvents operator|(ObserverEvents a, ObserverEvents b) noexcept {
+    return from_bits(a.bits_ | b.bits_);
+  }
+  friend constexpr bool operator==(ObserverEvents, ObserverEvents) noexcept = default;
+
+ private:
+  std::uint32_t bits_ = 0;
+};
+
+constexpr ObserverEvents operator|(ObserverEvent a, ObserverEvent b) noexcept {
+  return ObserverEvents(a) | ObserverEvents(b);
+}
+
+// An observer that says which events it wants (ABI 4.5). The executor asks once, when it makes
+// the generation holding the observer, and builds for each call only what some observer wants:
+// one that counts attempts costs no timeline and no clock read. An Observer that does not
+// derive from this is told every event, with whole timelines and times (what it was told
+// before 4.5).
+class RECOURSE_API SelectiveObserver : public Observer {
+ public:
+  ~SelectiveObserver() override;
+  virtual ObserverEvents events() const noexcept = 0;
+};
+
+// The events `observer` is told: its own choice, or every event.
+RECOURSE_API ObserverEvents events_of(const Observer& observer) noexcept;
+
 // A key's recent successful attempt latencies, as a hedge trigger sees them.
 class RECOURSE_API LatencyView {
  public:

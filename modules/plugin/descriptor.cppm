@@ -36,7 +36,9 @@ inline constexpr std::uint32_t plugin_abi_major = 4;  // a change that breaks lo
 // 4.3: PluginContext::feeds (FeedStatusSource) appended: what an exporter shows of the feed.
 // 4.4: PreparingPolicyProvider, KeyedPolicyFeed and PolicyFeedHost::offer_key (appended; only
 // the host implements PolicyFeedHost): a control plane asked for each key on its first use.
-inline constexpr std::uint32_t plugin_abi_minor = 4;  // an addition old plugins survive
+// 4.5: SelectiveObserver (an Observer that says which events it wants; an older observer is
+// never cast to it and is told everything, as before).
+inline constexpr std::uint32_t plugin_abi_minor = 5;  // an addition old plugins survive
 inline constexpr std::string_view version = "0.1.0";
 
 enum class ComponentCategory : std::uint32_t { classifier, backoff, budget, observer, provider, trigger };

@@ -1,6 +1,7 @@
 // recourse.plugin:timeline — the structured record of one call: what each attempt did and why
-// the call ended. Captured on request (CallOptions::timeline) or when an observer is attached;
-// free when neither. Field names are a stable contract (docs/reason-codes.md).
+// the call ended. Captured on request (CallOptions::timeline), or for observers as much as they
+// want (ObserverEvent::outcome, ::timeline); free when neither. Field names are a stable
+// contract (docs/reason-codes.md).
 module;
 #include <cstdint>
 #include <string>

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <expected>
+#include <initializer_list>
 #include <memory>
 #include <new>
 #include <string>
@@ -88,6 +89,50 @@ BOOST_AUTO_TEST_CASE(first_try_success_with_timeouts_allocates_only_the_attempts
   int sum = 0;
   BOOST_TEST(allocations_of([&] { sum += executor.run(key, [](const recourse::Attempt&) { return 1; }); }) == 100u);
   BOOST_TEST(sum == 101);
+}
+
+// Off the fast path, a timeline allocates nothing once it is as large as the calls need: the
+// caller's, reused, and the one a call builds for its observers (the thread's spare).
+BOOST_AUTO_TEST_CASE(a_reused_timeline_allocates_nothing) {
+  recourse::Executor executor;
+  recourse::Timeline timeline;
+  const std::string long_key = "payments.ChargeWithAVeryLongOperationNamePastSmallStringSize";
+  int sum = 0;
+  BOOST_TEST(allocations_of([&] {
+               sum += executor.run(long_key, [](const recourse::Attempt&) { return 1; }, {.timeline = &timeline});
+             }) == 0u);
+  BOOST_TEST(sum == 101);
+  BOOST_TEST(timeline.attempts.size() == 1u);
+}
+
+class CountingObserver final : public recourse::SelectiveObserver {
+ public:
+  recourse::ObserverEvents events() const noexcept override { return recourse::ObserverEvent::attempt; }
+  void on_attempt(const recourse::CallInfo&, const recourse::AttemptRecord&) override { ++attempts; }
+  int attempts = 0;
+};
+
+class TimelineObserver final : public recourse::Observer {  // every event, whole timelines
+ public:
+  void on_success(const recourse::CallInfo&, const recourse::Timeline& timeline) override {
+    attempts += static_cast<int>(timeline.attempts.size());
+  }
+  int attempts = 0;
+};
+
+BOOST_AUTO_TEST_CASE(an_observed_call_allocates_nothing) {
+  const std::string long_key = "payments.ChargeWithAVeryLongOperationNamePastSmallStringSize";
+  auto counting = std::make_shared<CountingObserver>();
+  auto whole = std::make_shared<TimelineObserver>();
+  for (const std::shared_ptr<recourse::Observer>& observer :
+       std::initializer_list<std::shared_ptr<recourse::Observer>>{counting, whole}) {
+    recourse::ExecutorOptions options;
+    options.observers.push_back(observer);
+    recourse::Executor executor(std::move(options));
+    BOOST_TEST(allocations_of([&] { (void)executor.run(long_key, [](const recourse::Attempt&) { return 1; }); }) == 0u);
+  }
+  BOOST_TEST(counting->attempts == 101);
+  BOOST_TEST(whole->attempts == 101);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

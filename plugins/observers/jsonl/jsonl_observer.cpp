@@ -55,8 +55,10 @@ std::string to_json_line(const Timeline& t, bool succeeded) {
 
 }  // namespace
 
-class JsonlObserver final : public Observer {
+class JsonlObserver final : public SelectiveObserver {
  public:
+  ObserverEvents events() const noexcept override { return ObserverEvent::timeline | ObserverEvent::times; }
+
   explicit JsonlObserver(const ComponentContext& context) {
     static constexpr std::string_view known[]{"plugin", "path", "max_bytes", "max_files"};
     support::ConfigReader in(context.config, known);

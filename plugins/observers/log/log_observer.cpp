@@ -73,8 +73,13 @@ void duration_field(std::string& line, std::string_view name, Duration d) {
 
 }  // namespace
 
-class LogObserver final : public Observer {
+class LogObserver final : public SelectiveObserver {
  public:
+  ObserverEvents events() const noexcept override {
+    return ObserverEvent::attempt | ObserverEvent::timeline | ObserverEvent::times |
+           ObserverEvent::cardinality_exceeded;
+  }
+
   explicit LogObserver(const ComponentContext& context) : logger_(context.host.logger) {
     static constexpr std::string_view known[]{"plugin", "level"};
     support::ConfigReader in(context.config, known);

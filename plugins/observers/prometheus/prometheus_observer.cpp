@@ -100,8 +100,15 @@ std::size_t index_of(CircuitState state) noexcept {
 
 }  // namespace
 
-class PrometheusObserver final : public Observer {
+class PrometheusObserver final : public SelectiveObserver {
  public:
+  // Counters need no call's start, nor its attempts' list: a call costs a few relaxed adds
+  // and the two clock reads its duration histogram needs.
+  ObserverEvents events() const noexcept override {
+    return ObserverEvent::attempt | ObserverEvent::outcome | ObserverEvent::times | ObserverEvent::budget_decision |
+           ObserverEvent::hedge | ObserverEvent::circuit_transition | ObserverEvent::config;
+  }
+
   explicit PrometheusObserver(const ComponentContext& context) {
     static constexpr std::string_view known[]{"plugin", "listen", "path", "buckets"};
     support::ConfigReader in(context.config, known);

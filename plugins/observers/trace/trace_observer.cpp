@@ -88,8 +88,10 @@ std::string events_of(const Timeline& t, bool succeeded, const support::TraceRow
 
 }  // namespace
 
-class TraceObserver final : public Observer {
+class TraceObserver final : public SelectiveObserver {
  public:
+  ObserverEvents events() const noexcept override { return ObserverEvent::timeline | ObserverEvent::times; }
+
   explicit TraceObserver(const ComponentContext& context) {
     static constexpr std::string_view known[]{"plugin", "path"};
     const ConfigView& config = context.config;
