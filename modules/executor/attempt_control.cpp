@@ -8,12 +8,27 @@ module;
 module recourse.executor;
 
 namespace recourse::detail {
+namespace {
+
+// std::stop_source allocates its shared state; a source no one stopped is as good as new. So,
+// as Polly v8 pools its CancellationTokenSources (.NET's TryReset succeeds only on an
+// uncancelled source), the thread's last unstopped source serves its next attempt: one
+// allocation per thread, not per attempt. The contract that allows it (docs/executor.md): an
+// attempt's token is valid while the attempt runs; an operation must not keep it, or a stop
+// callback on it, past its return. A source goes back only once nothing else can stop it: its
+// timer cancelled (waiting for a firing one), its forwarding from the caller's token removed
+// (waiting for a running one), and no hedge group holding a copy (Sources::fresh).
+thread_local std::optional<std::stop_source> spare_source;
+
+}  // namespace
 
 AttemptControl::~AttemptControl() { disarm(); }
 
 std::stop_token AttemptControl::arm(Clock& clock, const std::stop_token& caller, TimePoint deadline) {
   disarm();
-  stop_.emplace();
+  stop_.reset();  // a stopped one: it cannot be reset
+  if (recycles_ && spare_source && !spare_source->stop_requested()) stop_.swap(spare_source);
+  else stop_.emplace();
   if (caller.stop_possible()) forward_.emplace(caller, ForwardStop{&*stop_});
   stopped_at_.store(Duration::max().count(), std::memory_order_relaxed);
   if (deadline != TimePoint::max()) {
@@ -36,6 +51,10 @@ void AttemptControl::disarm() noexcept {
     timer_ = 0;
   }
   forward_.reset();
+  if (recycles_ && stop_ && !stop_->stop_requested()) {
+    spare_source = std::move(stop_);
+    stop_.reset();
+  }
 }
 
 }  // namespace recourse::detail

@@ -41,7 +41,11 @@ struct ForwardStop {
 // caller's token, by the deadline, or by request_stop() (a hedge group deciding).
 class RECOURSE_API AttemptControl {
  public:
+  // Whether an unstopped source goes back to its thread for the next attempt (see
+  // attempt_control.cpp). Not for a hedge's: a group may still hold a copy to stop it.
+  enum class Sources : bool { fresh, recycled };
   AttemptControl() = default;
+  explicit AttemptControl(Sources sources) noexcept : recycles_(sources == Sources::recycled) {}
   AttemptControl(const AttemptControl&) = delete;
   AttemptControl& operator=(const AttemptControl&) = delete;
   ~AttemptControl();
@@ -59,9 +63,10 @@ class RECOURSE_API AttemptControl {
  private:
   void deadline_passed() noexcept;
 
-  // A fresh source per attempt: a stopped source cannot be reset, and the next attempt must
+  // An unstopped source per attempt: a stopped one cannot be reset, and the next attempt must
   // start unstopped.
   std::optional<std::stop_source> stop_;
+  bool recycles_ = false;
   std::optional<std::stop_callback<ForwardStop>> forward_;
   Clock* clock_ = nullptr;
   TimerId timer_ = 0;
@@ -209,7 +214,7 @@ class RECOURSE_API CallState {
   TimePoint attempt_start_{};
   TimePoint last_end_{};  // when the last judged attempt ended
   TimePoint overall_deadline_ = TimePoint::max();
-  AttemptControl control_;
+  AttemptControl control_{AttemptControl::Sources::recycled};  // never a hedge's: no one else stops it
 
   Outcome last_outcome_;
   std::string_view final_reason_;

@@ -26,6 +26,8 @@ struct Attempt {
   TimePoint deadline = TimePoint::max();
   // Stop is requested on caller cancellation and when `deadline` passes. Ops should honour it;
   // one that does not is still classified, and its timeline record says deadline_overrun.
+  // Valid while the attempt runs: an unstopped stop state is reused by the thread's next
+  // attempt, so an op must not keep the token (or a stop_callback on it) past its return.
   std::stop_token stop;
   std::string_view policy_id;
 };

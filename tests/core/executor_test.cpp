@@ -389,6 +389,40 @@ BOOST_AUTO_TEST_CASE(per_attempt_timeout_stops_the_attempt_and_is_retryable) {
   BOOST_TEST(h.ms() == 100 + 10 + 100 + 20 + 100);
 }
 
+// An attempt's stop state is recycled on its thread while no one stopped it
+// (attempt_control.cpp); a stopped one — by its deadline, or by the caller — never is, so every
+// attempt starts unstopped.
+BOOST_AUTO_TEST_CASE(every_attempt_starts_unstopped_after_one_was_stopped) {
+  Harness h;
+  set(h.table.defaults, "retry.per_attempt_timeout", recourse::Duration(50ms));
+  set(h.table.defaults, "retry.max_attempts", 2);
+  auto ex = h.make();
+  std::vector<bool> stopped_at_start;
+  const auto times_out_first = [&](const Attempt& a) {
+    stopped_at_start.push_back(a.stop.stop_requested());
+    if (a.index == 0 && !h.virtual_clock->sleep_until(h.virtual_clock->now() + 1s, a.stop))
+      throw std::runtime_error("stopped");
+    return 1;
+  };
+  BOOST_TEST(ex->run("a.b", times_out_first) == 1);  // attempt 0 stopped by its deadline
+  BOOST_TEST(ex->run("a.b", times_out_first) == 1);
+  std::stop_source caller;
+  const auto cancelled = ex->try_run("a.b",
+                                     [&](const Attempt& a) {
+                                       stopped_at_start.push_back(a.stop.stop_requested());
+                                       caller.request_stop();  // forwarded into the attempt's source
+                                       if (a.stop.stop_requested()) throw std::runtime_error("cancelled");
+                                       return 1;
+                                     },
+                                     {.stop = caller.get_token()});
+  BOOST_TEST(cancelled.error().reason == recourse::reason::cancelled);
+  BOOST_TEST(ex->run("a.b", [&](const Attempt& a) {
+    stopped_at_start.push_back(a.stop.stop_requested());
+    return 1;
+  }) == 1);
+  BOOST_TEST((stopped_at_start == std::vector<bool>{false, false, false, false, false, false}));
+}
+
 BOOST_AUTO_TEST_CASE(an_op_that_ignores_its_stop_token_is_marked_deadline_overrun) {
   Harness h;
   set(h.table.defaults, "retry.per_attempt_timeout", recourse::Duration(50ms));
