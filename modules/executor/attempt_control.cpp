@@ -18,7 +18,7 @@ namespace {
 // callback on it, past its return. A source goes back only once nothing else can stop it: its
 // timer cancelled (waiting for a firing one), its forwarding from the caller's token removed
 // (waiting for a running one), and no hedge group holding a copy (Sources::fresh).
-thread_local std::optional<std::stop_source> spare_source;
+[[gnu::tls_model("initial-exec")]] thread_local std::optional<std::stop_source> spare_source;
 
 }  // namespace
 

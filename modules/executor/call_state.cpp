@@ -163,7 +163,7 @@ void record_success(CircuitBreaker& breaker, std::uint64_t generation, Clock& cl
                     std::optional<TimePoint> start) noexcept {
   try {
     const TimePoint now = start ? clock.now() : TimePoint{};
-    // The fast path runs only without observers, so a transition (slow successes can open a
+    // The fast path runs only without observers of calls, so a transition (slow successes can open a
     // breaker) has no one to be reported to.
     (void)breaker.finish(false, generation, CallVerdict::success, now - start.value_or(now), now);
   } catch (...) {
@@ -366,6 +366,9 @@ void CallState::record_attempt(const AttemptFacts& facts, OutcomeKind kind, std:
   record.deadline_overrun = timed_ && facts.stopped_at != TimePoint::max() &&
                             end - facts.stopped_at > executor_.options.deadline_overrun_grace;
   record.classifier_fallback = policy_->classifier_fallback;
+  // Untimed, an attempt's end may have been read for a budget and its start never: no times
+  // rather than a nonsense duration.
+  if (!timing_ && !timed_) record.start = record.end = TimePoint{};
   if (capturing()) timeline_->attempts.push_back(record);
   if (observed(ObserverEvent::attempt)) {
     const CallInfo info = this->info();

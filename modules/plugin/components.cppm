@@ -129,10 +129,12 @@ class RECOURSE_API Observer {
 
 // What an observer is told (ABI 4.5). Each event but the last two is a callback. `timeline` and
 // `times` say what the callbacks carry: without `timeline`, on_success and on_failure get the
-// call's summary — key, policy, source, final reason, circuit state — with `attempts`,
-// `normalization` and `modes_used` empty; without `times`, the start and end times in CallInfo,
-// AttemptRecord, HedgeEvent and the Timeline may be zero (the clock is read only when a policy
-// or another observer needs it: each read is tens of nanoseconds, more than a counter's add).
+// call's summary — key, policy, source, start and end, final reason, circuit state,
+// cardinality_limited — with `attempts`, `normalization` and `modes_used` empty (unless the
+// caller or another observer wants the whole timeline: a call builds one for all); without
+// `times`, the start and end times in CallInfo, AttemptRecord and the Timeline may be zero (the
+// clock is read only when a policy or another observer needs it: each read is tens of
+// nanoseconds, more than a counter's add). A hedged call reads the clock anyway.
 enum class ObserverEvent : std::uint32_t {
   start = 1u << 0,                  // on_start
   attempt = 1u << 1,                // on_attempt

@@ -3,6 +3,7 @@
 module;
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -61,7 +62,9 @@ constexpr HttpReasons http_reasons;
 
 }  // namespace
 
-std::string_view intern_reason(std::string_view reason) {
+namespace {
+
+std::string_view intern_shared(std::string_view reason) {
   static std::shared_mutex mutex;
   static std::set<std::string, std::less<>>* reasons = new std::set<std::string, std::less<>>;  // never freed
   {
@@ -70,6 +73,28 @@ std::string_view intern_reason(std::string_view reason) {
   }
   std::unique_lock lock(mutex);
   return *reasons->emplace(reason).first;
+}
+
+// What this thread interned lately, by where the reason's text was: a call records the same
+// few reasons over and over (`success` from the same classifier's literal), and the shared set's
+// reader count is a cache line every observed call on every thread would write. A slot answers
+// only when the text is the same too, so a plugin unloaded and another loaded at its address
+// cannot get the old reason. Initial-exec TLS (no __tls_get_addr call): this library is loaded
+// with the program, and its few hundred bytes of such TLS fit glibc's reserve even if not.
+struct RecentReason {
+  const char* from = nullptr;
+  std::string_view interned;
+};
+[[gnu::tls_model("initial-exec")]] thread_local std::array<RecentReason, 8> recent_reasons{};
+
+}  // namespace
+
+std::string_view intern_reason(std::string_view reason) {
+  RecentReason& recent = recent_reasons[(reinterpret_cast<std::uintptr_t>(reason.data()) >> 3) % recent_reasons.size()];
+  if (recent.from == reason.data() && recent.interned == reason) return recent.interned;
+  const std::string_view interned = intern_shared(reason);
+  recent = {reason.data(), interned};
+  return interned;
 }
 
 std::string_view to_string(OutcomeKind kind) noexcept {

@@ -235,6 +235,27 @@ BOOST_AUTO_TEST_CASE(each_observer_is_told_its_own_events_beside_a_plain_one) {
   BOOST_TEST((plain->attempts_in_timeline == std::vector<std::size_t>{2, 1}));
 }
 
+// A budget makes the call read the clock at each attempt's end, never at its start: an observer
+// without `times` gets no times at all rather than an end without a start.
+BOOST_AUTO_TEST_CASE(an_attempt_without_times_has_neither_start_nor_end) {
+  for (const bool wants_times : {false, true}) {
+    Harness h;
+    h.virtual_clock->advance(5s);  // so that a time read is not zero
+    (void)h.options.budgets.add("b", std::make_shared<harness::CountingBudget>());
+    set(h.table.defaults, "retry.budget.name", std::string("b"));
+    ObserverEvents wanted = ObserverEvent::attempt;
+    if (wants_times) wanted = wanted | ObserverEvent::times;
+    auto observer = std::make_shared<Recording>(wanted);
+    h.options.observers.push_back(observer);
+    auto executor = h.make();
+    BOOST_TEST(executor->run("svc.Op", [](const Attempt&) { return 1; }) == 1);
+    BOOST_TEST_CONTEXT("times wanted: " << wants_times) {
+      BOOST_REQUIRE(observer->told.attempt_ends.size() == 1u);
+      BOOST_TEST((observer->told.attempt_ends[0] == (wants_times ? h.virtual_clock->now() : recourse::TimePoint{})));
+    }
+  }
+}
+
 // The timeline of an observer-only call is this thread's spare; a call made from inside an
 // observer while the spare is held builds its own, and the outer call's timeline is untouched.
 BOOST_AUTO_TEST_CASE(a_call_from_an_observer_does_not_overwrite_the_outer_calls_timeline) {
@@ -263,17 +284,26 @@ BOOST_AUTO_TEST_CASE(a_call_from_an_observer_does_not_overwrite_the_outer_calls_
 BOOST_AUTO_TEST_CASE(a_reused_timeline_holds_only_its_latest_call) {
   Harness h;
   set(h.table.defaults, "retry.max_attempts", 3);
-  set(h.table.defaults, "retry.initial_backoff", recourse::Duration(0));
+  recourse::PolicyPatch clamped;  // initial_backoff 0 is clamped to 1 ms: one normalization
+  set(clamped, "retry.initial_backoff", recourse::Duration(0));
+  set(clamped, "retry.max_attempts", 3);
+  h.table.exact.emplace("svc.Failing", std::move(clamped));
   auto executor = h.make();
   recourse::Timeline timeline;
   BOOST_TEST(!executor->try_run("svc.Failing", fails_then_succeeds(5), {.timeline = &timeline}).has_value());
   BOOST_TEST(timeline.attempts.size() == 3u);
   BOOST_TEST(timeline.final_reason == recourse::reason::max_attempts);
+  BOOST_TEST(timeline.normalization.size() >= 1u);
+  BOOST_TEST(timeline.policy_id != "");
+  const std::string failing_policy = timeline.policy_id;
   BOOST_TEST(executor->run("svc.Op", fails_then_succeeds(0), {.timeline = &timeline}) == 7);
   BOOST_TEST(timeline.key == "svc.Op");
   BOOST_TEST(timeline.attempts.size() == 1u);
   BOOST_TEST(timeline.final_reason == recourse::reason::success);
   BOOST_TEST(timeline.attempts[0].reason == recourse::reason::success);
+  BOOST_TEST(timeline.normalization.empty());
+  BOOST_TEST(timeline.policy_id != failing_policy);
+  BOOST_TEST((timeline.end == timeline.attempts[0].end));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -102,8 +102,8 @@ std::size_t index_of(CircuitState state) noexcept {
 
 class PrometheusObserver final : public SelectiveObserver {
  public:
-  // Counters need no call's start, nor its attempts' list: a call costs a few relaxed adds
-  // and the two clock reads its duration histogram needs.
+  // Counters need no on_start and no attempts' list: a call costs a few relaxed adds and the
+  // clock reads its duration histogram needs (`times`).
   ObserverEvents events() const noexcept override {
     return ObserverEvent::attempt | ObserverEvent::outcome | ObserverEvent::times | ObserverEvent::budget_decision |
            ObserverEvent::hedge | ObserverEvent::circuit_transition | ObserverEvent::config;
