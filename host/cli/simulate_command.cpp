@@ -1,5 +1,5 @@
 // `recourse simulate CONFIG [--scenario FILE] [--calls N] [--clients C] [--seed S]
-//                            [--report DIR] [--compare KEY,KEY] [--format text|json]`:
+//                            [--report DIR] [--compare KEY,KEY] [--format text|json] [--jobs N]`:
 // what the config's policies do to a modelled dependency, in virtual time, side by side.
 #include <fmt/format.h>
 
@@ -22,8 +22,9 @@ import recourse.host.simulate;
 namespace recourse::cli {
 namespace {
 
-constexpr std::string_view help = R"(usage: recourse simulate CONFIG [--scenario FILE] [--calls N] [--clients C] [--seed S]
-                         [--report DIR] [--compare KEY,KEY...] [--format text|json]
+constexpr std::string_view help =
+    R"(usage: recourse simulate CONFIG [--scenario FILE] [--calls N] [--clients C] [--seed S]
+                         [--report DIR] [--compare KEY,KEY...] [--format text|json] [--jobs N]
 
 Runs calls through the real executor and plugins against a modelled dependency, in virtual
 time, once per variant (a policy key), and prints per variant: success rate, p50/p90/p99/p99.9
@@ -38,11 +39,14 @@ The model is CONFIG's [simulation] table, or FILE's (--scenario); docs/simulate.
   --compare KEY,KEY    variants: these keys, instead of [[simulation.variants]]
   --report DIR         also write DIR/report.html (SVG charts), timelines.jsonl, trace.json
   --format text|json   the summary as a table (default) or JSON
+  --jobs N             variants run at once, each on a CPU of its own (default: the CPUs
+                       this process may use); any N gives the same report
 
 Exit codes: 0 ok, 2 usage or configuration error.
 )";
 
-constexpr std::string_view value_options[]{"--scenario", "--calls", "--clients", "--seed", "--report", "--compare", "--format"};
+constexpr std::string_view value_options[]{"--scenario", "--calls",   "--clients", "--seed",
+                                           "--report",   "--compare", "--format",  "--jobs"};
 
 template <class T>
 bool number(std::string_view text, T& out) {
@@ -108,6 +112,11 @@ int simulate_command(std::span<const std::string_view> raw) {
     std::uint64_t n = 0;
     if (!number(*seed, n)) return usage_error("simulate", "--seed needs a number", help);
     options.seed = n;
+  }
+  if (auto jobs = args.value("--jobs")) {
+    int n = 0;
+    if (!number(*jobs, n) || n <= 0 || n > 256) return usage_error("simulate", "--jobs needs 1…256", help);
+    options.jobs = static_cast<std::size_t>(n);
   }
   if (auto compare = args.value("--compare")) options.compare = split(*compare);
   options.progress = *format == OutputFormat::text;

@@ -20,6 +20,7 @@ module;
 #include <cstdint>
 #include <expected>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -33,6 +34,7 @@ module;
 
 module recourse.host.simulate;
 
+import :cpu_pinning;
 import :dependency;
 import :run_observer;
 import :time_series;
@@ -331,14 +333,56 @@ std::expected<report::ReportData, ConfigErrors> run_simulation(const Config& con
   if (options.progress) bar.emplace(total, "simulating");
   else bar.emplace(total, "simulating", stderr, false);
   report::ProgressBar& progress = *bar;
-  for (const Variant& variant : variants) {
-    progress.set_label(variant.name);
-    VariantRun run(config, spec, variant, data.calls_per_variant, data.clients, data.seed, progress);
+
+  // Each variant on its own runtime, clock and dependency: nothing is shared but the config
+  // (read only) and the progress bar, so variants run side by side and each gives what it would
+  // alone. Gathered in the config's order, the report is the same for any number of jobs.
+  struct Outcome {
+    std::optional<std::expected<report::VariantResult, ConfigErrors>> result;
+    std::vector<report::SampledCall> samples;
+    std::vector<std::string> notes;
     double end_s = 0;
-    auto result = run.run(data.samples, end_s, data.notes);
-    if (!result) return std::unexpected(std::move(result.error()));
-    data.duration_s = std::max(data.duration_s, end_s);
-    data.variants.push_back(std::move(*result));
+  };
+  std::vector<Outcome> outcomes(variants.size());
+  const std::vector<int> cpus = allowed_cpus();
+  const std::size_t jobs =
+      std::clamp<std::size_t>(options.jobs.value_or(std::max<std::size_t>(cpus.size(), 1)), 1, variants.size());
+  std::atomic<std::size_t> next_variant{0};
+  const auto job = [&](std::size_t index) {
+    if (jobs > 1 && !cpus.empty()) pin_calling_thread(cpus[index % cpus.size()]);
+    for (std::size_t v; (v = next_variant.fetch_add(1)) < variants.size();) {
+      if (jobs == 1) progress.set_label(variants[v].name);
+      Outcome& out = outcomes[v];
+      try {
+        VariantRun run(config, spec, variants[v], data.calls_per_variant, data.clients, data.seed, progress);
+        out.result = run.run(out.samples, out.end_s, out.notes);
+      } catch (const std::exception& e) {
+        // On a job's thread an escaping exception would end the process: it becomes the
+        // variant's error instead (an out-of-memory on a huge run, a plugin that throws).
+        out.result = std::unexpected(ConfigErrors{
+            {ConfigError{spec.where, "simulation", fmt::format("variant \"{}\": {}", variants[v].name, e.what())}}});
+      }
+      // Variants after a failed one need not run: the report is the first failure's error.
+      // Every variant before it was taken earlier and runs to its end, so the error reported
+      // is the earliest in the config's order, as when they run one after another.
+      if (!*out.result) next_variant.store(variants.size());
+    }
+  };
+  if (jobs == 1) {
+    job(0);  // on the calling thread, unpinned: what a run was before jobs
+  } else {
+    progress.set_label(fmt::format("{} variants, {} at a time", variants.size(), jobs));
+    std::vector<std::jthread> threads;
+    threads.reserve(jobs);
+    for (std::size_t j = 0; j < jobs; ++j) threads.emplace_back(job, j);
+  }
+  for (Outcome& out : outcomes) {
+    if (!out.result) break;  // not run: after a failure (which came first)
+    if (!*out.result) return std::unexpected(std::move(out.result->error()));
+    data.duration_s = std::max(data.duration_s, out.end_s);
+    data.variants.push_back(std::move(**out.result));
+    std::ranges::move(out.samples, std::back_inserter(data.samples));
+    std::ranges::move(out.notes, std::back_inserter(data.notes));
   }
   progress.finish();
   return data;

@@ -7,6 +7,7 @@
 // so the run is one deterministic sequence of events (docs/simulate.md).
 module;
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <expected>
 #include <optional>
@@ -34,6 +35,9 @@ struct RunOptions {
   std::optional<std::uint64_t> seed;
   std::vector<std::string> compare;  // keys: one variant each, instead of [[simulation.variants]]
   bool progress = true;              // a progress bar on stderr when it is a terminal
+  // Variants run at once, each pinned to a CPU of its own (default: the CPUs this process may
+  // use). Any number gives the same report, byte for byte.
+  std::optional<std::size_t> jobs;
 };
 
 // Runs every variant (each on its own executor, clock and dependency) and gathers the report.

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,10 +36,12 @@ Loaded load(const std::filesystem::path& file) {
   return {std::move(*config), std::move(*spec)};
 }
 
-report::ReportData run(const Loaded& loaded, std::uint64_t calls, std::uint64_t seed = 0) {
+report::ReportData run(const Loaded& loaded, std::uint64_t calls, std::uint64_t seed = 0,
+                       std::optional<std::size_t> jobs = std::nullopt) {
   sim::RunOptions options;
   options.calls = calls;
   options.progress = false;
+  options.jobs = jobs;
   if (seed != 0) options.seed = seed;
   auto data = sim::run_simulation(loaded.config, loaded.spec, options);
   BOOST_REQUIRE_MESSAGE(data.has_value(), (data ? "" : recourse::host::to_string(data.error())));
@@ -126,7 +129,21 @@ BOOST_AUTO_TEST_CASE(the_same_seed_gives_the_same_report_byte_for_byte) {
   BOOST_TEST(report::summary_table(other) != report::summary_table(first));
 }
 
-// The default config's 15s outage (15s–30s, 100% errors): the load series shows retries
+// Variants side by side (each pinned to a CPU) give what they give one after another: the
+// report's bytes do not depend on the number of jobs, nor on which variant finished first.
+BOOST_AUTO_TEST_CASE(variants_run_side_by_side_give_the_same_report_as_one_after_another) {
+  const Loaded loaded = load(source_dir / "config/recourse.toml");
+  BOOST_REQUIRE_GE(loaded.spec.variants.size(), 3u);
+  const auto serial = run(loaded, 1500, 0, 1);
+  for (const std::size_t jobs : {2u, 3u, 64u}) {
+    const auto parallel = run(loaded, 1500, 0, jobs);
+    BOOST_TEST(report::html_report(parallel) == report::html_report(serial), jobs << " jobs");
+    BOOST_TEST(report::timelines_jsonl(parallel) == report::timelines_jsonl(serial), jobs << " jobs");
+    BOOST_TEST(report::trace_json(parallel) == report::trace_json(serial), jobs << " jobs");
+    BOOST_TEST(report::summary_table(parallel) == report::summary_table(serial), jobs << " jobs");
+  }
+}
+
 // multiplying inside it and not outside, and the breaker variant spends time open.
 BOOST_AUTO_TEST_CASE(phases_shape_the_load_on_the_dependency) {
   const auto data = run(load(source_dir / "config/recourse.toml"), 20000);
@@ -264,6 +281,29 @@ BOOST_AUTO_TEST_CASE(a_closed_loop_run_past_30_days_of_virtual_time_stops_with_a
   BOOST_TEST(error.find("sim.toml:3:1: simulation: variant \"hourly\": the run passed 30 days of virtual time after 361 "
                         "of 1000 calls") != std::string::npos,
              error);
+}
+
+// A failing variant's error is the report, whichever job meets it: the earliest in the
+// config's order, as when the variants run one after another. Calls of an hour each pass the
+// 30-day span after 720 of them; a 1ms per-attempt timeout keeps the first variant short.
+BOOST_AUTO_TEST_CASE(the_first_failing_variant_in_order_is_the_error_with_any_number_of_jobs) {
+  const Loaded loaded = parse(std::string(single_attempt) +
+                              "[policies.\"svc.Quick\"]\nretry.per_attempt_timeout = \"1ms\"\n"
+                              "[simulation]\nclients = 1\n"
+                              "[simulation.dependency]\nlatency = { value = \"1h\" }\n"
+                              "[[simulation.variants]]\nname = \"quick\"\nkey = \"svc.Quick\"\n"
+                              "[[simulation.variants]]\nname = \"second\"\nkey = \"svc.Slow\"\n"
+                              "[[simulation.variants]]\nname = \"third\"\nkey = \"svc.Slow\"\n");
+  for (const std::size_t jobs : {1u, 2u, 3u}) {
+    sim::RunOptions options;
+    options.progress = false;
+    options.jobs = jobs;
+    options.calls = 800;
+    const auto data = sim::run_simulation(loaded.config, loaded.spec, options);
+    BOOST_REQUIRE(!data.has_value());
+    const std::string text = recourse::host::to_string(data.error());
+    BOOST_TEST(text.find("variant \"second\": the run passed 30 days") != std::string::npos, jobs << " jobs: " << text);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
