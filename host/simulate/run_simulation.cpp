@@ -349,7 +349,7 @@ std::expected<report::ReportData, ConfigErrors> run_simulation(const Config& con
       std::clamp<std::size_t>(options.jobs.value_or(std::max<std::size_t>(cpus.size(), 1)), 1, variants.size());
   std::atomic<std::size_t> next_variant{0};
   const auto job = [&](std::size_t index) {
-    if (jobs > 1 && !cpus.empty()) pin_calling_thread(cpus[index % cpus.size()]);
+    if (!cpus.empty()) pin_calling_thread(cpus[index % cpus.size()]);
     for (std::size_t v; (v = next_variant.fetch_add(1)) < variants.size();) {
       if (jobs == 1) progress.set_label(variants[v].name);
       Outcome& out = outcomes[v];
@@ -368,10 +368,9 @@ std::expected<report::ReportData, ConfigErrors> run_simulation(const Config& con
       if (!*out.result) next_variant.store(variants.size());
     }
   };
-  if (jobs == 1) {
-    job(0);  // on the calling thread, unpinned: what a run was before jobs
-  } else {
-    progress.set_label(fmt::format("{} variants, {} at a time", variants.size(), jobs));
+  if (jobs > 1) progress.set_label(fmt::format("{} variants, {} at a time", variants.size(), jobs));
+  {
+    // On threads of their own even for one job: a pinned thread must not be the caller's.
     std::vector<std::jthread> threads;
     threads.reserve(jobs);
     for (std::size_t j = 0; j < jobs; ++j) threads.emplace_back(job, j);

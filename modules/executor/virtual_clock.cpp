@@ -3,18 +3,32 @@
 // `running_` counts workers that are awake (and holds for workers about to start). A worker's
 // sleep takes it out of the count; whoever wakes it puts it back before letting go of the lock,
 // so there is no instant in which a woken worker is uncounted and time could slip past it.
+//
+// The hand-off: the waker marks the sleeper woken under the lock and rings the sleeper's
+// thread's bell after letting the lock go; the woken thread waits on its bell, not on a
+// condition variable, so it never needs the lock back. (With a condition variable notified
+// under the lock, the woken thread, often scheduled at once on the waker's core, blocked again
+// on the lock the waker still held: three context switches a hand-off instead of one; a
+// simulation is hundreds of thousands of hand-offs.)
 module;
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "recourse/mutex.h"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <stop_token>
 #include <thread>
 #include <utility>
+#include <vector>
 
 module recourse.executor;
 
@@ -26,16 +40,106 @@ namespace {
 thread_local const VirtualClock* worker_of = nullptr;
 thread_local int worker_depth = 0;
 
+// A thread's bell: rung by whoever woke one of its sleeps. Rung after the waker let go of the
+// lock, so the sleep it was for may be over and the sleeper gone by then: the bell outlives any
+// sleep, and a ring that arrives late only makes a later sleep of the same thread look once
+// more at whether it was woken.
+//
+// A futex word, not std::atomic::wait: libstdc++'s wait spins through sched_yield first, which
+// on a simulation's threads (one core, one runnable at a time) is a context switch per yield.
+// States: quiet, rung, and asleep (in FUTEX_WAIT), so a ring costs a system call only when the
+// thread is really asleep.
+struct Bell {
+  static constexpr std::uint32_t quiet = 0, rung = 1, asleep = 2;
+  std::atomic<std::uint32_t> state{quiet};
+  static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
+
+  std::uint32_t* word() noexcept { return reinterpret_cast<std::uint32_t*>(&state); }
+
+  void ring() noexcept {
+    if (state.exchange(rung) == asleep) ::syscall(SYS_futex, word(), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+  }
+  // Returns after a ring (this one's or a late one), or spuriously; the caller looks again.
+  void wait() noexcept {
+    std::uint32_t expected = quiet;
+    if (state.compare_exchange_strong(expected, asleep))
+      ::syscall(SYS_futex, word(), FUTEX_WAIT_PRIVATE, asleep, nullptr, nullptr, 0);
+    state.store(quiet);
+  }
+};
+
+// Bells are never freed (a late ring may still reach one): a thread's goes back to the pool
+// when the thread ends, for the next thread, so there are never more than threads ever alive
+// at once.
+class BellPool {
+ public:
+  static BellPool& instance() {
+    static BellPool* const pool = new BellPool;  // never destroyed: threads end after statics do
+    return *pool;
+  }
+  Bell* take() {
+    std::lock_guard lock(mutex_);
+    if (free_.empty()) return new Bell;
+    Bell* bell = free_.back();
+    free_.pop_back();
+    return bell;
+  }
+  void give(Bell* bell) noexcept {
+    std::lock_guard lock(mutex_);
+    try {
+      free_.push_back(bell);
+    } catch (...) {
+      // Out of memory: the bell is kept by nobody; one bell's bytes, never freed anyway.
+    }
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<Bell*> free_;
+};
+
+struct ThreadBell {
+  Bell* const bell = BellPool::instance().take();
+  ~ThreadBell() { BellPool::instance().give(bell); }
+};
+
+Bell& this_thread_bell() {
+  thread_local ThreadBell mine;
+  return *mine.bell;
+}
+
+// Bells to ring once the lock is let go, collected by advance_locked on this thread. Full,
+// a bell is rung at once, under the lock: correct, only slower.
+struct PendingRings {
+  std::array<Bell*, 8> bells{};
+  std::size_t count = 0;
+};
+thread_local PendingRings pending_rings;
+
+void ring(Bell& bell) noexcept { bell.ring(); }
+
+void ring_later(Bell& bell) noexcept {
+  if (&bell == &this_thread_bell()) return;  // a thread waking itself looks at `woken` anyway
+  if (pending_rings.count == pending_rings.bells.size()) return ring(bell);
+  pending_rings.bells[pending_rings.count++] = &bell;
+}
+
+// Called without the clock's lock.
+void ring_pending() noexcept {
+  for (std::size_t i = 0; i < pending_rings.count; ++i) ring(*pending_rings.bells[i]);
+  pending_rings.count = 0;
+}
+
 }  // namespace
 
 struct VirtualClock::Sleeper {
   TimePoint until;
   std::uint64_t sequence = 0;  // sleepers due at the same time wake in the order they slept
   bool counted = false;        // a worker: back into running_ when woken
-  bool woken = false;
-  bool stopped = false;
-  // Its own: waking one sleeper must not wake them all (a simulation has hundreds).
-  std::condition_variable wake;
+  bool stopped = false;        // set before `woken`, under the lock
+  // Set under the lock; read by the sleeping thread without it (it waits on its bell).
+  std::atomic<bool> woken{false};
+  Bell* bell = nullptr;  // its thread's
 };
 
 VirtualClock::VirtualClock(TimePoint start, WallTime wall_start)
@@ -75,9 +179,10 @@ void VirtualClock::advance_locked(detail::UniqueLock& lock) {
     Sleeper& sleeper = *next->second;
     sleepers_.erase(next);
     now_ = std::max(now_, sleeper.until);
-    sleeper.woken = true;
     if (sleeper.counted) ++running_;
-    sleeper.wake.notify_one();
+    Bell& bell = *sleeper.bell;
+    sleeper.woken.store(true);  // from here the sleeper may return and be gone
+    ring_later(bell);
   }
 }
 
@@ -86,7 +191,7 @@ void VirtualClock::advance_locked(detail::UniqueLock& lock) {
 // cancelling) wake one at a time, deterministically.
 void VirtualClock::wake_stopped(Sleeper& sleeper) noexcept {
   detail::UniqueLock lock(mutex_);
-  if (sleeper.woken || sleeper.stopped) return;
+  if (sleeper.woken.load() || sleeper.stopped) return;
   sleeper.stopped = true;
   const auto it = sleepers_.find(std::pair(sleeper.until, sleeper.sequence));
   if (it != sleepers_.end()) {
@@ -95,6 +200,8 @@ void VirtualClock::wake_stopped(Sleeper& sleeper) noexcept {
     sleepers_.emplace(std::pair(now_, sleeper.sequence), &sleeper);
   }
   advance_locked(lock);
+  lock.unlock();
+  ring_pending();
 }
 
 bool VirtualClock::sleep_until(TimePoint until, std::stop_token stop) {
@@ -102,6 +209,7 @@ bool VirtualClock::sleep_until(TimePoint until, std::stop_token stop) {
   Sleeper me;
   me.until = until;
   me.counted = worker_of == this;
+  me.bell = &this_thread_bell();
   detail::UniqueLock lock(mutex_);
   me.sequence = next_sleeper_++;
   sleepers_.emplace(std::pair(until, me.sequence), &me);
@@ -112,8 +220,12 @@ bool VirtualClock::sleep_until(TimePoint until, std::stop_token stop) {
     std::stop_callback on_stop(stop, [this, &me] { wake_stopped(me); });
     lock.lock();
     advance_locked(lock);
-    while (!me.woken) me.wake.wait(lock.native());  // wait(lock, pred), with the loop in view
     lock.unlock();  // before on_stop's destructor, which waits for a callback in flight
+    ring_pending();
+    // A ring may be a late one, meant for an earlier sleep: `woken` decides. The bell's reset
+    // and the look at `woken` after it are sequentially consistent with the waker's store of
+    // `woken` and its ring, so a ring for this sleep is never reset unseen.
+    while (!me.woken.load()) me.bell->wait();
   }
   return !me.stopped;
 }
@@ -150,6 +262,8 @@ void VirtualClock::drop_hold() noexcept {
   detail::UniqueLock lock(mutex_);
   --running_;
   advance_locked(lock);
+  lock.unlock();
+  ring_pending();
 }
 
 void VirtualClock::leave() noexcept {
