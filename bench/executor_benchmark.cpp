@@ -3,6 +3,8 @@
 // survive a shared, noisy machine.
 #include <benchmark/benchmark.h>
 
+#include "allocation_counter.hpp"
+
 #include <chrono>
 #include <expected>
 #include <memory>
@@ -13,6 +15,7 @@ import recourse.core;
 namespace {
 
 using namespace std::chrono_literals;
+using recourse::bench::AllocationCount;
 
 int work(const recourse::Attempt& attempt) {
   benchmark::DoNotOptimize(attempt.index);
@@ -26,12 +29,15 @@ recourse::Executor& shared_executor() {
 
 void BM_DirectCall(benchmark::State& state) {
   const recourse::Attempt attempt;
+  const AllocationCount allocations(state);
   for (auto _ : state) benchmark::DoNotOptimize(work(attempt));
 }
 BENCHMARK(BM_DirectCall);
 
 void BM_RunStringKey(benchmark::State& state) {
   auto& executor = shared_executor();
+  benchmark::DoNotOptimize(executor.run("bench.String", work));  // warm: policy cached, per-thread caches filled
+  const AllocationCount allocations(state);
   for (auto _ : state) benchmark::DoNotOptimize(executor.run("bench.String", work));
 }
 BENCHMARK(BM_RunStringKey);
@@ -39,6 +45,8 @@ BENCHMARK(BM_RunStringKey);
 void BM_RunKeyHandle(benchmark::State& state) {
   auto& executor = shared_executor();
   static const auto key = *recourse::KeyHandle::intern("bench.Handle");
+  benchmark::DoNotOptimize(executor.run(key, work));  // warm: policy cached, per-thread caches filled
+  const AllocationCount allocations(state);
   for (auto _ : state) benchmark::DoNotOptimize(executor.run(key, work));
 }
 BENCHMARK(BM_RunKeyHandle);
@@ -50,6 +58,8 @@ void BM_ThreeFailingAttemptsVirtualTime(benchmark::State& state) {
   options.clock = std::make_shared<recourse::VirtualClock>();
   recourse::Executor executor(std::move(options));
   const auto fails = [](const recourse::Attempt&) -> std::expected<int, int> { return std::unexpected(1); };
+  benchmark::DoNotOptimize(executor.try_run("bench.Failing", fails));  // warm: policy cached, per-thread caches filled
+  const AllocationCount allocations(state);
   for (auto _ : state) benchmark::DoNotOptimize(executor.try_run("bench.Failing", fails));
 }
 BENCHMARK(BM_ThreeFailingAttemptsVirtualTime);
@@ -66,6 +76,8 @@ void BM_RunWithTimeouts(benchmark::State& state) {
   options.provider = std::make_shared<recourse::StaticPolicyProvider>(std::move(table));
   recourse::Executor executor(std::move(options));
   static const auto key = *recourse::KeyHandle::intern("bench.Timed");
+  benchmark::DoNotOptimize(executor.run(key, work));  // warm: policy cached, per-thread caches filled
+  const AllocationCount allocations(state);
   for (auto _ : state) benchmark::DoNotOptimize(executor.run(key, work));
 }
 BENCHMARK(BM_RunWithTimeouts);
@@ -73,6 +85,9 @@ BENCHMARK(BM_RunWithTimeouts);
 void BM_RunWithTimeline(benchmark::State& state) {
   auto& executor = shared_executor();
   recourse::Timeline timeline;
+  benchmark::DoNotOptimize(
+      executor.run("bench.Timeline", work, {.timeline = &timeline}));  // warm: policy cached, per-thread caches filled
+  const AllocationCount allocations(state);
   for (auto _ : state) benchmark::DoNotOptimize(executor.run("bench.Timeline", work, {.timeline = &timeline}));
 }
 BENCHMARK(BM_RunWithTimeline);
@@ -89,6 +104,8 @@ void BM_RunWithObserver(benchmark::State& state) {
   auto observer = std::make_shared<CountingObserver>();
   options.observers.push_back(observer);
   recourse::Executor executor(std::move(options));
+  benchmark::DoNotOptimize(executor.run("bench.Observed", work));  // warm: policy cached, per-thread caches filled
+  const AllocationCount allocations(state);
   for (auto _ : state) benchmark::DoNotOptimize(executor.run("bench.Observed", work));
   benchmark::DoNotOptimize(observer->attempts);
 }
@@ -109,10 +126,20 @@ void BM_RunWithCountingObserver(benchmark::State& state) {
   options.observers.push_back(observer);
   recourse::Executor executor(std::move(options));
   static const auto key = *recourse::KeyHandle::intern("bench.Counted");
+  benchmark::DoNotOptimize(executor.run(key, work));  // warm: policy cached, per-thread caches filled
+  const AllocationCount allocations(state);
   for (auto _ : state) benchmark::DoNotOptimize(executor.run(key, work));
   benchmark::DoNotOptimize(observer->attempts);
 }
 BENCHMARK(BM_RunWithCountingObserver);
+
+// One allocation an iteration, on purpose: the allocation guard (bench.zero_allocation_paths)
+// checks that the count sees it, so a counter that stopped counting cannot pass for zero.
+void BM_CountingCanary(benchmark::State& state) {
+  const AllocationCount allocations(state);
+  for (auto _ : state) benchmark::DoNotOptimize(std::make_unique<int>(1));
+}
+BENCHMARK(BM_CountingCanary);
 
 // Scaling: the same key from 1 and 2 threads; items/s per thread count is the comparison.
 void BM_RunOneKeyThreads(benchmark::State& state) {

@@ -6,6 +6,8 @@
 // the machinery's alone).
 #include <benchmark/benchmark.h>
 
+#include "allocation_counter.hpp"
+
 #include <chrono>
 #include <memory>
 
@@ -14,6 +16,7 @@ import recourse.core;
 namespace {
 
 using namespace std::chrono_literals;
+using recourse::bench::AllocationCount;
 
 int work(const recourse::Attempt& attempt) {
   benchmark::DoNotOptimize(attempt.index);
@@ -39,12 +42,16 @@ recourse::Executor& executor() {
 
 void BM_RunWithoutBreaker(benchmark::State& state) {
   static const auto key = *recourse::KeyHandle::intern("bench.Plain");
+  benchmark::DoNotOptimize(executor().run(key, work));  // warm: policy cached, per-thread caches filled
+  const AllocationCount allocations(state);
   for (auto _ : state) benchmark::DoNotOptimize(executor().run(key, work));
 }
 BENCHMARK(BM_RunWithoutBreaker);
 
 void BM_RunClosedBreaker(benchmark::State& state) {
   static const auto key = *recourse::KeyHandle::intern("bench.Breaker");
+  benchmark::DoNotOptimize(executor().run(key, work));  // warm: policy cached, per-thread caches filled
+  const AllocationCount allocations(state);
   for (auto _ : state) benchmark::DoNotOptimize(executor().run(key, work));
 }
 BENCHMARK(BM_RunClosedBreaker);
@@ -105,12 +112,16 @@ recourse::Executor& system_clock_executor() {
 
 void BM_RunTimedNoHedge(benchmark::State& state) {
   static const auto key = *recourse::KeyHandle::intern("bench.Timed");
+  benchmark::DoNotOptimize(system_clock_executor().run(key, work));  // warm: policy cached, per-thread caches filled
+  const AllocationCount allocations(state);
   for (auto _ : state) benchmark::DoNotOptimize(system_clock_executor().run(key, work));
 }
 BENCHMARK(BM_RunTimedNoHedge);
 
 void BM_RunHedgedPrimaryWins(benchmark::State& state) {
   static const auto key = *recourse::KeyHandle::intern("bench.Hedged");
+  benchmark::DoNotOptimize(system_clock_executor().run(key, work));  // warm: policy cached, per-thread caches filled
+  const AllocationCount allocations(state);
   for (auto _ : state) benchmark::DoNotOptimize(system_clock_executor().run(key, work));
 }
 BENCHMARK(BM_RunHedgedPrimaryWins);
@@ -131,6 +142,8 @@ void BM_HedgeSpawnedAndWins(benchmark::State& state) {
   recourse::Executor executor(std::move(options));
   const recourse::ClockWorkScope working(*clock);
   static const auto key = *recourse::KeyHandle::intern("bench.Spawn");
+  // The calling thread's allocations; the pool thread's are not counted.
+  const AllocationCount allocations(state);
   for (auto _ : state) {
     benchmark::DoNotOptimize(executor.run(key, [&](const recourse::Attempt& a) {
       if (!a.is_hedge) clock->sleep_until(clock->now() + 1s, a.stop);

@@ -18,17 +18,37 @@ namespace {
 // callback on it, past its return. A source goes back only once nothing else can stop it: its
 // timer cancelled (waiting for a firing one), its forwarding from the caller's token removed
 // (waiting for a running one), and no hedge group holding a copy (Sources::fresh).
-[[gnu::tls_model("initial-exec")]] thread_local std::optional<std::stop_source> spare_source;
+// The token goes with it, so an attempt lent it (arm_and_lend) touches no reference count.
+struct SpareSource {
+  std::optional<std::stop_source> source;
+  std::stop_token token;
+};
+[[gnu::tls_model("initial-exec")]] thread_local SpareSource spare;
 
 }  // namespace
 
 AttemptControl::~AttemptControl() { disarm(); }
 
 std::stop_token AttemptControl::arm(Clock& clock, const std::stop_token& caller, TimePoint deadline) {
+  std::stop_token token;
+  arm_and_lend(clock, caller, deadline, token);
+  std::stop_token copy = token;
+  take_back(token);
+  return copy;
+}
+
+void AttemptControl::arm_and_lend(Clock& clock, const std::stop_token& caller, TimePoint deadline,
+                                  std::stop_token& to) {
   disarm();
   stop_.reset();  // a stopped one: it cannot be reset
-  if (recycles_ && spare_source && !spare_source->stop_requested()) stop_.swap(spare_source);
-  else stop_.emplace();
+  token_ = {};
+  if (recycles_ && spare.source && !spare.source->stop_requested()) {
+    stop_.swap(spare.source);
+    token_.swap(spare.token);
+  } else {
+    stop_.emplace();
+  }
+  if (!token_.stop_possible()) token_ = stop_->get_token();  // a new source (or its token lost)
   if (caller.stop_possible()) forward_.emplace(caller, ForwardStop{&*stop_});
   stopped_at_.store(Duration::max().count(), std::memory_order_relaxed);
   if (deadline != TimePoint::max()) {
@@ -37,7 +57,7 @@ std::stop_token AttemptControl::arm(Clock& clock, const std::stop_token& caller,
     // disarm() cancels the timer (waiting for a firing one) before this control changes.
     timer_ = clock.schedule(deadline, [this] { deadline_passed(); });
   }
-  return stop_->get_token();
+  to = std::move(token_);
 }
 
 void AttemptControl::deadline_passed() noexcept {
@@ -52,7 +72,8 @@ void AttemptControl::disarm() noexcept {
   }
   forward_.reset();
   if (recycles_ && stop_ && !stop_->stop_requested()) {
-    spare_source = std::move(stop_);
+    spare.source = std::move(stop_);
+    spare.token = std::move(token_);
     stop_.reset();
   }
 }

@@ -10,7 +10,7 @@ module;
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
+#include <vector>
 #include <memory>
 #include <optional>
 #include <stop_token>
@@ -154,8 +154,10 @@ class RECOURSE_API VirtualClock final : public Clock, public detail::WorkAccount
   void leave() noexcept override;
   bool entered() const noexcept override;
 
+ public:
+  struct Sleeper;  // one sleep_until in progress (virtual_clock.cpp)
+
  private:
-  struct Sleeper;
   // While no worker runs: fires due timers and wakes sleepers, earliest first, one at a time.
   void advance_locked(detail::UniqueLock& lock) RECOURSE_REQUIRES(mutex_);
   void wake_stopped(Sleeper& sleeper) noexcept RECOURSE_EXCLUDES(mutex_);
@@ -171,7 +173,9 @@ class RECOURSE_API VirtualClock final : public Clock, public detail::WorkAccount
   // A timer callback is running; its thread goes on advancing after.
   bool advancing_ RECOURSE_GUARDED_BY(mutex_) = false;
   std::uint64_t next_sleeper_ RECOURSE_GUARDED_BY(mutex_) = 0;
-  std::map<std::pair<TimePoint, std::uint64_t>, Sleeper*> sleepers_ RECOURSE_GUARDED_BY(mutex_);  // in wake order
+  // A binary min-heap in wake order (until, then order of sleeping); a vector that keeps its
+  // capacity, so a sleep allocates nothing once the clock has seen as many sleepers at once.
+  std::vector<Sleeper*> sleepers_ RECOURSE_GUARDED_BY(mutex_);
   detail::TimerQueue timers_ RECOURSE_GUARDED_BY(mutex_);
 };
 

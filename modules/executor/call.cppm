@@ -241,6 +241,95 @@ template <class Op, class KeyArg, class R = ResultOf<Op>>
 RECOURSE_API void record_success(CircuitBreaker& breaker, std::uint64_t generation, Clock& clock,
                                  std::optional<TimePoint> start) noexcept;
 
+// Attempt 0's deadline on the fast path: the earlier of the per-attempt and overall timeouts
+// from the call's start (which is attempt 0's).
+inline TimePoint first_deadline(const PolicyHead& head, TimePoint start) noexcept {
+  TimePoint deadline = TimePoint::max();
+  if (head.overall_timeout > Duration::zero()) deadline = saturating_add(start, head.overall_timeout);
+  if (head.per_attempt_timeout > Duration::zero())
+    deadline = std::min(deadline, saturating_add(start, head.per_attempt_timeout));
+  return deadline;
+}
+
+// Attempt 0 on the fast path succeeded when its classifier says so, without asking a built-in
+// one that calls any plain value a success (no failing protocol status, caller not cancelled).
+inline bool plainly_succeeded(const PolicyHead& head, const AttemptView& view) noexcept {
+  return head.plain_value_succeeds && view.has_value && !view.cancelled && !view.status.has_http() &&
+         !view.status.has_grpc();
+}
+
+inline Outcome classify_first(const Classifier& classifier, const AttemptView& view) noexcept {
+  try {
+    return classifier.classify(view);
+  } catch (...) {
+    return Outcome{OutcomeKind::non_retryable, reason::classifier_error, std::nullopt};
+  }
+}
+
+// A fast-path success: the breaker counts it if it must; the value goes back.
+template <class R>
+inline std::expected<R, Failure> first_succeeded(const PolicyHead& head, CircuitBreaker* breaker,
+                                                 std::uint64_t generation, std::optional<TimePoint> start,
+                                                 AttemptResult<R>& result) {
+  if (breaker != nullptr && !breaker->success_changes_nothing())
+    record_success(*breaker, generation, *head.clock, start);
+  if constexpr (std::is_void_v<R>) return {};
+  else return std::move(*result.value);
+}
+
+// The fast path of a policy with timeouts: attempt 0 under its deadline — one clock read (the
+// call's start), the timer armed and cancelled in the thread's lane (SystemClock), the stop
+// state recycled. A success needs no second read: it is a success whenever it came. One its
+// deadline stopped goes to CallState, which judges it with its end time as the full loop would.
+template <class Op, class KeyArg, class R = ResultOf<Op>>
+[[gnu::noinline]] std::expected<R, Failure> run_timed_first(ExecutorState& executor, const PolicyHead* head, KeyArg key,
+                                                            Op& op, const CallOptions& options) {
+  CircuitBreaker* const breaker = head->breaker;
+  std::optional<TimePoint> start;  // the breaker's call time, when it needs one
+  std::uint64_t generation = 0;
+  if (breaker != nullptr) {
+    if (!breaker->closed()) return run_full(executor, head, key, op, options);
+    generation = breaker->generation();
+    if (breaker->needs_time()) start = head->clock->now();
+  }
+  AttemptResult<R> result;
+  FirstAttempt facts{result.view, nullptr, breaker != nullptr, generation, start};
+  facts.call_start = start ? *start : head->clock->now();
+  facts.deadline = first_deadline(*head, *facts.call_start);
+  {
+    AttemptControl control(AttemptControl::Sources::recycled);
+    Attempt attempt;
+    control.arm_and_lend(*head->clock, options.stop, facts.deadline, attempt.stop);
+    attempt.deadline = facts.deadline;
+    attempt.policy_id = head->policy_id;
+    invoke_attempt<Op, R>(op, attempt, result);
+    control.take_back(attempt.stop);
+    facts.deadline_passed = control.stopped_at() != TimePoint::max();
+  }  // the timer cancelled before anything else happens
+  AttemptView& view = result.view;
+  view.call_idempotent = options.idempotent;
+  view.cancelled = options.stop.stop_requested();
+  if (facts.deadline_passed) [[unlikely]]
+    return continue_after_first(executor, head, key, op, options, result, facts);
+  if (plainly_succeeded(*head, view)) [[likely]]
+    return first_succeeded<R>(*head, breaker, generation, start, result);
+  const Outcome outcome = classify_first(*head->timed_classifier, view);
+  if (outcome.kind == OutcomeKind::success) [[likely]]
+    return first_succeeded<R>(*head, breaker, generation, start, result);
+  facts.outcome = &outcome;
+  return continue_after_first(executor, head, key, op, options, result, facts);
+}
+
+// Off the plain fast path: a timed policy's own fast path, or the full call.
+template <class Op, class KeyArg>
+[[gnu::noinline]] std::expected<ResultOf<Op>, Failure> run_other(ExecutorState& executor, const PolicyHead* head,
+                                                                 KeyArg key, Op& op, const CallOptions& options) {
+  if (head != nullptr && head->timed_classifier != nullptr && options.timeline == nullptr &&
+      !options.stop.stop_requested())
+    return run_timed_first(executor, head, key, op, options);
+  return run_full(executor, head, key, op, options);
+}
+
 // The fast path: the key's policy is cached and plain (PolicyHead::fast_classifier) and no
 // timeline is asked for. Attempt 0 runs inline; only a call it does not settle leaves.
 template <class Op, class KeyArg>
@@ -250,7 +339,7 @@ inline std::expected<ResultOf<Op>, Failure> run(ExecutorState& executor, const P
   // A caller that cancelled before the call gets no attempt at all (CallState refuses it).
   if (head == nullptr || head->fast_classifier == nullptr || options.timeline != nullptr ||
       options.stop.stop_requested()) [[unlikely]]
-    return run_full(executor, head, key, op, options);
+    return run_other(executor, head, key, op, options);
   CircuitBreaker* const breaker = head->breaker;
   std::optional<TimePoint> start;
   std::uint64_t generation = 0;
@@ -270,27 +359,13 @@ inline std::expected<ResultOf<Op>, Failure> run(ExecutorState& executor, const P
   AttemptView& view = result.view;
   view.call_idempotent = options.idempotent;
   view.cancelled = options.stop.stop_requested();
-  if (head->plain_value_succeeds && view.has_value && !view.cancelled && !view.status.has_http() &&
-      !view.status.has_grpc()) [[likely]] {
-    if (breaker != nullptr && !breaker->success_changes_nothing())
-      record_success(*breaker, generation, *head->clock, start);
-    if constexpr (std::is_void_v<R>) return {};
-    else return std::move(*result.value);
-  }
-  Outcome outcome;
-  try {
-    outcome = head->fast_classifier->classify(view);
-  } catch (...) {
-    outcome = Outcome{OutcomeKind::non_retryable, reason::classifier_error, std::nullopt};
-  }
-  if (outcome.kind == OutcomeKind::success) [[likely]] {
-    if (breaker != nullptr && !breaker->success_changes_nothing())
-      record_success(*breaker, generation, *head->clock, start);
-    if constexpr (std::is_void_v<R>) return {};
-    else return std::move(*result.value);
-  }
-  return continue_after_first(executor, head, key, op, options, result,
-                              FirstAttempt{view, outcome, breaker != nullptr, generation, start});
+  if (plainly_succeeded(*head, view)) [[likely]]
+    return first_succeeded<R>(*head, breaker, generation, start, result);
+  const Outcome outcome = classify_first(*head->fast_classifier, view);
+  if (outcome.kind == OutcomeKind::success) [[likely]]
+    return first_succeeded<R>(*head, breaker, generation, start, result);
+  FirstAttempt facts{view, &outcome, breaker != nullptr, generation, start};
+  return continue_after_first(executor, head, key, op, options, result, facts);
 }
 
 }  // namespace recourse::detail

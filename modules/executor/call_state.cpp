@@ -94,8 +94,9 @@ void CallState::open(const CompiledPolicy* policy) {
   timing_ = timeline_ != nullptr || observed(ObserverEvent::times);
   if (timeline_ == nullptr && observed(ObserverEvent::outcome)) timeline_ = observers_timeline();
   timed_ = policy != nullptr && policy->timed;
-  if (timed_ || timing_ ||
-      (policy != nullptr && (policy->retry_gate.budget() != nullptr || policy->breaker != nullptr)))
+  if (resumed_start_) call_start_ = *resumed_start_;  // attempt 0 ran inline from then
+  else if (timed_ || timing_ ||
+           (policy != nullptr && (policy->retry_gate.budget() != nullptr || policy->breaker != nullptr)))
     call_start_ = executor_.clock.now();
   if (policy != nullptr) {
     attempt_.policy_id = policy->resolved.policy.id;

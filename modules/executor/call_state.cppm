@@ -50,6 +50,10 @@ class RECOURSE_API AttemptControl {
   AttemptControl& operator=(const AttemptControl&) = delete;
   ~AttemptControl();
   std::stop_token arm(Clock& clock, const std::stop_token& caller, TimePoint deadline);
+  // arm() that lends the token instead of copying it: `to` takes it (a move: no reference
+  // count), and take_back must return it before disarm, so it is recycled with its source.
+  void arm_and_lend(Clock& clock, const std::stop_token& caller, TimePoint deadline, std::stop_token& to);
+  inline void take_back(std::stop_token& from) noexcept { token_ = std::move(from); }
   // Cancels the timer (waiting for one that is firing) and the forwarding.
   void disarm() noexcept;
   inline std::stop_source source() const { return *stop_; }
@@ -66,6 +70,7 @@ class RECOURSE_API AttemptControl {
   // An unstopped source per attempt: a stopped one cannot be reset, and the next attempt must
   // start unstopped.
   std::optional<std::stop_source> stop_;
+  std::stop_token token_;  // stop_'s, kept with it: lending it costs no reference count
   bool recycles_ = false;
   std::optional<std::stop_callback<ForwardStop>> forward_;
   Clock* clock_ = nullptr;
@@ -87,10 +92,15 @@ class HedgeGroup;
 // Attempt 0 as the fast path ran it, for CallState::resume.
 struct FirstAttempt {
   AttemptView& view;
-  const Outcome& outcome;         // the fast path's classifier's answer
-  bool circuit_admitted = false;  // a closed breaker let it through...
+  const Outcome* outcome = nullptr;  // the fast path's classifier's answer (null: not asked)
+  bool circuit_admitted = false;     // a closed breaker let it through...
   std::uint64_t circuit_generation = 0;
   std::optional<TimePoint> start;  // ...at this time, when the breaker needs call times
+  // A timed policy's attempt 0: when the call (and the attempt) began, its deadline, and
+  // whether that deadline stopped it.
+  std::optional<TimePoint> call_start;
+  TimePoint deadline = TimePoint::max();
+  bool deadline_passed = false;
 };
 
 class RECOURSE_API CallState {
@@ -115,8 +125,14 @@ class RECOURSE_API CallState {
       circuit_generation_ = first.circuit_generation;
       preadmitted_start_ = first.start;
     }
+    resumed_start_ = first.call_start;
     begin(key, found);
-    return finish_attempt(first.view, &first.outcome);
+    attempts_started_ = 1;  // attempt 0, which ran inline: the next is attempt 1
+    if (first.call_start) {
+      attempt_start_ = *first.call_start;
+      attempt_.deadline = first.deadline;
+    }
+    return finish_attempt(first.view, first.outcome);
   }
   inline bool refused() const noexcept { return refused_; }
   // The policy races hedges: attempts go through run_hedged.
@@ -229,6 +245,7 @@ class RECOURSE_API CallState {
   std::uint64_t circuit_generation_ = 0;
   bool preadmitted_ = false;
   std::optional<TimePoint> preadmitted_start_;  // set when the breaker needs call times
+  std::optional<TimePoint> resumed_start_;      // a timed attempt 0's start: the call's
   bool circuit_probe_ = false;
   BudgetReservation reservation_;  // the retry budget's, for the attempt about to run (or running)
   std::string_view admitted_by_;  // budget reason recorded on the next attempt

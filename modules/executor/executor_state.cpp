@@ -267,6 +267,7 @@ const CompiledPolicy* ExecutorState::over_limit_policy(const Key& key, std::opti
     shared->key.clear();
     shared->cardinality_limited = true;
     shared->fast_classifier = nullptr;
+    shared->timed_classifier = nullptr;
     it = over_limit_.emplace(layer, std::move(shared)).first;
   }
   return it->second.get();
@@ -338,14 +339,20 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
   }
   c->timed = retry.per_attempt_timeout > Duration::zero() || retry.overall_timeout > Duration::zero() || c->hedging;
   c->policy_id = c->resolved.policy.id;
+  c->clock = &clock;
   if (c->resolved.policy.circuit.enabled) {
     c->owned_breaker = carried_breaker(key, c->resolved.policy.circuit);
     c->breaker = c->owned_breaker.get();
-    c->clock = &clock;
   }
+  // Timeouts keep the fast path (attempt 0 inline under its deadline); a hedge race does not.
   const bool plain =
-      !c->timed && c->refusal.empty() && !c->retry_gate.named() && !c->cardinality_limited && !roster.watches_calls();
-  if (plain) c->fast_classifier = c->classifier;
+      !c->hedging && c->refusal.empty() && !c->retry_gate.named() && !c->cardinality_limited && !roster.watches_calls();
+  if (plain && !c->timed) c->fast_classifier = c->classifier;
+  if (plain && c->timed) {
+    c->timed_classifier = c->classifier;
+    c->per_attempt_timeout = retry.per_attempt_timeout;
+    c->overall_timeout = retry.overall_timeout;
+  }
   c->plain_value_succeeds = dynamic_cast<const AlwaysClassifier*>(c->classifier) != nullptr ||
                             dynamic_cast<const NeverClassifier*>(c->classifier) != nullptr;
   return c;

@@ -23,13 +23,19 @@ struct PolicyHead {
   // Non-null when calls under this policy may take the inline fast path: no timeout, no
   // budget, no refusal, no observer on the executor. The classifier that judges attempt 0.
   const Classifier* fast_classifier = nullptr;
+  // Non-null instead when the policy would be plain but for its timeouts: attempt 0 runs under
+  // its deadline (run_timed_first), with these (zero: none) counted from the call's start. Kept
+  // apart so the plain path does not even test for it.
+  const Classifier* timed_classifier = nullptr;
+  Duration per_attempt_timeout{0};
+  Duration overall_timeout{0};
   // The classifier is a built-in (`always`, `never`) that calls a plain value — no failing
   // protocol status, caller not cancelled — a success: the fast path need not ask it.
   bool plain_value_succeeds = false;
   std::string_view policy_id;
-  // The key's breaker, when its policy has one; checked inline. With it, the executor's clock
-  // (for breakers that need call times).
+  // The key's breaker, when its policy has one; checked inline.
   CircuitBreaker* breaker = nullptr;
+  // The executor's clock: for deadlines, and for breakers that need call times.
   Clock* clock = nullptr;
 };
 

@@ -3,6 +3,7 @@
 module;
 #include "recourse/mutex.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -15,33 +16,58 @@ module;
 
 module recourse.executor;
 
+import :timer_lanes;
+
 namespace recourse {
 
 struct SystemClock::Timers {
   detail::Mutex mutex;
-  std::condition_variable_any wake;  // the timer thread: new earliest timer, or stop
+  std::condition_variable_any wake;  // the timer thread: an earlier timer, or stop
   detail::TimerQueue queue RECOURSE_GUARDED_BY(mutex);
-  // When the timer thread looks at the queue next by itself (max: only when woken). A timer
-  // due no earlier needs no wake-up: a deadline armed and cancelled within a call — the common
-  // case, every attempt with a timeout — costs the queue and never the thread.
+  // Timers armed without the lock, in the arming thread's lane; the queue takes the rest (a
+  // thread with all its lane's slots armed, threads past max_lanes).
+  detail::TimerLanes lanes;
+  // When the timer thread looks at the queue next by itself (max: only when woken; min: it is
+  // awake). A timer due no earlier needs no wake-up: a deadline armed and cancelled within a
+  // call — the common case, every attempt with a timeout — costs the thread nothing.
   TimePoint looks_at RECOURSE_GUARDED_BY(mutex) = TimePoint::max();
+  bool look_again RECOURSE_GUARDED_BY(mutex) = false;  // a lane timer is due before looks_at
   std::jthread thread;
+
+  void start_thread() RECOURSE_REQUIRES(mutex) {
+    if (!thread.joinable()) thread = std::jthread([this](std::stop_token stop) { run(stop); });
+  }
 
   void run(std::stop_token stop) RECOURSE_EXCLUDES(mutex) {
     detail::UniqueLock lock(mutex);
     while (!stop.stop_requested()) {
-      const std::optional<TimePoint> due = queue.earliest();
-      if (!due) {
-        looks_at = TimePoint::max();
-        // The predicates run with the lock held, which the analysis cannot see through the wait.
-        wake.wait(lock.native(), stop, [&]() RECOURSE_NO_THREAD_SAFETY_ANALYSIS { return !queue.empty(); });
-      } else if (std::chrono::steady_clock::now() < *due) {
-        looks_at = *due;
-        wake.wait_until(lock.native(), stop, *due,
-                        [&]() RECOURSE_NO_THREAD_SAFETY_ANALYSIS { return queue.empty() || *queue.earliest() < *due; });
-      } else {
+      looks_at = TimePoint::min();
+      lanes.looking();
+      look_again = false;
+      const TimePoint now = std::chrono::steady_clock::now();
+      if (const auto due = queue.earliest(); due && *due <= now) {
         queue.fire_earliest(lock);
+        continue;
       }
+      lock.unlock();  // lane callbacks run without the lock, as the queue's do
+      const std::optional<TimePoint> lane_due = lanes.fire_due(now);
+      lock.lock();
+      TimePoint next = std::min(queue.earliest().value_or(TimePoint::max()), lane_due.value_or(TimePoint::max()));
+      // Saying when it looks next, then looking once more: a lane timer armed meanwhile is
+      // either seen here or told (its arm sees the new looks_at and asks for look_again).
+      while (true) {
+        const std::optional<TimePoint> raced = lanes.will_look_at(next);
+        if (!raced || *raced >= next) break;
+        next = *raced;
+      }
+      if (next <= std::chrono::steady_clock::now()) continue;
+      looks_at = next;
+      // The predicates run with the lock held, which the analysis cannot see through the wait.
+      const auto earlier = [&]() RECOURSE_NO_THREAD_SAFETY_ANALYSIS {
+        return look_again || (!queue.empty() && *queue.earliest() < next);
+      };
+      if (next == TimePoint::max()) wake.wait(lock.native(), stop, earlier);
+      else wake.wait_until(lock.native(), stop, next, earlier);
     }
   }
 };
@@ -68,18 +94,38 @@ bool SystemClock::sleep_until(TimePoint until, std::stop_token stop) {
 }
 
 TimerId SystemClock::schedule(TimePoint when, std::function<void()> fire) {
-  detail::MutexLock lock(timers_->mutex);
-  if (!timers_->thread.joinable())
-    timers_->thread = std::jthread([t = timers_.get()](std::stop_token stop) { t->run(stop); });
-  const TimerId id = timers_->queue.add(when, std::move(fire));
-  if (when < timers_->looks_at) {
-    timers_->looks_at = when;  // told once: later timers before the thread runs need not be
-    timers_->wake.notify_all();
+  Timers& t = *timers_;
+  bool wake = false;
+  if (const TimerId id = t.lanes.arm(when, fire, wake)) {
+    if (wake) {
+      detail::MutexLock lock(t.mutex);
+      t.start_thread();
+      t.look_again = true;
+      t.wake.notify_all();
+    }
+    return id;
+  }
+  detail::MutexLock lock(t.mutex);
+  t.start_thread();
+  if (!t.lanes.has_lane() && t.lanes.assign_lane()) {
+    if (const TimerId id = t.lanes.arm(when, fire, wake)) {
+      if (wake) {
+        t.look_again = true;
+        t.wake.notify_all();
+      }
+      return id;
+    }
+  }
+  const TimerId id = t.queue.add(when, std::move(fire));
+  if (when < t.looks_at) {
+    t.looks_at = when;  // told once: later timers before the thread runs need not be
+    t.wake.notify_all();
   }
   return id;
 }
 
 void SystemClock::cancel(TimerId id) noexcept {
+  if (detail::TimerLanes::is_lane_timer(id)) return timers_->lanes.cancel(id);
   detail::UniqueLock lock(timers_->mutex);
   timers_->queue.cancel(id, lock);
 }

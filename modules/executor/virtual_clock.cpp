@@ -23,7 +23,6 @@ module;
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <mutex>
 #include <stop_token>
 #include <thread>
@@ -139,8 +138,61 @@ struct VirtualClock::Sleeper {
   bool stopped = false;        // set before `woken`, under the lock
   // Set under the lock; read by the sleeping thread without it (it waits on its bell).
   std::atomic<bool> woken{false};
-  Bell* bell = nullptr;  // its thread's
+  Bell* bell = nullptr;         // its thread's
+  std::size_t heap_index = 0;   // where it is in sleepers_, while it is there
 };
+
+namespace {
+
+// sleepers_ as a binary min-heap over (until, sequence): a total order, so the wake order is
+// the same in every run. Each sleeper knows its place, so a stopped one moves in O(log n).
+bool wakes_before(const VirtualClock::Sleeper* a, const VirtualClock::Sleeper* b) noexcept {
+  return a->until != b->until ? a->until < b->until : a->sequence < b->sequence;
+}
+
+void place(std::vector<VirtualClock::Sleeper*>& heap, std::size_t i, VirtualClock::Sleeper* s) noexcept {
+  heap[i] = s;
+  s->heap_index = i;
+}
+
+void sift_up(std::vector<VirtualClock::Sleeper*>& heap, std::size_t i) noexcept {
+  VirtualClock::Sleeper* const s = heap[i];
+  while (i > 0 && wakes_before(s, heap[(i - 1) / 2])) {
+    place(heap, i, heap[(i - 1) / 2]);
+    i = (i - 1) / 2;
+  }
+  place(heap, i, s);
+}
+
+void sift_down(std::vector<VirtualClock::Sleeper*>& heap, std::size_t i) noexcept {
+  VirtualClock::Sleeper* const s = heap[i];
+  for (;;) {
+    std::size_t child = 2 * i + 1;
+    if (child >= heap.size()) break;
+    if (child + 1 < heap.size() && wakes_before(heap[child + 1], heap[child])) ++child;
+    if (!wakes_before(heap[child], s)) break;
+    place(heap, i, heap[child]);
+    i = child;
+  }
+  place(heap, i, s);
+}
+
+void push(std::vector<VirtualClock::Sleeper*>& heap, VirtualClock::Sleeper* s) {
+  heap.push_back(s);
+  sift_up(heap, heap.size() - 1);
+}
+
+void remove(std::vector<VirtualClock::Sleeper*>& heap, VirtualClock::Sleeper* s) noexcept {
+  const std::size_t i = s->heap_index;
+  VirtualClock::Sleeper* const last = heap.back();
+  heap.pop_back();
+  if (last == s) return;
+  place(heap, i, last);
+  sift_down(heap, i);
+  sift_up(heap, last->heap_index);
+}
+
+}  // namespace
 
 VirtualClock::VirtualClock(TimePoint start, WallTime wall_start)
     : start_(start), wall_start_(wall_start), now_(start) {}
@@ -168,16 +220,15 @@ void VirtualClock::advance_locked(detail::UniqueLock& lock) {
     // Time passes only for someone asleep on it: timers due before the earliest wake-up fire,
     // and none beyond it.
     if (sleepers_.empty()) return;
-    if (const auto due = timers_.earliest(); due && *due <= sleepers_.begin()->first.first) {
+    if (const auto due = timers_.earliest(); due && *due <= sleepers_.front()->until) {
       now_ = std::max(now_, *due);
       advancing_ = true;
       timers_.fire_earliest(lock);
       advancing_ = false;
       continue;
     }
-    const auto next = sleepers_.begin();
-    Sleeper& sleeper = *next->second;
-    sleepers_.erase(next);
+    Sleeper& sleeper = *sleepers_.front();
+    remove(sleepers_, &sleeper);
     now_ = std::max(now_, sleeper.until);
     if (sleeper.counted) ++running_;
     Bell& bell = *sleeper.bell;
@@ -193,12 +244,10 @@ void VirtualClock::wake_stopped(Sleeper& sleeper) noexcept {
   detail::UniqueLock lock(mutex_);
   if (sleeper.woken.load() || sleeper.stopped) return;
   sleeper.stopped = true;
-  const auto it = sleepers_.find(std::pair(sleeper.until, sleeper.sequence));
-  if (it != sleepers_.end()) {
-    sleepers_.erase(it);
-    sleeper.until = now_;
-    sleepers_.emplace(std::pair(now_, sleeper.sequence), &sleeper);
-  }
+  // Not woken, so still in the heap: due now, in its order of sleeping.
+  remove(sleepers_, &sleeper);
+  sleeper.until = now_;
+  push(sleepers_, &sleeper);
   advance_locked(lock);
   lock.unlock();
   ring_pending();
@@ -212,7 +261,7 @@ bool VirtualClock::sleep_until(TimePoint until, std::stop_token stop) {
   me.bell = &this_thread_bell();
   detail::UniqueLock lock(mutex_);
   me.sequence = next_sleeper_++;
-  sleepers_.emplace(std::pair(until, me.sequence), &me);
+  push(sleepers_, &me);
   if (me.counted) --running_;
   lock.unlock();
   {

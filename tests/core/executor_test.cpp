@@ -66,6 +66,33 @@ std::vector<long long> sleeps_of(const recourse::Timeline& t) {
 
 BOOST_AUTO_TEST_SUITE(executor_retry_loop)
 
+// Attempt numbers run 0, 1, 2 whichever way the call began: attempt 0 on the inline fast path
+// (plain policy), or in the full loop (a timeout, a timeline), and with the key warm or cold.
+BOOST_AUTO_TEST_CASE(attempt_indexes_count_up_from_zero_after_a_first_attempt_on_either_path) {
+  Harness h;
+  set(h.table.exact["svc.Timed"], "retry.per_attempt_timeout", recourse::Duration(1s));
+  auto ex = h.make();
+  for (const char* key : {"svc.Plain", "svc.Plain", "svc.Timed", "svc.Timed"}) {
+    for (const bool with_timeline : {false, true}) {
+      std::vector<int> indexes, retry_indexes;
+      recourse::Timeline t;
+      const auto result = ex->try_run(key,
+                                      [&](const Attempt& a) -> std::expected<int, std::error_code> {
+                                        indexes.push_back(a.index);
+                                        retry_indexes.push_back(a.retry_index);
+                                        if (indexes.size() < 3)
+                                          return std::unexpected(std::make_error_code(std::errc::io_error));
+                                        return 7;
+                                      },
+                                      {.timeline = with_timeline ? &t : nullptr});
+      BOOST_TEST(result.has_value(), key << (with_timeline ? " with a timeline" : "") << ": "
+                                         << (result ? "" : result.error().reason) << " after " << indexes.size());
+      BOOST_TEST(indexes == (std::vector<int>{0, 1, 2}), key << (with_timeline ? " with a timeline" : ""));
+      BOOST_TEST(retry_indexes == (std::vector<int>{0, 1, 2}), key << (with_timeline ? " with a timeline" : ""));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(first_try_success_returns_the_value_after_one_attempt) {
   Harness h;
   auto ex = h.make();
