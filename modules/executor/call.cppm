@@ -232,6 +232,14 @@ template <class Op, class KeyArg, class R = ResultOf<Op>>
   CallState call(executor, options);
   if (first.view.has_error_value) call.remember_error_value(std::move(first.error_value));
   const Verdict verdict = call.resume(key, found, facts);
+  // A timed attempt 0 its deadline stopped comes here unjudged, and may yet be a success (an
+  // operation that ignored its token, or finished as the timer fired): the value goes back,
+  // as the full loop gives it; it is never run again.
+  if (verdict == Verdict::succeed) {
+    call.succeed();
+    if constexpr (std::is_void_v<R>) return {};
+    else return std::move(*first.value);
+  }
   remember_failed_value<R>(call, first.value);
   if (verdict == Verdict::fail || !call.prepare_retry()) return std::unexpected(call.fail());
   return run_attempts(call, op);

@@ -6,6 +6,7 @@ module;
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -55,10 +56,11 @@ bool asymmetric_fence_available() noexcept {
   return available;
 }
 
-// The heavy side: a full fence on every thread of the process that is running now.
+// The heavy side: a full fence on every thread of the process that is running now. Once
+// registered it cannot fail (membarrier(2)); if it ever did, arms would have had no fence and
+// a due timer could be slept past, so that is not carried on with.
 void heavy_fence() noexcept {
-  if (::syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
-    std::atomic_thread_fence(std::memory_order_seq_cst);  // cannot fail once registered; never mind
+  if (::syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) std::abort();
 }
 
 // The timer being fired on this thread (the timer thread): cancelling it from its own callback
@@ -75,20 +77,29 @@ struct ThreadLane {
   std::uint64_t serial = 0;
   std::size_t index = 0;
   std::shared_ptr<TimerLanes::Lane> lane;
+  std::uint64_t refused_serial = 0;  // the clock that had no lane left: not asked again
 
   void leave() noexcept {
     if (lane) lane->owned.store(false, std::memory_order_release);
     lane.reset();
     serial = 0;
   }
-  ~ThreadLane() { leave(); }
+  ~ThreadLane();
 };
 
 namespace {
 // initial-exec: the core is a shared library, and the general TLS model costs a call on each
-// access; every timed attempt reads this twice.
+// access; every timed attempt reads this twice. (The core is linked, never dlopen'd.)
 [[gnu::tls_model("initial-exec")]] thread_local ThreadLane this_thread_lane;
+// Set once the thread's lane cache is destroyed (thread exit; static destructors run after the
+// main thread's): timers armed after that go to the queue.
+[[gnu::tls_model("initial-exec")]] thread_local bool lane_cache_gone = false;
 }  // namespace
+
+ThreadLane::~ThreadLane() {
+  leave();
+  lane_cache_gone = true;
+}
 
 TimerLanes::TimerLanes()
     : serial_(next_serial.fetch_add(1, std::memory_order_relaxed)),
@@ -100,7 +111,11 @@ TimerLanes::~TimerLanes() = default;
 bool TimerLanes::has_lane() const noexcept { return this_thread_lane.serial == serial_; }
 
 bool TimerLanes::assign_lane() {
+  if (lane_cache_gone) return false;
   ThreadLane& mine = this_thread_lane;
+  if (mine.refused_serial == serial_) return false;  // a thread past max_lanes: the queue, at once
+  // A thread that arms on two clocks in turn takes a lane on each turn: correct, at the
+  // queue's cost (a service has one clock; tests may have several).
   mine.leave();
   const std::size_t count = count_.load(std::memory_order_relaxed);
   std::size_t index = count;
@@ -109,7 +124,10 @@ bool TimerLanes::assign_lane() {
     if (owners_[i]->owned.compare_exchange_strong(left, true, std::memory_order_acq_rel)) index = i;
   }
   if (index == count) {
-    if (count == max_lanes) return false;
+    if (count == max_lanes) {
+      mine.refused_serial = serial_;
+      return false;
+    }
     owners_.push_back(std::make_shared<Lane>());
     lanes_[count].store(owners_.back().get(), std::memory_order_release);
     count_.store(count + 1, std::memory_order_release);
@@ -161,7 +179,10 @@ void TimerLanes::cancel(TimerId id) noexcept {
       return;
     }
   } else if (slot.state.compare_exchange_strong(expected, state(generation, busy), std::memory_order_acq_rel)) {
-    slot.fire = nullptr;  // its captures die here, on the canceller's thread
+    // Its captures die here, on the canceller's thread, the slot busy: a capture whose
+    // destructor cancelled this same timer would wait for itself (the executor's captures are
+    // plain pointers).
+    slot.fire = nullptr;
     release(slot, state(generation, free_slot));
     return;
   }

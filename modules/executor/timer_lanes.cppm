@@ -74,7 +74,7 @@ class TimerLanes {
     std::atomic<TimePoint::rep> when{0};           // valid while armed
     std::function<void()> fire;                    // touched only by whoever holds the slot
   };
-  struct Lane {
+  struct alignas(64) Lane {  // a cache line of its own: lanes are written by different threads
     std::array<Slot, slots_per_lane> slots;
     std::atomic<bool> owned{true};  // a live thread arms here
   };

@@ -70,9 +70,9 @@ TimerId TimerQueue::add(TimePoint when, std::function<void()> fire) {
   Slot& s = slots_[slot];
   s.when = when;
   s.order = order;
-  // The top bit stays clear: it marks SystemClock's lane timers (timer_lanes.cppm). Ids repeat
-  // only after 2^31 timers in one slot.
-  s.id = ((order & 0x7fff'ffffu) << 32) | slot;
+  // The top bit stays clear (it marks SystemClock's lane timers, timer_lanes.cppm) and the upper
+  // half is never 0, so no id is 0 (which means "no timer"). Ids repeat after 2^31 - 1 timers.
+  s.id = (((order % 0x7fff'ffffu) + 1) << 32) | slot;
   s.fire = std::move(fire);
   heap_.push_back(slot);
   sift_up(heap_.size() - 1);

@@ -97,14 +97,29 @@ class BellPool {
   std::vector<Bell*> free_;
 };
 
-struct ThreadBell {
-  Bell* const bell = BellPool::instance().take();
-  ~ThreadBell() { BellPool::instance().give(bell); }
+// The thread's bell, taken from the pool at its first sleep and given back when the thread
+// ends. Plain thread_locals (trivially destructible) so a ring_later can compare against it
+// without constructing anything; a sleep after the give-back (a static destructor on the main
+// thread) takes a bell that is then never given back.
+[[gnu::tls_model("initial-exec")]] thread_local Bell* my_bell = nullptr;
+[[gnu::tls_model("initial-exec")]] thread_local bool bell_given_back = false;
+
+struct BellGiveBack {
+  bool armed = false;
+  ~BellGiveBack() {
+    if (my_bell != nullptr) BellPool::instance().give(my_bell);
+    my_bell = nullptr;
+    bell_given_back = true;
+  }
 };
+thread_local BellGiveBack bell_give_back;
 
 Bell& this_thread_bell() {
-  thread_local ThreadBell mine;
-  return *mine.bell;
+  if (my_bell == nullptr) {
+    my_bell = BellPool::instance().take();
+    if (!bell_given_back) bell_give_back.armed = true;  // constructed now: its destructor runs at thread exit
+  }
+  return *my_bell;
 }
 
 // Bells to ring once the lock is let go, collected by advance_locked on this thread. Full,
@@ -118,7 +133,7 @@ thread_local PendingRings pending_rings;
 void ring(Bell& bell) noexcept { bell.ring(); }
 
 void ring_later(Bell& bell) noexcept {
-  if (&bell == &this_thread_bell()) return;  // a thread waking itself looks at `woken` anyway
+  if (&bell == my_bell) return;  // a thread waking itself looks at `woken` anyway
   if (pending_rings.count == pending_rings.bells.size()) return ring(bell);
   pending_rings.bells[pending_rings.count++] = &bell;
 }

@@ -466,6 +466,28 @@ BOOST_AUTO_TEST_CASE(an_op_that_ignores_its_stop_token_is_marked_deadline_overru
   BOOST_TEST(t.attempts[0].deadline_overrun);
 }
 
+// The same without a timeline: a timed policy's attempt 0 runs on its own fast path, and a
+// value that comes back after its deadline (and after the overall one) is still the call's
+// value, returned once, the operation never run again.
+BOOST_AUTO_TEST_CASE(a_late_value_on_the_timed_fast_path_is_the_result_and_is_not_run_again) {
+  Harness h;
+  set(h.table.exact["svc.Late"], "retry.per_attempt_timeout", recourse::Duration(50ms));
+  set(h.table.exact["svc.LateOverall"], "retry.per_attempt_timeout", recourse::Duration(50ms));
+  set(h.table.exact["svc.LateOverall"], "retry.overall_timeout", recourse::Duration(60ms));
+  auto ex = h.make();
+  for (const char* key : {"svc.Late", "svc.Late", "svc.LateOverall", "svc.LateOverall"}) {
+    int runs = 0;
+    const auto result = ex->try_run(key, [&](const Attempt& a) {
+      ++runs;
+      BOOST_TEST((a.deadline != recourse::TimePoint::max()));
+      h.virtual_clock->advance(80ms);  // ignores the stop request at 50 ms
+      return 5;
+    });
+    BOOST_TEST(result.has_value(), key << ": " << (result ? "" : result.error().reason));
+    BOOST_TEST(runs == 1, key);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(an_op_that_stops_when_told_is_not_marked_overrun_however_late_the_clock_woke_it) {
   // Virtual time: the stop request goes out at 50 ms and the op returns at that instant.
   Harness h;
