@@ -337,13 +337,13 @@ std::expected<report::ReportData, ConfigErrors> run_simulation(const Config& con
   // Each variant on its own runtime, clock and dependency: nothing is shared but the config
   // (read only) and the progress bar, so variants run side by side and each gives what it would
   // alone. Gathered in the config's order, the report is the same for any number of jobs.
-  struct Outcome {
+  struct VariantOutcome {
     std::optional<std::expected<report::VariantResult, ConfigErrors>> result;
     std::vector<report::SampledCall> samples;
     std::vector<std::string> notes;
     double end_s = 0;
   };
-  std::vector<Outcome> outcomes(variants.size());
+  std::vector<VariantOutcome> outcomes(variants.size());
   const std::vector<int> cpus = allowed_cpus();
   const std::size_t jobs =
       std::clamp<std::size_t>(options.jobs.value_or(std::max<std::size_t>(cpus.size(), 1)), 1, variants.size());
@@ -352,7 +352,7 @@ std::expected<report::ReportData, ConfigErrors> run_simulation(const Config& con
     if (!cpus.empty()) pin_calling_thread(cpus[index % cpus.size()]);
     for (std::size_t v; (v = next_variant.fetch_add(1)) < variants.size();) {
       if (jobs == 1) progress.set_label(variants[v].name);
-      Outcome& out = outcomes[v];
+      VariantOutcome& out = outcomes[v];
       try {
         VariantRun run(config, spec, variants[v], data.calls_per_variant, data.clients, data.seed, progress);
         out.result = run.run(out.samples, out.end_s, out.notes);
@@ -375,7 +375,7 @@ std::expected<report::ReportData, ConfigErrors> run_simulation(const Config& con
     threads.reserve(jobs);
     for (std::size_t j = 0; j < jobs; ++j) threads.emplace_back(job, j);
   }
-  for (Outcome& out : outcomes) {
+  for (VariantOutcome& out : outcomes) {
     if (!out.result) break;  // not run: after a failure (which came first)
     if (!*out.result) return std::unexpected(std::move(out.result->error()));
     data.duration_s = std::max(data.duration_s, out.end_s);

@@ -304,6 +304,7 @@ template <class Op, class KeyArg, class R = ResultOf<Op>>
   FirstAttempt facts{result.view, nullptr, breaker != nullptr, generation, start};
   facts.call_start = start ? *start : head->clock->now();
   facts.deadline = first_deadline(*head, *facts.call_start);
+  bool deadline_passed = false;
   {
     AttemptControl control(AttemptControl::Sources::recycled);
     Attempt attempt;
@@ -312,12 +313,12 @@ template <class Op, class KeyArg, class R = ResultOf<Op>>
     attempt.policy_id = head->policy_id;
     invoke_attempt<Op, R>(op, attempt, result);
     control.take_back(attempt.stop);
-    facts.deadline_passed = control.stopped_at() != TimePoint::max();
+    deadline_passed = control.stopped_at() != TimePoint::max();
   }  // the timer cancelled before anything else happens
   AttemptView& view = result.view;
   view.call_idempotent = options.idempotent;
   view.cancelled = options.stop.stop_requested();
-  if (facts.deadline_passed) [[unlikely]]
+  if (deadline_passed) [[unlikely]]
     return continue_after_first(executor, head, key, op, options, result, facts);
   if (plainly_succeeded(*head, view)) [[likely]]
     return first_succeeded<R>(*head, breaker, generation, start, result);

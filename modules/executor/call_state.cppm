@@ -96,11 +96,9 @@ struct FirstAttempt {
   bool circuit_admitted = false;     // a closed breaker let it through...
   std::uint64_t circuit_generation = 0;
   std::optional<TimePoint> start;  // ...at this time, when the breaker needs call times
-  // A timed policy's attempt 0: when the call (and the attempt) began, its deadline, and
-  // whether that deadline stopped it.
+  // A timed policy's attempt 0: when the call (and the attempt) began, and its deadline.
   std::optional<TimePoint> call_start;
   TimePoint deadline = TimePoint::max();
-  bool deadline_passed = false;
 };
 
 class RECOURSE_API CallState {

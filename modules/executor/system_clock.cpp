@@ -38,6 +38,13 @@ struct SystemClock::Timers {
     if (!thread.joinable()) thread = std::jthread([this](std::stop_token stop) { run(stop); });
   }
 
+  // An arm said its lane timer is due before the thread's next look.
+  void look_again_now() RECOURSE_REQUIRES(mutex) {
+    start_thread();
+    look_again = true;
+    wake.notify_all();
+  }
+
   void run(std::stop_token stop) RECOURSE_EXCLUDES(mutex) {
     detail::UniqueLock lock(mutex);
     while (!stop.stop_requested()) {
@@ -99,20 +106,16 @@ TimerId SystemClock::schedule(TimePoint when, std::function<void()> fire) {
   if (const TimerId id = t.lanes.arm(when, fire, wake)) {
     if (wake) {
       detail::MutexLock lock(t.mutex);
-      t.start_thread();
-      t.look_again = true;
-      t.wake.notify_all();
+      t.look_again_now();
     }
     return id;
   }
   detail::MutexLock lock(t.mutex);
   t.start_thread();
+  // The thread's first timer on this clock: it takes a lane, and the timer goes there.
   if (!t.lanes.has_lane() && t.lanes.assign_lane()) {
     if (const TimerId id = t.lanes.arm(when, fire, wake)) {
-      if (wake) {
-        t.look_again = true;
-        t.wake.notify_all();
-      }
+      if (wake) t.look_again_now();
       return id;
     }
   }

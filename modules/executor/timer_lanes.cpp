@@ -71,8 +71,8 @@ TimePoint time_of(TimePoint::rep rep) noexcept { return TimePoint(TimePoint::dur
 
 }  // namespace
 
-// The calling thread's lane, on one clock at a time: a thread that arms on two clocks in turn
-// takes a lane on each turn (correct, at the queue's cost). Its end leaves the lane to others.
+// The calling thread's lane, on one clock at a time (assign_lane). Its end leaves the lane to
+// others.
 struct ThreadLane {
   std::uint64_t serial = 0;
   std::size_t index = 0;

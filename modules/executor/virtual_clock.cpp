@@ -130,17 +130,15 @@ struct PendingRings {
 };
 thread_local PendingRings pending_rings;
 
-void ring(Bell& bell) noexcept { bell.ring(); }
-
 void ring_later(Bell& bell) noexcept {
   if (&bell == my_bell) return;  // a thread waking itself looks at `woken` anyway
-  if (pending_rings.count == pending_rings.bells.size()) return ring(bell);
+  if (pending_rings.count == pending_rings.bells.size()) return bell.ring();
   pending_rings.bells[pending_rings.count++] = &bell;
 }
 
 // Called without the clock's lock.
 void ring_pending() noexcept {
-  for (std::size_t i = 0; i < pending_rings.count; ++i) ring(*pending_rings.bells[i]);
+  for (std::size_t i = 0; i < pending_rings.count; ++i) pending_rings.bells[i]->ring();
   pending_rings.count = 0;
 }
 
