@@ -33,6 +33,7 @@ import :key_index;
 import :circuit_breaker;
 import :call_state;
 import :hedge_group;
+import :watched_first;
 
 namespace recourse::detail {
 
@@ -285,6 +286,17 @@ inline std::expected<R, Failure> first_succeeded(const PolicyHead& head, Circuit
   else return std::move(*result.value);
 }
 
+// A watched fast-path success: its observers are told (and the breaker counts it) out of line.
+template <class R>
+inline std::expected<R, Failure> watched_first_succeeded(ExecutorState& executor, const PolicyHead& head,
+                                                         std::string_view key, TimePoint start, TimePoint end,
+                                                         std::uint64_t generation, Timeline* timeline,
+                                                         AttemptResult<R>& result) {
+  tell_first_success(executor, head, key, start, end, generation, timeline);
+  if constexpr (std::is_void_v<R>) return {};
+  else return std::move(*result.value);
+}
+
 // The fast path of a policy with timeouts: attempt 0 under its deadline — one clock read (the
 // call's start), the timer armed and cancelled in the thread's lane (SystemClock), the stop
 // state recycled. A success needs no second read: it is a success whenever it came. One its
@@ -304,6 +316,9 @@ template <class Op, class KeyArg, class R = ResultOf<Op>>
   FirstAttempt facts{result.view, nullptr, breaker != nullptr, generation, start};
   facts.call_start = start ? *start : head->clock->now();
   facts.deadline = first_deadline(*head, *facts.call_start);
+  facts.start_told = head->watched_start;
+  if (head->watched_start) [[unlikely]]
+    tell_call_started(executor, *head, key_text(key), *facts.call_start);
   bool deadline_passed = false;
   {
     AttemptControl control(AttemptControl::Sources::recycled);
@@ -313,29 +328,78 @@ template <class Op, class KeyArg, class R = ResultOf<Op>>
     attempt.policy_id = head->policy_id;
     invoke_attempt<Op, R>(op, attempt, result);
     control.take_back(attempt.stop);
-    deadline_passed = control.stopped_at() != TimePoint::max();
+    facts.stopped_at = control.stopped_at();
+    deadline_passed = facts.stopped_at != TimePoint::max();
   }  // the timer cancelled before anything else happens
   AttemptView& view = result.view;
   view.call_idempotent = options.idempotent;
   view.cancelled = options.stop.stop_requested();
   if (deadline_passed) [[unlikely]]
     return continue_after_first(executor, head, key, op, options, result, facts);
-  if (plainly_succeeded(*head, view)) [[likely]]
+  Outcome outcome;
+  const bool succeeded = plainly_succeeded(*head, view) ||
+                         (outcome = classify_first(*head->timed_classifier, view)).kind == OutcomeKind::success;
+  if (succeeded) [[likely]] {
+    if (head->watched || options.timeline != nullptr) [[unlikely]]  // a timed record has times: the end is read
+      return watched_first_succeeded<R>(executor, *head, key_text(key), *facts.call_start, head->clock->now(),
+                                        generation, options.timeline, result);
     return first_succeeded<R>(*head, breaker, generation, start, result);
-  const Outcome outcome = classify_first(*head->timed_classifier, view);
-  if (outcome.kind == OutcomeKind::success) [[likely]]
-    return first_succeeded<R>(*head, breaker, generation, start, result);
+  }
   facts.outcome = &outcome;
   return continue_after_first(executor, head, key, op, options, result, facts);
 }
 
-// Off the plain fast path: a timed policy's own fast path, or the full call.
+// The fast path of a plain policy whose calls are told about — observers watch them, or the
+// caller passed a Timeline (PolicyHead::watched_classifier): attempt 0 inline, as run() runs
+// it, and its success told out of line. The call's start is read when CallState would read it
+// (times wanted, a breaker), the end with times.
+template <class Op, class KeyArg, class R = ResultOf<Op>>
+[[gnu::noinline]] std::expected<R, Failure> run_watched_first(ExecutorState& executor, const PolicyHead* head,
+                                                              KeyArg key, Op& op, const CallOptions& options) {
+  CircuitBreaker* const breaker = head->breaker;
+  std::uint64_t generation = 0;
+  if (breaker != nullptr) {
+    if (!breaker->closed()) return run_full(executor, head, key, op, options);
+    generation = breaker->generation();
+  }
+  const bool times = head->watched_times || options.timeline != nullptr;
+  std::optional<TimePoint> start;
+  if (times || breaker != nullptr) start = head->clock->now();
+  const TimePoint call_start = start.value_or(TimePoint{});
+  if (head->watched_start) tell_call_started(executor, *head, key_text(key), call_start);
+  AttemptResult<R> result;
+  {
+    Attempt attempt;
+    attempt.stop = options.stop;
+    attempt.policy_id = head->policy_id;
+    invoke_attempt<Op, R>(op, attempt, result);
+  }
+  AttemptView& view = result.view;
+  view.call_idempotent = options.idempotent;
+  view.cancelled = options.stop.stop_requested();
+  Outcome outcome;
+  const bool succeeded = plainly_succeeded(*head, view) ||
+                         (outcome = classify_first(*head->watched_classifier, view)).kind == OutcomeKind::success;
+  if (succeeded) [[likely]] {
+    const TimePoint end = times ? head->clock->now() : TimePoint{};
+    return watched_first_succeeded<R>(executor, *head, key_text(key), call_start, end, generation, options.timeline,
+                                      result);
+  }
+  FirstAttempt facts{view, &outcome, breaker != nullptr, generation,
+                     breaker != nullptr && breaker->needs_time() ? start : std::nullopt};
+  facts.call_start = start;
+  facts.start_told = head->watched_start;
+  return continue_after_first(executor, head, key, op, options, result, facts);
+}
+
+// Off the plain fast path: a timed or watched policy's own fast path, or the full call.
 template <class Op, class KeyArg>
 [[gnu::noinline]] std::expected<ResultOf<Op>, Failure> run_other(ExecutorState& executor, const PolicyHead* head,
                                                                  KeyArg key, Op& op, const CallOptions& options) {
-  if (head != nullptr && head->timed_classifier != nullptr && options.timeline == nullptr &&
-      !options.stop.stop_requested())
-    return run_timed_first(executor, head, key, op, options);
+  if (head != nullptr && !options.stop.stop_requested()) {
+    if (head->timed_classifier != nullptr) return run_timed_first(executor, head, key, op, options);
+    if (head->watched_classifier != nullptr) return run_watched_first(executor, head, key, op, options);
+  }
   return run_full(executor, head, key, op, options);
 }
 

@@ -15,19 +15,10 @@ module;
 module recourse.executor;
 
 import :state;
+import :call_timeline;
 
 namespace recourse::detail {
 namespace {
-
-// The timeline a call builds for its observers when its caller passed none: one per thread,
-// reused, so its strings and vectors keep their capacity and a steady stream of calls allocates
-// nothing. A call that begins while another on this thread holds it (an operation, or an
-// observer, calling an executor) builds its own.
-struct SpareTimeline {
-  Timeline timeline;
-  bool taken = false;
-};
-thread_local SpareTimeline spare_timeline;
 
 // The documented reason for a classifier answer that gave none.
 std::string_view default_reason(OutcomeKind kind) noexcept {
@@ -48,17 +39,17 @@ CallState::CallState(ExecutorState& executor, const CallOptions& options) noexce
 // failing to move, an allocation). The dependency's health is unknown, so the breaker ignores it.
 CallState::~CallState() {
   if (!settled_) settle(CallVerdict::ignored);
-  if (spare_taken_) spare_timeline.taken = false;
+  if (spare_taken_) give_back_spare_timeline();
 }
 
 bool CallState::observed(ObserverEvent event) const noexcept { return executor_.roster.wants(event); }
 bool CallState::recording() const noexcept { return whole_timeline_ || observed(ObserverEvent::attempt); }
 
 Timeline* CallState::observers_timeline() {
-  SpareTimeline& spare = spare_timeline;
-  if (spare.taken) return &own_timeline_.emplace();
-  spare.taken = spare_taken_ = true;
-  return &spare.timeline;
+  Timeline* const spare = take_spare_timeline();
+  if (spare == nullptr) return &own_timeline_.emplace();
+  spare_taken_ = true;
+  return spare;
 }
 
 void CallState::settle(CallVerdict verdict) noexcept {
@@ -103,8 +94,8 @@ void CallState::open(const CompiledPolicy* policy) {
     const Duration overall = policy->resolved.policy.retry.overall_timeout;
     if (overall > Duration::zero()) overall_deadline_ = saturating_add(call_start_, overall);
   }
-  if (timeline_ != nullptr) start_timeline();
-  if (observed(ObserverEvent::start)) {
+  if (timeline_ != nullptr) start_timeline(*timeline_, key_text_, call_start_, policy, whole_timeline_);
+  if (!start_told_ && observed(ObserverEvent::start)) {
     const CallInfo info = this->info();
     executor_.notify(ObserverEvent::start, [&](Observer& o) { o.on_start(info); });
   }
@@ -125,38 +116,6 @@ void CallState::open(const CompiledPolicy* policy) {
     for (Budget* budget : policy->budgets())
       if (budget != nullptr) budget->call_started(policy->key, call_start_);
     budget_calls_open_ = true;
-  }
-}
-
-// Every field is assigned, none reset by a new Timeline: a reused timeline keeps the capacity
-// of its strings and vectors, and a steady stream of calls allocates nothing.
-void CallState::start_timeline() {
-  Timeline& t = *timeline_;
-  t.key.assign(key_text_);
-  t.start = call_start_;
-  t.end = TimePoint{};
-  t.attempts.clear();
-  t.final_reason = {};
-  t.circuit_state = CircuitState::closed;
-  t.circuit_probe = false;
-  if (policy_ == nullptr) {
-    t.policy_id.clear();
-    t.policy_source = PolicySource::builtin_default;
-    t.normalization.clear();
-    t.modes_used.clear();
-    t.cardinality_limited = false;
-    return;
-  }
-  const Policy& policy = policy_->resolved.policy;
-  t.policy_id.assign(policy.id);
-  t.policy_source = policy.source;
-  t.cardinality_limited = policy_->cardinality_limited;
-  if (whole_timeline_) {
-    t.normalization = policy.normalized;
-    t.modes_used = policy_->modes_used;
-  } else {
-    t.normalization.clear();
-    t.modes_used.clear();
   }
 }
 
@@ -309,10 +268,12 @@ Outcome CallState::timed_out(const AttemptView& view) noexcept {
   return outcome;
 }
 
-Verdict CallState::finish_attempt(AttemptView& view, const Outcome* classified) {
+Verdict CallState::finish_attempt(AttemptView& view, const Outcome* classified, TimePoint stopped_at) {
   TimePoint end{};
   if (timed_ || timing_ || policy_->retry_gate.budget() != nullptr) end = executor_.clock.now();
-  const Outcome outcome = judge(primary_facts(), view, end, classified);
+  AttemptFacts facts = primary_facts();
+  facts.stopped_at = stopped_at;
+  const Outcome outcome = judge(facts, view, end, classified);
   return decide(outcome, view, end);
 }
 

@@ -99,6 +99,8 @@ struct FirstAttempt {
   // A timed policy's attempt 0: when the call (and the attempt) began, and its deadline.
   std::optional<TimePoint> call_start;
   TimePoint deadline = TimePoint::max();
+  TimePoint stopped_at = TimePoint::max();  // when its deadline's stop request went out
+  bool start_told = false;  // its observers already heard the call start (a watched policy)
 };
 
 class RECOURSE_API CallState {
@@ -124,13 +126,14 @@ class RECOURSE_API CallState {
       preadmitted_start_ = first.start;
     }
     resumed_start_ = first.call_start;
+    start_told_ = first.start_told;
     begin(key, found);
     attempts_started_ = 1;  // attempt 0, which ran inline: the next is attempt 1
     if (first.call_start) {
       attempt_start_ = *first.call_start;
       attempt_.deadline = first.deadline;
     }
-    return finish_attempt(first.view, first.outcome);
+    return finish_attempt(first.view, first.outcome, first.stopped_at);
   }
   inline bool refused() const noexcept { return refused_; }
   // The policy races hedges: attempts go through run_hedged.
@@ -138,7 +141,7 @@ class RECOURSE_API CallState {
 
   const Attempt& start_attempt();
   // Classifies the finished attempt and records it; decides whether the call is over.
-  inline Verdict finish_attempt(AttemptView& view) { return finish_attempt(view, nullptr); }
+  inline Verdict finish_attempt(AttemptView& view) { return finish_attempt(view, nullptr, control_.stopped_at()); }
   void end_attempt() noexcept;
   // Before the next attempt: budget, backoff, interruptible sleep. False ends the call.
   bool prepare_retry();
@@ -177,7 +180,8 @@ class RECOURSE_API CallState {
 
  private:
   // `classified`: the fast path's classifier already answered for this attempt.
-  Verdict finish_attempt(AttemptView& view, const Outcome* classified);
+  // `stopped_at`: this attempt's AttemptControl::stopped_at() — control_'s, or the inline path's.
+  Verdict finish_attempt(AttemptView& view, const Outcome* classified, TimePoint stopped_at);
   // Everything a call holds outside itself, given back once: the budget reservation, the
   // budgets' call count, the breaker's admission. `verdict` is what the breaker counts.
   void settle(CallVerdict verdict) noexcept;
@@ -205,7 +209,6 @@ class RECOURSE_API CallState {
   bool recording() const noexcept;
   bool observed(ObserverEvent event) const noexcept;  // some observer wants it
   Timeline* observers_timeline();
-  void start_timeline();
   void tell_outcome(bool succeeded);
 
   ExecutorState& executor_;
@@ -219,6 +222,7 @@ class RECOURSE_API CallState {
   bool timing_ = false;   // times are recorded: the caller's timeline, or an observer of times
   bool refused_ = false;
   bool timed_ = false;  // the clock is read: a deadline applies, or hedges are timed
+  bool start_told_ = false;  // the inline path that ran attempt 0 told the observers of the start
 
   Attempt attempt_;
   int attempts_started_ = 0;

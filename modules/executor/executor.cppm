@@ -37,6 +37,7 @@ export import :jittered_backoff;
 export import :options;
 export import :builtins;
 export import :call_state;
+export import :watched_first;
 export import :hedge_pool;
 export import :hedge_group;
 export import :call;

@@ -268,6 +268,7 @@ const CompiledPolicy* ExecutorState::over_limit_policy(const Key& key, std::opti
     shared->cardinality_limited = true;
     shared->fast_classifier = nullptr;
     shared->timed_classifier = nullptr;
+    shared->watched_classifier = nullptr;
     it = over_limit_.emplace(layer, std::move(shared)).first;
   }
   return it->second.get();
@@ -345,13 +346,21 @@ std::unique_ptr<CompiledPolicy> ExecutorState::compile(const Key& key, std::opti
     c->breaker = c->owned_breaker.get();
   }
   // Timeouts keep the fast path (attempt 0 inline under its deadline); a hedge race does not.
-  const bool plain =
-      !c->hedging && c->refusal.empty() && !c->retry_gate.named() && !c->cardinality_limited && !roster.watches_calls();
-  if (plain && !c->timed) c->fast_classifier = c->classifier;
-  if (plain && c->timed) {
-    c->timed_classifier = c->classifier;
-    c->per_attempt_timeout = retry.per_attempt_timeout;
-    c->overall_timeout = retry.overall_timeout;
+  // Observers and a caller's Timeline keep it too, told of a success out of line (watched_first).
+  const bool plain = !c->hedging && c->refusal.empty() && !c->retry_gate.named() && !c->cardinality_limited &&
+                     options.inline_first_attempt;
+  if (plain) {
+    c->watched = roster.watches_calls();
+    c->watched_start = roster.wants(ObserverEvent::start);
+    c->watched_times = roster.wants(ObserverEvent::times);
+    if (c->timed) {
+      c->timed_classifier = c->classifier;
+      c->per_attempt_timeout = retry.per_attempt_timeout;
+      c->overall_timeout = retry.overall_timeout;
+    } else {
+      c->watched_classifier = c->classifier;
+      if (!c->watched) c->fast_classifier = c->classifier;
+    }
   }
   c->plain_value_succeeds = dynamic_cast<const AlwaysClassifier*>(c->classifier) != nullptr ||
                             dynamic_cast<const NeverClassifier*>(c->classifier) != nullptr;

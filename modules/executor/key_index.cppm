@@ -21,7 +21,8 @@ namespace recourse::detail {
 // The part of a compiled policy the inline fast path reads.
 struct PolicyHead {
   // Non-null when calls under this policy may take the inline fast path: no timeout, no
-  // budget, no refusal, no observer on the executor. The classifier that judges attempt 0.
+  // budget, no refusal, no observer of calls on the executor. The classifier that judges
+  // attempt 0.
   const Classifier* fast_classifier = nullptr;
   // Non-null instead when the policy would be plain but for its timeouts: attempt 0 runs under
   // its deadline (run_timed_first), with these (zero: none) counted from the call's start. Kept
@@ -29,6 +30,14 @@ struct PolicyHead {
   const Classifier* timed_classifier = nullptr;
   Duration per_attempt_timeout{0};
   Duration overall_timeout{0};
+  // Non-null for every plain untimed policy: a call that is told about — observers of calls
+  // (`watched`), a caller's Timeline — runs attempt 0 inline too (run_watched_first), and what
+  // they are told of a success is filled in out of line (watched_first).
+  const Classifier* watched_classifier = nullptr;
+  // Observers hear of this policy's calls (on the timed path too), of their start, with times.
+  bool watched = false;
+  bool watched_start = false;
+  bool watched_times = false;
   // The classifier is a built-in (`always`, `never`) that calls a plain value — no failing
   // protocol status, caller not cancelled — a success: the fast path need not ask it.
   bool plain_value_succeeds = false;

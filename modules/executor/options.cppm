@@ -70,6 +70,10 @@ struct ExecutorOptions {
   // Where the executor counts observer errors and calls past max_keys; null: its own. Only the
   // first generation's is used (the counters carry over).
   std::shared_ptr<ExecutorStats> stats;
+  // False sends every call through the full loop, never running attempt 0 inline (DESIGN §4's
+  // fast paths). Calls behave and are told alike either way: this is for comparing the paths
+  // (the tests do) and for ruling them out when something looks wrong.
+  bool inline_first_attempt = true;
 };
 
 struct CallOptions {

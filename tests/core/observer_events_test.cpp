@@ -4,9 +4,11 @@
 // everything, whole, beside them.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <sstream>
 #include <memory>
 #include <stdexcept>
 #include <stop_token>
@@ -102,6 +104,77 @@ class CountingClock final : public recourse::Clock {
 
   mutable std::atomic<int> reads{0};
   recourse::VirtualClock inner;
+};
+
+// Everything an observer of calls can be told, with every field it carries, one line an event.
+class Transcript final : public recourse::SelectiveObserver {
+ public:
+  explicit Transcript(ObserverEvents wanted) : wanted_(wanted) {}
+  ObserverEvents events() const noexcept override { return wanted_; }
+  void on_start(const recourse::CallInfo& c) override { line() << "start " << call(c); }
+  void on_attempt(const recourse::CallInfo& c, const recourse::AttemptRecord& a) override {
+    line() << "attempt " << call(c) << " " << attempt(a);
+  }
+  void on_budget_decision(const recourse::CallInfo& c, const recourse::BudgetEvent& e) override {
+    line() << "budget " << call(c) << " " << e.attempt_index << " " << e.budget << " " << e.allowed << " " << e.reason;
+  }
+  void on_circuit_transition(const recourse::CallInfo& c, recourse::CircuitTransition tr) override {
+    line() << "circuit " << call(c) << " " << static_cast<int>(tr.from) << "->" << static_cast<int>(tr.to);
+  }
+  void on_success(const recourse::CallInfo& c, const recourse::Timeline& tl) override { ended("success", c, tl); }
+  void on_failure(const recourse::CallInfo& c, const recourse::Timeline& tl) override { ended("failure", c, tl); }
+
+  std::vector<std::string> lines;
+
+  // Every field of a timeline, its attempts and normalization included.
+  static std::string whole(const recourse::Timeline& tl) {
+    std::ostringstream out;
+    out << summary(tl) << " normalized";
+    for (const auto& change : tl.normalization)
+      out << " " << change.path << ":" << change.before << "->" << change.after;
+    out << " modes";
+    for (const auto mode : tl.modes_used) out << " " << mode;
+    for (const auto& a : tl.attempts) out << " [" << attempt(a) << "]";
+    return out.str();
+  }
+
+ private:
+  static long long t(recourse::TimePoint p) { return harness::ms(p.time_since_epoch()); }
+  static std::string attempt(const recourse::AttemptRecord& a) {
+    std::ostringstream out;
+    out << "#" << a.index << "/" << a.retry_index << " hedge " << a.is_hedge << "/" << a.hedge_index << " "
+        << t(a.start) << "-" << t(a.end) << " " << static_cast<int>(a.kind) << ":" << a.reason << " backoff "
+        << a.backoff_before.count() << " budget " << a.budget_reason << " overrun " << a.deadline_overrun
+        << " fallback " << a.classifier_fallback;
+    return out.str();
+  }
+  static std::string summary(const recourse::Timeline& tl) {
+    std::ostringstream out;
+    out << tl.key << " " << tl.policy_id << " " << static_cast<int>(tl.policy_source) << " " << t(tl.start) << "-"
+        << t(tl.end) << " " << tl.final_reason << " circuit " << static_cast<int>(tl.circuit_state) << "/"
+        << tl.circuit_probe << " limited " << tl.cardinality_limited;
+    return out.str();
+  }
+  static std::string call(const recourse::CallInfo& c) {
+    std::ostringstream out;
+    out << c.key << " " << c.policy_id << " " << static_cast<int>(c.policy_source) << " " << t(c.start) << " slot "
+        << c.key_slot;
+    return out.str();
+  }
+  void ended(std::string_view how, const recourse::CallInfo& c, const recourse::Timeline& tl) {
+    line() << how << " " << call(c) << " | " << (wanted_.has(ObserverEvent::timeline) ? whole(tl) : summary(tl));
+  }
+  struct Line {
+    std::vector<std::string>& lines;
+    std::ostringstream out;
+    ~Line() { lines.push_back(out.str()); }
+    template <class V>
+    std::ostream& operator<<(const V& v) {
+      return out << v;
+    }
+  };
+  Line line() { return Line{lines, {}}; }
+  ObserverEvents wanted_;
 };
 
 auto fails_then_succeeds(int failures) {
@@ -304,6 +377,100 @@ BOOST_AUTO_TEST_CASE(a_reused_timeline_holds_only_its_latest_call) {
   BOOST_TEST(timeline.normalization.empty());
   BOOST_TEST(timeline.policy_id != failing_policy);
   BOOST_TEST((timeline.end == timeline.attempts[0].end));
+}
+
+// A plain policy's attempt 0 runs inline even when observers watch its calls (watched_first);
+// what they hear must be what the full loop tells them. A caller's Timeline sends the same calls
+// through CallState, so the two transcripts are compared line for line: successes, failures,
+// retries after an inline attempt 0, timeouts, a breaker a slow success opens.
+// The inline paths (plain, timed; decision 0014) against the full loop
+// (ExecutorOptions::inline_first_attempt = false): every field of every event, and of the
+// caller's Timeline, alike — for each set of events an observer can want, and for none.
+BOOST_AUTO_TEST_CASE(a_call_on_an_inline_path_is_told_as_the_full_loop_tells_it) {
+  const ObserverEvents every_call_event = ObserverEvent::start | ObserverEvent::attempt |
+                                          ObserverEvent::budget_decision | ObserverEvent::outcome |
+                                          ObserverEvent::circuit_transition | ObserverEvent::times;
+  for (const ObserverEvents wanted :
+       {every_call_event, every_call_event | ObserverEvent::timeline, ObserverEvent::attempt | ObserverEvent::times,
+        ObserverEvent::outcome | ObserverEvent::times, ObserverEvent::start | ObserverEvent::times,
+        ObserverEvents(ObserverEvent::outcome), ObserverEvents(ObserverEvent::timeline), ObserverEvents{}}) {
+    std::vector<std::string> transcripts[2];
+    for (const bool full_loop : {false, true}) {
+      Harness h;
+      h.options.inline_first_attempt = !full_loop;
+      h.virtual_clock->advance(3s);
+      set(h.table.defaults, "retry.max_attempts", 3);
+      set(h.table.exact["svc.Clamped"], "retry.max_attempts", 50);  // normalized to 10: in the timeline
+      set(h.table.exact["svc.Timed"], "retry.per_attempt_timeout", recourse::Duration(1s));
+      set(h.table.exact["svc.Timed"], "retry.overall_timeout", recourse::Duration(5s));
+      set(h.table.exact["svc.Timed"], "retry.max_attempts", 3);
+      auto& slow = h.table.exact["svc.Breaker"];
+      set(slow, "circuit.enabled", true);
+      set(slow, "circuit.kind", recourse::CircuitKind::failure_rate);
+      set(slow, "circuit.window_size", 2);
+      set(slow, "circuit.minimum_calls", 2);
+      set(slow, "circuit.slow_call_duration", recourse::Duration(50ms));
+      set(slow, "circuit.slow_call_rate_threshold", 50.0);
+      set(slow, "circuit.cooldown", recourse::Duration(100ms));
+      auto transcript = std::make_shared<Transcript>(wanted);
+      if (!wanted.empty()) h.options.observers.push_back(transcript);
+      auto clock = h.virtual_clock;
+      auto executor = h.make();
+      const auto taking = [&](recourse::Duration d, int failures) {
+        return [&clock, d, failures, calls = 0](const Attempt&) mutable {
+          clock->advance(d);
+          if (calls++ < failures) throw std::runtime_error("down");
+          return 7;
+        };
+      };
+      recourse::Timeline timeline;
+      for (const bool with_timeline : {false, true}) {
+        recourse::CallOptions options;
+        if (with_timeline) options.timeline = &timeline;
+        const auto caller_was_told = [&] {
+          if (with_timeline) transcript->lines.push_back("caller " + Transcript::whole(timeline));
+        };
+        for (const std::string key : {"svc.Plain", "svc.Clamped", "svc.Timed"}) {
+          BOOST_TEST(executor->run(key, taking(10ms, 0), options) == 7);
+          caller_was_told();
+          BOOST_TEST(executor->run(key, taking(20ms, 1), options) == 7);
+          caller_was_told();
+          BOOST_TEST(!executor->try_run(key, taking(5ms, 99), options).has_value());
+          caller_was_told();
+        }
+        // Ignores its stop token past the 1 s deadline: a success, recorded as deadline_overrun.
+        BOOST_TEST(executor->run("svc.Timed", taking(1500ms, 0), options) == 7);
+        caller_was_told();
+        BOOST_TEST(executor->run("svc.Breaker", taking(10ms, 0), options) == 7);
+        caller_was_told();
+        BOOST_TEST(executor->run("svc.Breaker", taking(80ms, 0), options) == 7);  // slow: the breaker opens
+        caller_was_told();
+        BOOST_TEST(executor->try_run("svc.Breaker", taking(1ms, 0), options).error().reason ==
+                   recourse::reason::circuit_open);
+        caller_was_told();
+        clock->advance(200ms);  // past the cooldown: a half-open probe (the full loop on either side)
+        BOOST_TEST(executor->run("svc.Breaker", taking(1ms, 0), options) == 7);
+        caller_was_told();
+        static const auto handle = *recourse::KeyHandle::intern("svc.Plain");
+        BOOST_TEST(executor->run(handle, taking(1ms, 0), options) == 7);
+        caller_was_told();
+      }
+      transcripts[full_loop ? 1 : 0] = transcript->lines;
+    }
+    BOOST_TEST_CONTEXT("events wanted: " << wanted.bits()) {
+      BOOST_TEST(!transcripts[0].empty());
+      BOOST_TEST(transcripts[0] == transcripts[1], boost::test_tools::per_element());
+      // The stubborn attempt was told as the overrun it was, and the clamp is in whole timelines.
+      const auto told = [&](std::string_view a, std::string_view b) {
+        return std::ranges::any_of(transcripts[1], [&](const std::string& l) {
+          return l.find(a) != std::string::npos && l.find(b) != std::string::npos;
+        });
+      };
+      if (wanted.has(ObserverEvent::attempt)) BOOST_TEST(told("attempt svc.Timed", "overrun 1"));
+      BOOST_TEST(told("caller svc.Timed", "overrun 1"));
+      BOOST_TEST(told("caller svc.Clamped", "retry.max_attempts:50->10"));
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
