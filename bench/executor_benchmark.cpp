@@ -34,6 +34,15 @@ void BM_DirectCall(benchmark::State& state) {
 }
 BENCHMARK(BM_DirectCall);
 
+// One read of the executor's default clock, as a call reads it (SystemClock::now through the
+// Clock interface): the floor under every path that needs times — a timed call reads it once,
+// a captured timeline or an observer of `times` twice.
+void BM_ClockRead(benchmark::State& state) {
+  const std::shared_ptr<recourse::Clock> clock = std::make_shared<recourse::SystemClock>();
+  for (auto _ : state) benchmark::DoNotOptimize(clock->now());
+}
+BENCHMARK(BM_ClockRead);
+
 void BM_RunStringKey(benchmark::State& state) {
   auto& executor = shared_executor();
   benchmark::DoNotOptimize(executor.run("bench.String", work));  // warm: policy cached, per-thread caches filled

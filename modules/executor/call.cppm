@@ -77,6 +77,8 @@ struct AttemptResult {
   std::any error_value;  // the E of a std::expected<T, E> that failed
 };
 
+// `view.status` starts as "none": a type without a protocol status leaves it untouched (assigning
+// a default one cost a store-forwarding stall on every attempt).
 template <class Op, class R = ResultOf<Op>>
 inline void invoke_attempt(Op& op, const Attempt& attempt, AttemptResult<R>& result) {
   using Raw = std::remove_cvref_t<RawResult<Op>>;
@@ -98,12 +100,12 @@ inline void invoke_attempt(Op& op, const Attempt& attempt, AttemptResult<R>& res
       using E = typename ExpectedTraits<Raw>::error_type;
       Raw returned = std::invoke(op, attempt);
       if (returned.has_value()) {
-        if constexpr (!std::is_void_v<R>) view.status = protocol_status_of(*returned);
+        if constexpr (!std::is_void_v<R> && HasProtocolStatus<R>) view.status = protocol_status_of(*returned);
         if constexpr (std::is_void_v<R>) result.value.emplace();
         else result.value.emplace(std::move(*returned));
         view.has_value = true;
       } else {
-        view.status = protocol_status_of(returned.error());
+        if constexpr (HasProtocolStatus<E>) view.status = protocol_status_of(returned.error());
         if constexpr (std::is_same_v<E, std::error_code>) {
           view.error = returned.error();
         } else {
@@ -113,7 +115,7 @@ inline void invoke_attempt(Op& op, const Attempt& attempt, AttemptResult<R>& res
       }
     } else {
       result.value.emplace(std::invoke(op, attempt));
-      view.status = protocol_status_of(*result.value);
+      if constexpr (HasProtocolStatus<R>) view.status = protocol_status_of(*result.value);
       view.has_value = true;
     }
   } catch (...) {
