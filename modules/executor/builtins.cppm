@@ -153,6 +153,9 @@ class RECOURSE_API VirtualClock final : public Clock, public detail::WorkAccount
   void enter(bool held) noexcept override;
   void leave() noexcept override;
   bool entered() const noexcept override;
+  // yield(): the calling worker sleeps until now, so it runs again after every worker that can
+  // run now has come to wait — in the order of sleeping, like any sleeper due now.
+  void yield() noexcept override;
 
  public:
   struct Sleeper;  // one sleep_until in progress (virtual_clock.cpp)

@@ -88,10 +88,17 @@ void HedgePool::work(std::stop_token stop) {
     work_.enter(task->held);
     while (task != nullptr) {
       task->run(*task);  // the task may be gone when this returns: it is not touched again
-      MutexLock lock(mutex_);
-      task = pop_locked();
-      // Still entered: a task held for an idle thread is taken over, its hold surplus.
-      if (task != nullptr && task->held) drop_hold();
+      {
+        MutexLock lock(mutex_);
+        task = pop_locked();
+        // Still entered: a task held for an idle thread is taken over, its hold surplus.
+        if (task != nullptr && task->held) drop_hold();
+      }
+      // The task just run may have woken its caller, which now runs too: the next starts only
+      // once every worker that can run has come to wait. Otherwise the two would draw on
+      // shared state (a budget, the simulator's dependency) in whatever order the OS picks,
+      // and a virtual-time run would not repeat itself.
+      if (task != nullptr) work_.yield();
     }
     {
       MutexLock lock(mutex_);

@@ -336,6 +336,11 @@ void VirtualClock::leave() noexcept {
 
 bool VirtualClock::entered() const noexcept { return worker_of == this; }
 
+void VirtualClock::yield() noexcept {
+  // Counted, so time cannot move before this sleeper is in: now() is still now.
+  if (worker_of == this) sleep_until(now(), {});
+}
+
 void VirtualClock::advance(Duration by) { sleep_until(saturating_add(now(), by), {}); }
 
 }  // namespace recourse

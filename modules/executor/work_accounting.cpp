@@ -10,6 +10,7 @@ class NoWorkAccounting final : public WorkAccounting {
   void enter(bool) noexcept override {}
   void leave() noexcept override {}
   bool entered() const noexcept override { return false; }
+  void yield() noexcept override {}
 };
 
 }  // namespace

@@ -24,6 +24,10 @@ class RECOURSE_API WorkAccounting {
   virtual void leave() noexcept = 0;
   // The calling thread is a worker here.
   virtual bool entered() const noexcept = 0;
+  // The calling worker lets every other worker that can run now go first: it returns once all
+  // of them wait, after those woken or yielding before it. What keeps two workers from acting
+  // on shared state at the same instant in an order the OS picks. Not a worker: returns at once.
+  virtual void yield() noexcept = 0;
 };
 
 // For clocks whose time passes by itself: every call does nothing.

@@ -177,6 +177,44 @@ BOOST_AUTO_TEST_CASE(ops_that_ignore_their_stop_token_cannot_deadlock_a_one_thre
   BOOST_TEST(counter->spawned.load() > 0);
 }
 
+// A one-thread pool: caller A's hedge (10–15 ms) wins and stops A's primary; caller B's hedge,
+// due at 11 ms, waited in the queue. The pool thread takes B's hedge over at 15 ms, but starts it
+// only once A, woken by its hedge's win, has come to wait again (here: returned and left), so
+// what the two do at 15 ms happens in one order, not in the one the OS picks.
+BOOST_AUTO_TEST_CASE(a_queued_hedge_starts_after_the_caller_its_thread_woke) {
+  Harness h;
+  hedged(h, 1, 10ms);
+  h.options.hedge_threads = 1;
+  auto executor = h.make();
+  std::mutex mutex;
+  std::vector<std::string> events;  // what happened, at which virtual ms
+  const auto record = [&](const std::string& what) {
+    const std::lock_guard lock(mutex);
+    events.push_back(what + " at " + std::to_string(h.ms()));
+  };
+  const auto caller = [&](std::string name, Duration offset) {
+    h.virtual_clock->enter(true);  // the hold taken for it below
+    h.virtual_clock->sleep_until(h.virtual_clock->now() + offset, {});
+    const auto result = executor->try_run("svc.Get", [&](const Attempt& a) {
+      if (a.is_hedge) record(name + " hedge starts");
+      h.virtual_clock->sleep_until(h.virtual_clock->now() + (a.is_hedge ? 5ms : 30ms), a.stop);
+      return a.hedge_index;
+    });
+    // No Boost.Test macro off the test's thread: what the call returned goes into the record.
+    record(name + (result.has_value() && *result == 1 ? " returns the hedge's value" : " fails"));
+    h.virtual_clock->leave();
+  };
+  h.virtual_clock->hold();
+  h.virtual_clock->hold();  // no time passes before both callers are in
+  {
+    std::jthread a([&] { caller("A", 0ms); });
+    std::jthread b([&] { caller("B", 1ms); });
+  }
+  const std::vector<std::string> expected{"A hedge starts at 10", "A returns the hedge's value at 15",
+                                          "B hedge starts at 15", "B returns the hedge's value at 20"};
+  BOOST_TEST(events == expected, boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(no_pool_thread_outlives_its_executor) {
   const std::size_t before = thread_count();
   {
